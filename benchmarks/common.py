@@ -1,0 +1,58 @@
+"""Shared pieces of the benchmark scripts: cached inputs, a ViT-B-32 model, statistics."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+VIT_B32 = "vit-b-32-random"
+
+
+def vit_b32_model(quantize: bool = True) -> Path:
+    """ViT-B-32 with random weights, converted once by the project's converter (needs torch)."""
+    name = VIT_B32 if quantize else f"{VIT_B32}-fp32"
+    folder = CACHE / "models" / name
+    if not (folder / "model.json").exists():
+        from desktop_search.models.convert import convert_open_clip
+
+        started = time.perf_counter()
+        convert_open_clip("ViT-B-32", None, folder, name, quantize=quantize)
+        print(f"converted ViT-B-32 ({name}) in {time.perf_counter() - started:.0f} s")
+    return folder
+
+
+def install_model(home: Path, model_dir: Path) -> str:
+    """Install a converted model folder into a library home and make it active."""
+    model_id = json.loads((model_dir / "model.json").read_text())["id"]
+    target = home / "models" / model_id
+    if not target.exists():
+        shutil.copytree(model_dir, target)
+    (home / "config.toml").write_text(f'active_model = "{model_id}"\n')
+    return model_id
+
+
+def percentiles(samples_ms: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples_ms)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return statistics.median(ordered), p95
+
+
+def unit_vectors(n: int, dim: int, seed: int = 0, clustered: bool = True) -> np.ndarray:
+    """Synthetic embeddings: a mixture of clusters in a low-dimensional subspace plus noise,
+    which is closer to real CLIP embeddings than uniform random vectors."""
+    rng = np.random.default_rng(seed)
+    if clustered:
+        basis = rng.normal(size=(64, dim)).astype(np.float32)
+        centres = rng.normal(size=(256, 64)).astype(np.float32)
+        labels = rng.integers(0, len(centres), n)
+        latent = centres[labels] + 0.5 * rng.normal(size=(n, 64)).astype(np.float32)
+        vectors = latent @ basis + 0.3 * rng.normal(size=(n, dim)).astype(np.float32)
+    else:
+        vectors = rng.normal(size=(n, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)

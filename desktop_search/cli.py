@@ -1,0 +1,272 @@
+"""Command line interface: thin commands over ``Library``.
+
+Errors the user can act on print one line on stderr and exit non-zero; tracebacks only with
+``--debug``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from desktop_search import __version__
+from desktop_search.core.items import Hit, IndexReport
+from desktop_search.core.search import Query
+from desktop_search.errors import DesktopSearchError
+from desktop_search.library import Library
+
+log = logging.getLogger(__name__)
+
+
+class Group(click.Group):
+    """A click group that turns every failure into one actionable line."""
+
+    def main(self, args=None, prog_name=None, **extra):  # noqa: ANN001 - click's signature
+        arguments = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in arguments
+        try:
+            result = super().main(arguments, prog_name, standalone_mode=False, **extra)
+        except click.UsageError as error:
+            command = error.ctx.command_path if error.ctx else "desktop-search"
+            _fail(f"{error.format_message()} (see '{command} --help')", 2)
+        except click.Abort:
+            _fail("interrupted", 130)
+        except DesktopSearchError as error:
+            if debug:
+                traceback.print_exc()
+            _fail(str(error), error.exit_code)
+        except click.ClickException as error:
+            _fail(error.format_message(), error.exit_code)
+        except Exception as error:  # noqa: BLE001 - the last line of defence for the user
+            if debug:
+                traceback.print_exc()
+            _fail(f"unexpected {type(error).__name__}: {error} (run with --debug for details)", 1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(cls=Group)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    envvar="DESKTOP_SEARCH_HOME",
+    help="Library folder (default: the platform's user data folder).",
+)
+@click.option("--debug", is_flag=True, help="Log details and show tracebacks on errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
+@click.version_option(__version__, prog_name="desktop-search")
+@click.pass_context
+def cli(ctx: click.Context, home: str | None, debug: bool, verbose: bool) -> None:
+    """Search your photos by what is in them, on your own machine."""
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    ctx.obj = {"home": home}
+
+
+def _open(ctx: click.Context) -> Library:
+    library = Library.open(ctx.obj["home"])
+    ctx.call_on_close(library.close)
+    return library
+
+
+@cli.command()
+@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="PATTERN",
+    help="Skip paths matching this glob (repeatable), e.g. '*/tmp/*'.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def index(
+    ctx: click.Context, folders: tuple[Path, ...], exclude: tuple[str, ...], as_json: bool
+) -> None:
+    """Index photos in FOLDERS (default: the folders indexed before)."""
+    library = _open(ctx)
+    with _ProgressBar() as progress:
+        report = library.index(list(folders), exclude=list(exclude), progress=progress)
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+    else:
+        _print_report(report)
+
+
+def _print_report(report: IndexReport) -> None:
+    click.echo(
+        f"{report.new} new, {report.changed} changed, {report.unchanged} unchanged, "
+        f"{report.removed} removed, {report.failed} failed ({report.seconds:.1f} s)"
+    )
+    for path, reason in report.failures:
+        click.echo(f"  failed: {path}: {reason}")
+    if report.still_failing:
+        click.echo(
+            f"{report.still_failing} unchanged file(s) failed before and were not retried "
+            "(see 'desktop-search status')"
+        )
+
+
+class _ProgressBar:
+    """A progress callback that draws a bar on a terminal (and nothing when piped)."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._shown = 0
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if not sys.stderr.isatty() or total == 0:
+                return
+            self._bar = click.progressbar(
+                length=total, label="Indexing", file=sys.stderr, show_pos=True, show_eta=True
+            )
+            self._bar.__enter__()
+        self._bar.update(done - self._shown)
+        self._shown = done
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc_info)
+
+
+@cli.command()
+@click.argument("text", required=False)
+@click.option(
+    "--image",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Find photos that look like this image.",
+)
+@click.option("--limit", default=20, show_default=True, type=int, help="How many results.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per result.")
+@click.pass_context
+def search(
+    ctx: click.Context, text: str | None, image: Path | None, limit: int, as_json: bool
+) -> None:
+    """Search by TEXT, by an example --image, or both."""
+    query = Query(text=text, image=image, limit=limit)
+    hits = _open(ctx).search(query)
+    if as_json:
+        for hit in hits:
+            click.echo(json.dumps(hit.to_json()))
+    elif not hits:
+        click.echo("no results (is anything indexed? see 'desktop-search status')", err=True)
+    else:
+        _print_hits(hits)
+
+
+def _print_hits(hits: list[Hit]) -> None:
+    click.echo(f"{'#':>3}  {'score':>6}  {'kind':<6} path")
+    for rank, hit in enumerate(hits, 1):
+        click.echo(f"{rank:>3}  {hit.score:>6.3f}  {hit.kind:<6} {hit.path}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show what is indexed, and every file that could not be indexed with the reason."""
+    report = _open(ctx).status()
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    click.echo(f"library: {report['home']}")
+    click.echo(f"model:   {report['model'] or 'none (see desktop-search models --help)'}")
+    for root in report["roots"]:
+        click.echo(f"folder:  {root}")
+    for row in report["files"]:
+        click.echo(f"  {row['kind']:<6} {row['status']:<8} {row['count']:>8}")
+    if report["failures"]:
+        click.echo(f"{len(report['failures'])} file(s) could not be indexed:")
+        for failure in report["failures"]:
+            click.echo(f"  {failure['path']}: {failure['reason']}")
+
+
+@cli.group()
+def models() -> None:
+    """List, import and choose CLIP models."""
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def models_list(ctx: click.Context, as_json: bool) -> None:
+    """Show installed models; the active one is marked with *."""
+    library = _open(ctx)
+    infos = library.models.list()
+    active = library.active_model_name
+    if as_json:
+        for info in infos:
+            click.echo(
+                json.dumps(
+                    {
+                        "id": info.id,
+                        "arch": info.arch,
+                        "precision": info.precision,
+                        "embed_dim": info.embed_dim,
+                        "active": info.id == active,
+                    }
+                )
+            )
+        return
+    if not infos:
+        click.echo(
+            "no models installed; import one with "
+            "'desktop-search models import CHECKPOINT --arch ViT-B-32'"
+        )
+    for info in infos:
+        mark = "*" if info.id == active else " "
+        click.echo(f"{mark} {info.id:<32} {info.arch:<20} {info.precision:<5} {info.embed_dim}-d")
+
+
+@models.command("import")
+@click.argument("checkpoint", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--arch",
+    required=True,
+    help="open_clip architecture name (e.g. ViT-B-32) or a model-config JSON file.",
+)
+@click.option("--name", help="Name of the installed model (default: from arch and checkpoint).")
+@click.pass_context
+def models_import(ctx: click.Context, checkpoint: Path, arch: str, name: str | None) -> None:
+    """Convert a local open_clip CHECKPOINT to int8 ONNX and make it the active model."""
+    library = _open(ctx)
+    model_id = library.import_model(checkpoint, arch, name)
+    click.echo(f"installed {model_id} and made it the active model")
+
+
+@models.command("use")
+@click.argument("name")
+@click.pass_context
+def models_use(ctx: click.Context, name: str) -> None:
+    """Make an installed model the active one."""
+    _open(ctx).use_model(name)
+    click.echo(f"{name} is now the active model")
+
+
+@models.command("remove")
+@click.argument("name")
+@click.pass_context
+def models_remove(ctx: click.Context, name: str) -> None:
+    """Delete an installed model."""
+    library = _open(ctx)
+    library.models.remove(name)
+    if library.active_model_name == name:
+        library.settings.active_model = None
+        library.settings.save(library.paths.config)
+    click.echo(f"removed {name}")
+
+
+def main() -> None:
+    cli()

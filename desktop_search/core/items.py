@@ -1,0 +1,82 @@
+"""Plain records passed between the store, the indexer, search and the user interfaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the store knows about one file, enough to decide whether it changed."""
+
+    id: int
+    path: str
+    size: int | None
+    mtime_ns: int | None
+    content_hash: str | None
+    status: str
+    has_embedding: bool
+
+
+@dataclass
+class PhotoRecord:
+    """One successfully read photo, ready to be written to the store."""
+
+    path: str
+    root: str
+    size: int
+    mtime_ns: int
+    content_hash: str
+    width: int
+    height: int
+    taken_at: str | None = None
+    camera: str | None = None
+    gps: tuple[float, float] | None = None
+    thumbnail: str | None = None
+
+
+@dataclass
+class Hit:
+    """One search result: a file, its score and what is needed to show it."""
+
+    path: str
+    score: float
+    kind: str
+    file_id: int
+    item_id: int
+    taken_at: str | None = None
+    camera: str | None = None
+    width: int | None = None
+    height: int | None = None
+    size: int | None = None
+    thumbnail: Path | None = None
+    locator: dict | None = None
+
+    def to_json(self) -> dict:
+        data = {key: value for key, value in self.__dict__.items() if value is not None}
+        data["score"] = round(self.score, 6)
+        if self.thumbnail is not None:
+            data["thumbnail"] = str(self.thumbnail)
+        return data
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did; printed as the summary and returned as JSON."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    still_failing: int = 0  # failed in an earlier run and unchanged since (not retried)
+    decoded: int = 0
+    encoded: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        data = dict(self.__dict__)
+        data["failures"] = [{"path": path, "reason": reason} for path, reason in self.failures]
+        return data

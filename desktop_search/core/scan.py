@@ -1,0 +1,93 @@
+"""Walk the indexed folders and list the files worth indexing.
+
+Hidden and system folders (``.git``, ``node_modules``, trash folders, ...) and macOS ``._*``
+resource forks are skipped; users add their own glob patterns with ``exclude``. Symbolic links to
+folders are not followed (they cause loops and double counting); links to files are followed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import stat
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SKIPPED_FOLDERS = frozenset(
+    {
+        "node_modules", "__pycache__", "$RECYCLE.BIN", "System Volume Information",
+        "lost+found", "@eaDir", "Thumbs.db",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ScannedFile:
+    path: str
+    root: str
+    size: int
+    mtime_ns: int
+    error: str | None = None  # set when the entry exists but cannot be used (e.g. broken link)
+
+
+def is_skipped_name(name: str) -> bool:
+    """Hidden entries (``.git``, ``.Trash``, ``._photo.jpg``) and well-known system folders."""
+    return name.startswith(".") or name in SKIPPED_FOLDERS
+
+
+def is_excluded(path: str, patterns: Collection[str]) -> bool:
+    name = os.path.basename(path)
+    return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+
+def scan(
+    root: Path, extensions: Collection[str], exclude: Collection[str] = ()
+) -> Iterator[ScannedFile]:
+    """Yield every indexable file below ``root`` (a folder or a single file)."""
+    root_text = str(root)
+    if root.is_file():
+        yield from _entry(root_text, root_text, extensions, exclude)
+        return
+    stack = [root_text]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                children = sorted(entries, key=lambda e: e.name)
+        except OSError as error:
+            log.warning("cannot list %s: %s", folder, error.strerror or error)
+            continue
+        for child in children:
+            if is_skipped_name(child.name) or is_excluded(child.path, exclude):
+                continue
+            try:
+                is_folder = child.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_folder:
+                stack.append(child.path)
+            else:
+                yield from _entry(child.path, root_text, extensions, exclude)
+
+
+def _entry(
+    path: str, root: str, extensions: Collection[str], exclude: Collection[str]
+) -> Iterator[ScannedFile]:
+    if os.path.splitext(path)[1].lower() not in extensions or is_excluded(path, exclude):
+        return
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            yield ScannedFile(path, root, 0, 0, error="broken symbolic link")
+        return
+    except OSError as error:
+        reason = f"cannot read file information ({error.strerror})"
+        yield ScannedFile(path, root, 0, 0, error=reason)
+        return
+    if stat.S_ISREG(info.st_mode):  # FIFOs, sockets and devices would block or make no sense
+        yield ScannedFile(path, root, info.st_size, info.st_mtime_ns)

@@ -1,0 +1,88 @@
+"""Turn a query (text, an example image, or both) into ranked hits."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from desktop_search.core.encoders import QueryEncoder
+from desktop_search.core.items import Hit
+from desktop_search.core.store import Store
+from desktop_search.core.thumbnails import ThumbnailStore
+from desktop_search.core.vectors import VectorIndex
+from desktop_search.errors import FileNotIndexableError, QueryError
+from desktop_search.extract.images import load_photo, read_file
+from desktop_search.models.preprocess import preprocess
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str | None = None
+    image: Path | None = None
+    limit: int = 20
+
+    def __post_init__(self) -> None:
+        if not (self.text and self.text.strip()) and self.image is None:
+            raise QueryError("the query is empty", hint="give search text or --image FILE")
+        if self.limit < 1:
+            raise QueryError(f"--limit must be at least 1, not {self.limit}")
+
+
+class Searcher:
+    """Searches one embedding space; the store supplies what is shown for each hit."""
+
+    def __init__(
+        self, store: Store, vectors: VectorIndex, encoder: QueryEncoder, thumbnails: ThumbnailStore
+    ) -> None:
+        self.store = store
+        self.vectors = vectors
+        self.encoder = encoder
+        self.thumbnails = thumbnails
+
+    def search(self, query: Query) -> list[Hit]:
+        vector = self.query_vector(query)
+        return self.search_vector(vector, query.limit)
+
+    def query_vector(self, query: Query) -> np.ndarray:
+        """The query's embedding; text and image together are averaged (both are unit length)."""
+        parts = []
+        if query.text and query.text.strip():
+            parts.append(self.encoder.encode_texts([query.text.strip()])[0])
+        if query.image is not None:
+            parts.append(self._image_vector(query.image))
+        vector = np.mean(parts, axis=0)
+        return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+    def _image_vector(self, path: Path) -> np.ndarray:
+        spec = self.encoder.image_spec
+        try:
+            photo = load_photo(read_file(path), min_side=spec.size, thumb_size=spec.size)
+        except FileNotIndexableError as error:
+            raise QueryError(
+                f"cannot use {path} as a query image: {error.reason}",
+                hint="give a readable JPEG, PNG, WebP, GIF, TIFF, BMP or HEIC file",
+            ) from error
+        return self.encoder.encode_images(preprocess(photo.image, spec)[None])[0]
+
+    def search_vector(self, vector: np.ndarray, limit: int) -> list[Hit]:
+        found = self.vectors.search(vector, limit)
+        records = self.store.hits([item_id for item_id, _ in found])
+        hits = []
+        for item_id, score in found:
+            record = records.get(item_id)
+            if record is None:  # removed by a concurrent writer since the index was loaded
+                continue
+            hits.append(
+                Hit(
+                    path=record["path"], score=float(score), kind=record["kind"],
+                    file_id=record["file_id"], item_id=item_id, taken_at=record["taken_at"],
+                    camera=record["camera"], width=record["width"], height=record["height"],
+                    size=record["size"], thumbnail=self.thumbnails.path(record["thumbnail"]),
+                )
+            )  # fmt: skip
+        return hits

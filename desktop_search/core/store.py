@@ -1,0 +1,358 @@
+"""The SQLite metadata store: the source of truth for files, items and embeddings.
+
+Vector index files are caches derived from this database. Every change to the embeddings of a
+model bumps that model's *generation* in the same transaction, so a saved index can tell whether it
+is still current (see ``core/vectors.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from desktop_search.core.items import FileState, PhotoRecord
+from desktop_search.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+migrations = Migrations("desktop_search")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE files (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            root TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            size INTEGER,
+            mtime_ns INTEGER,
+            content_hash TEXT,
+            status TEXT NOT NULL,            -- indexed | failed
+            error TEXT,                      -- why a failed file could not be indexed
+            width INTEGER,
+            height INTEGER,
+            taken_at TEXT,                   -- ISO 8601, from EXIF
+            camera TEXT,
+            gps_lat REAL,
+            gps_lon REAL,
+            thumbnail TEXT,                  -- relative to the thumbnails folder
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX files_status ON files(status);
+        CREATE INDEX files_content_hash ON files(content_hash);
+        CREATE TABLE items (
+            -- AUTOINCREMENT: an item id is never reused, so a stale vector index can never
+            -- point at a different item than the one it was built for.
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,              -- photo (later: object, page, chunk, messages)
+            locator TEXT                     -- JSON: where in the file (page, box, time range)
+        );
+        CREATE INDEX items_file ON items(file_id);
+        CREATE TABLE embeddings (
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            vector BLOB NOT NULL,            -- float16, L2-normalised
+            PRIMARY KEY (item_id, model)
+        );
+        CREATE INDEX embeddings_model ON embeddings(model);
+        CREATE TABLE roots (path TEXT PRIMARY KEY, added_at TEXT NOT NULL);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """
+    )
+
+
+SCHEMA_MIGRATIONS = [m001_initial.__name__]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """One connection to the library database. Use one Store per thread."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating and migrating as needed) the database at ``path``."""
+        try:
+            connection = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+            db = sqlite_utils.Database(connection)
+            db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable across application crashes in WAL mode; only an OS crash can
+            # lose the last transactions, never corrupt the file.
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            cls._check_version(db, path)
+            migrations.apply(db)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(
+                f"cannot open the library database {path}: {error}",
+                hint="run 'desktop-search doctor' or move the file away to start a new library",
+            ) from error
+        return cls(db)
+
+    @staticmethod
+    def _check_version(db: sqlite_utils.Database, path: Path) -> None:
+        applied = {m.name for m in migrations.applied(db)}
+        unknown = applied - set(SCHEMA_MIGRATIONS)
+        if unknown:
+            raise StoreError(
+                f"the library database {path} was written by a newer desktop-search "
+                f"(schema steps {', '.join(sorted(unknown))})",
+                hint="upgrade desktop-search",
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- roots ---------------------------------------------------------------------------
+
+    def add_roots(self, roots: Iterable[str]) -> None:
+        with self.db.atomic():
+            for root in roots:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO roots(path, added_at) VALUES (?, ?)", [root, _now()]
+                )
+
+    def roots(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT path FROM roots ORDER BY path")]
+
+    # -- files ---------------------------------------------------------------------------
+
+    def file_states(self, under: str, model: str | None) -> dict[str, FileState]:
+        """Every known file below folder ``under``, keyed by path."""
+        prefix = under.rstrip("/\\")
+        rows = self.db.execute(
+            """
+            SELECT f.id, f.path, f.size, f.mtime_ns, f.content_hash, f.status,
+                   EXISTS (SELECT 1 FROM items i JOIN embeddings e ON e.item_id = i.id
+                           WHERE i.file_id = f.id AND e.model = ?)
+            FROM files f
+            WHERE f.path = ? OR substr(f.path, 1, ?) = ?
+            """,
+            [model, prefix, len(prefix) + 1, prefix + _separator(prefix)],
+        )
+        return {
+            row[1]: FileState(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]))
+            for row in rows
+        }
+
+    def save_photos(
+        self, photos: list[PhotoRecord], vectors: np.ndarray, model: str
+    ) -> tuple[list[int], list[int]]:
+        """Insert or replace photos with their embeddings in one transaction.
+
+        Returns (new item ids, item ids of earlier versions of these files that were dropped).
+        """
+        item_ids: list[int] = []
+        replaced = self._item_ids_of_paths([photo.path for photo in photos])
+        with self.db.atomic():
+            for photo, vector in zip(photos, vectors, strict=True):
+                file_id = self._upsert_file(photo)
+                self.db.execute("DELETE FROM items WHERE file_id = ?", [file_id])
+                cursor = self.db.execute(
+                    "INSERT INTO items(file_id, kind) VALUES (?, 'photo')", [file_id]
+                )
+                item_id = cursor.lastrowid
+                self.db.execute(
+                    "INSERT INTO embeddings(item_id, model, vector) VALUES (?, ?, ?)",
+                    [item_id, model, vector.astype(np.float16).tobytes()],
+                )
+                item_ids.append(item_id)
+            if replaced:
+                self._bump_all_generations()
+            self._bump_generation(model)
+        return item_ids, replaced
+
+    def _upsert_file(self, photo: PhotoRecord) -> int:
+        lat, lon = photo.gps if photo.gps else (None, None)
+        values = [
+            photo.root, "photo", photo.size, photo.mtime_ns, photo.content_hash,
+            photo.width, photo.height, photo.taken_at, photo.camera, lat, lon,
+            photo.thumbnail, _now(), photo.path,
+        ]  # fmt: skip
+        cursor = self.db.execute(
+            """
+            UPDATE files SET root=?, kind=?, size=?, mtime_ns=?, content_hash=?, status='indexed',
+                error=NULL, width=?, height=?, taken_at=?, camera=?, gps_lat=?, gps_lon=?,
+                thumbnail=?, updated_at=?
+            WHERE path=?
+            """,
+            values,
+        )
+        if cursor.rowcount:
+            return self.db.execute("SELECT id FROM files WHERE path=?", [photo.path]).fetchone()[0]
+        cursor = self.db.execute(
+            """
+            INSERT INTO files(root, kind, size, mtime_ns, content_hash, status, width, height,
+                taken_at, camera, gps_lat, gps_lon, thumbnail, updated_at, path)
+            VALUES (?, ?, ?, ?, ?, 'indexed', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            values,
+        )
+        return cursor.lastrowid
+
+    def record_failure(
+        self, path: str, root: str, kind: str, size: int | None, mtime_ns: int | None, reason: str
+    ) -> list[int]:
+        """Mark ``path`` failed with ``reason``; its old items (if any) go. Returns their ids."""
+        with self.db.atomic():
+            removed = self._item_ids_of_paths([path])
+            self.db.execute(
+                """
+                INSERT INTO files(path, root, kind, size, mtime_ns, status, error, updated_at)
+                VALUES (?, ?, ?, ?, ?, 'failed', ?, ?)
+                ON CONFLICT(path) DO UPDATE SET root=excluded.root, kind=excluded.kind,
+                    size=excluded.size, mtime_ns=excluded.mtime_ns, content_hash=NULL,
+                    status='failed', error=excluded.error, thumbnail=NULL,
+                    updated_at=excluded.updated_at
+                """,
+                [path, root, kind, size, mtime_ns, reason, _now()],
+            )
+            self.db.execute(
+                "DELETE FROM items WHERE file_id = (SELECT id FROM files WHERE path = ?)", [path]
+            )
+            if removed:
+                self._bump_all_generations()
+        return removed
+
+    def touch(self, file_id: int, size: int, mtime_ns: int) -> None:
+        """Record a new size/mtime for a file whose content did not change."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE files SET size=?, mtime_ns=?, updated_at=? WHERE id=?",
+                [size, mtime_ns, _now(), file_id],
+            )
+
+    def remove_paths(self, paths: list[str]) -> list[int]:
+        """Forget files (and their items and embeddings); return the removed item ids."""
+        if not paths:
+            return []
+        with self.db.atomic():
+            removed = self._item_ids_of_paths(paths)
+            for chunk in _chunks(paths, 500):
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"DELETE FROM files WHERE path IN ({marks})", chunk)
+            if removed:
+                self._bump_all_generations()
+        return removed
+
+    def _item_ids_of_paths(self, paths: list[str]) -> list[int]:
+        ids: list[int] = []
+        for chunk in _chunks(paths, 500):
+            marks = ",".join("?" * len(chunk))
+            ids += [
+                row[0]
+                for row in self.db.execute(
+                    f"SELECT i.id FROM items i JOIN files f ON f.id = i.file_id "
+                    f"WHERE f.path IN ({marks})",
+                    chunk,
+                )
+            ]
+        return ids
+
+    # -- embeddings and generations ------------------------------------------------------
+
+    def embeddings(self, model: str) -> tuple[np.ndarray, np.ndarray]:
+        """All (item ids, float32 vectors) of ``model``, for rebuilding a vector index."""
+        ids, blobs = [], []
+        for item_id, blob in self.db.execute(
+            "SELECT item_id, vector FROM embeddings WHERE model = ? ORDER BY item_id", [model]
+        ):
+            ids.append(item_id)
+            blobs.append(blob)
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        vectors = np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(len(ids), -1)
+        return np.asarray(ids, dtype=np.int64), vectors.astype(np.float32)
+
+    def embedding_count(self, model: str) -> int:
+        return self.db.execute(
+            "SELECT count(*) FROM embeddings WHERE model = ?", [model]
+        ).fetchone()[0]
+
+    def generation(self, model: str) -> int:
+        row = self.db.execute(
+            "SELECT value FROM meta WHERE key = ?", [f"generation:{model}"]
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def _bump_generation(self, model: str) -> None:
+        self.db.execute(
+            """
+            INSERT INTO meta(key, value) VALUES (?, '1')
+            ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
+            """,
+            [f"generation:{model}"],
+        )
+
+    def _bump_all_generations(self) -> None:
+        # Removing items changes every model's index that held them.
+        models = [row[0] for row in self.db.execute("SELECT DISTINCT model FROM embeddings")]
+        models += [
+            row[0][len("generation:") :]
+            for row in self.db.execute("SELECT key FROM meta WHERE key LIKE 'generation:%'")
+        ]
+        for model in set(models):
+            self._bump_generation(model)
+
+    # -- reading for search and status ---------------------------------------------------
+
+    def hits(self, item_ids: list[int]) -> dict[int, dict]:
+        """File metadata for items, keyed by item id."""
+        found: dict[int, dict] = {}
+        for chunk in _chunks(item_ids, 500):
+            marks = ",".join("?" * len(chunk))
+            cursor = self.db.execute(
+                f"""
+                SELECT i.id AS item_id, i.kind AS item_kind, i.locator, f.id AS file_id, f.path,
+                       f.kind, f.size, f.width, f.height, f.taken_at, f.camera, f.thumbnail
+                FROM items i JOIN files f ON f.id = i.file_id WHERE i.id IN ({marks})
+                """,
+                chunk,
+            )
+            columns = [c[0] for c in cursor.description]
+            for row in cursor:
+                record = dict(zip(columns, row, strict=True))
+                found[record["item_id"]] = record
+        return found
+
+    def counts(self) -> list[dict]:
+        cursor = self.db.execute(
+            "SELECT kind, status, count(*) FROM files GROUP BY kind, status ORDER BY kind, status"
+        )
+        return [{"kind": kind, "status": status, "count": n} for kind, status, n in cursor]
+
+    def failures(self) -> Iterator[tuple[str, str]]:
+        yield from self.db.execute(
+            "SELECT path, error FROM files WHERE status = 'failed' ORDER BY path"
+        )
+
+    def item_id_of_path(self, path: str) -> int | None:
+        row = self.db.execute(
+            "SELECT i.id FROM items i JOIN files f ON f.id = i.file_id WHERE f.path = ?", [path]
+        ).fetchone()
+        return row[0] if row else None
+
+
+def _separator(prefix: str) -> str:
+    return "\\" if "\\" in prefix and "/" not in prefix else "/"
+
+
+def _chunks(values: list, size: int) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

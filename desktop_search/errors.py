@@ -1,0 +1,66 @@
+"""Exception hierarchy. Every message says what happened and what the user can do about it.
+
+The CLI prints ``str(error)`` as one line; ``hint`` (when set) is appended after a dash.
+"""
+
+from __future__ import annotations
+
+
+class DesktopSearchError(Exception):
+    """Base class for errors the user can act on."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
+
+class HomeNotWritableError(DesktopSearchError):
+    """The library home directory cannot be created or written."""
+
+
+class WriterLockedError(DesktopSearchError):
+    """Another process holds the writer lock of this library."""
+
+
+class NoModelError(DesktopSearchError):
+    """The operation needs a model and none is installed or active."""
+
+
+class ModelError(DesktopSearchError):
+    """A model folder is missing files, fails verification, or cannot be loaded."""
+
+
+class ModelImportError(DesktopSearchError):
+    """A checkpoint could not be converted into a model."""
+
+
+class ConvertExtraMissingError(ModelImportError):
+    """Model conversion needs the optional ``convert`` extra (torch, open_clip_torch)."""
+
+
+class QueryError(DesktopSearchError):
+    """A search query (text or image) cannot be used."""
+
+    exit_code = 2
+
+
+class FileNotIndexableError(DesktopSearchError):
+    """One file cannot be indexed; ``reason`` is what gets recorded for it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class IndexFileError(DesktopSearchError):
+    """A saved vector index is missing, stale or corrupt (the caller rebuilds it from SQLite)."""
+
+
+class StoreError(DesktopSearchError):
+    """The metadata database cannot be opened or is from a newer version."""

@@ -1,0 +1,486 @@
+"""Photo decoding: bytes or path -> an RGB image at just-above-model size, a thumbnail, EXIF facts.
+
+Decoding a 12-24 MP JPEG at full size costs more than running the image model on it, so the
+decoder is asked for the smallest picture that still serves both consumers (the model input and
+the thumbnail): JPEG DCT scaling via ``Image.draft`` decodes at 1/2, 1/4 or 1/8 scale for free,
+other formats are decoded fully and shrunk with ``Image.reduce`` (fast box filter) before anything
+else touches them. The thumbnail is made from that same decoded image; nothing is decoded twice.
+
+Every failure becomes ``FileNotIndexableError(reason)`` with a short reason that ``status`` can
+show and group; a bad file must never take the indexer down.
+
+Pure module: stdlib, numpy, Pillow, pillow_heif and ``desktop_search.errors`` only. Thread-safe
+(callers decode in a thread pool; Pillow releases the GIL while decoding): the only global state
+touched is two `ignore` entries in the warnings filter list, see ``_QUIET_WARNINGS``. Pillow's
+``LOAD_TRUNCATED_IMAGES`` stays False: a truncated file (an interrupted copy, a camera card pulled
+too early) is reported, not indexed as a half-grey picture.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import logging
+import math
+import re
+import struct
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import ExifTags, Image, UnidentifiedImageError
+
+from desktop_search.errors import FileNotIndexableError
+
+log = logging.getLogger(__name__)
+
+try:
+    import pillow_heif
+
+    # Registered once at import: the opener is process-wide state inside Pillow.
+    pillow_heif.register_heif_opener()
+    HEIF_AVAILABLE = True
+except Exception as exc:  # ImportError, or a broken libheif build
+    log.warning("HEIC/HEIF support unavailable: %s", exc)
+    HEIF_AVAILABLE = False
+
+# Warnings Pillow emits for files we handle ourselves, as (category, module regex):
+# - DecompressionBombWarning, between MAX_IMAGE_PIXELS (89 MP) and twice that (179 MP, where it
+#   raises instead). Panoramas in that range are legitimate photos and get indexed.
+# - UserWarnings of its TIFF/EXIF parser ("Corrupt EXIF data", "Tag data larger than file") for
+#   every damaged EXIF block it skips; a photo folder has thousands and the photos still index.
+# They are silenced with `ignore` filters rather than warnings.catch_warnings() per call, because
+# catch_warnings swaps the process-global filter list and is not thread-safe in Python 3.11
+# (decoding runs in a thread pool). The filters are (re)installed on each call, not only at
+# import: any catch_warnings() block around our import (pytest's collection, for one) restores
+# the old list on exit and would silently drop them.
+_QUIET_WARNINGS: tuple[tuple[type[Warning], str | None], ...] = (
+    (Image.DecompressionBombWarning, None),
+    (UserWarning, r"PIL\.TiffImagePlugin"),
+)
+
+
+def _install_warning_filters() -> None:
+    for category, module in _QUIET_WARNINGS:
+        entry = ("ignore", None, category, re.compile(module) if module else None, 0)
+        if entry not in warnings.filters:
+            warnings.filterwarnings("ignore", category=category, module=module or "")
+
+
+_install_warning_filters()
+
+IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".png",
+        ".webp",
+        ".gif",
+        ".tif",
+        ".tiff",
+        ".bmp",
+        ".heic",
+        ".heif",
+        ".hif",
+    }
+)
+
+# Pillow identifies files by content, not by extension, and knows many formats; some of them
+# (EPS: runs Ghostscript) are not something a photo indexer should ever hand a random file to.
+# (Camera JPEGs that Pillow reports as "MPO", multi-picture, come through the JPEG opener.)
+_PILLOW_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "DIB")
+_HEIF_FORMATS: tuple[str, ...] = ("HEIF",)
+
+REASON_EMPTY = "empty file (0 bytes)"
+REASON_NOT_IMAGE = "not an image or unsupported format"
+REASON_CORRUPT = "truncated or corrupt image data"
+REASON_HEIF_UNAVAILABLE = "HEIC support unavailable"
+REASON_PERMISSION = "permission denied"
+REASON_VANISHED = "file disappeared while reading"
+REASON_IS_DIR = "is a directory"
+
+_THUMB_QUALITY = 85
+_WHITE = (255, 255, 255)
+
+# EXIF orientation -> transpose that makes the pixels upright (same table as ImageOps).
+_ORIENTATION_TRANSPOSE: dict[int, Image.Transpose] = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+_BOMB_RE = re.compile(r"\((\d+) pixels\) exceeds limit of (\d+) pixels")
+
+
+@dataclass
+class Photo:
+    """One decoded photo.
+
+    ``image`` is RGB, upright (EXIF orientation applied) and decoded at reduced scale: its short
+    side is at least ``max(min_side, thumb_size)`` when the original is that large, and less than
+    about twice that unless JPEG's maximum 1/8 scale stops short. ``width``/``height`` are the
+    original's, upright.
+    """
+
+    image: Image.Image
+    thumbnail: bytes
+    width: int
+    height: int
+    taken_at: str | None = None
+    camera: str | None = None
+    gps: tuple[float, float] | None = None
+
+
+def read_file(path: Path) -> bytes:
+    """Read a whole file; OS errors become ``FileNotIndexableError`` with a readable reason."""
+    try:
+        return Path(path).read_bytes()
+    except MemoryError:
+        raise FileNotIndexableError("file too large to read into memory") from None
+    except OSError as exc:
+        raise FileNotIndexableError(_os_error_reason(exc)) from None
+
+
+def _os_error_reason(exc: OSError) -> str:
+    code = exc.errno
+    if isinstance(exc, PermissionError) or code in (errno.EACCES, errno.EPERM):
+        return REASON_PERMISSION
+    # ENOTDIR: a parent directory was replaced/removed while we were getting here.
+    if isinstance(exc, FileNotFoundError) or code in (errno.ENOENT, errno.ENOTDIR):
+        return REASON_VANISHED
+    if isinstance(exc, IsADirectoryError) or code == errno.EISDIR:
+        return REASON_IS_DIR
+    if code == errno.ELOOP:
+        return "symlink loop"
+    if code == errno.EIO:
+        return "I/O error while reading (failing disk or network share?)"
+    detail = exc.strerror or type(exc).__name__
+    return f"cannot read file: {detail}"
+
+
+def load_photo(source: bytes | Path, *, min_side: int = 224, thumb_size: int = 256) -> Photo:
+    """Decode a photo for indexing. Raises ``FileNotIndexableError`` for every failure.
+
+    ``source`` is the file's bytes or its path. ``min_side`` is the short side the model needs;
+    ``thumb_size`` the longest side of the JPEG thumbnail.
+    """
+    if min_side < 1 or thumb_size < 1:
+        raise ValueError("min_side and thumb_size must be positive")
+    _install_warning_filters()
+    data = source if isinstance(source, bytes | bytearray | memoryview) else read_file(source)
+    if len(data) == 0:
+        raise FileNotIndexableError(REASON_EMPTY)
+    try:
+        return _decode(bytes(data), min_side=min_side, thumb_size=thumb_size)
+    except FileNotIndexableError:
+        raise
+    except MemoryError:
+        raise FileNotIndexableError("not enough memory to decode this image") from None
+    except Image.DecompressionBombError as exc:
+        raise FileNotIndexableError(_bomb_reason(str(exc))) from None
+    except Image.DecompressionBombWarning as exc:
+        # Only when an "error" filter sits in front of our "ignore" (python -W error, tests).
+        raise FileNotIndexableError(_bomb_reason(str(exc))) from None
+    except UnidentifiedImageError:
+        raise FileNotIndexableError(_unidentified_reason(data)) from None
+    except (OSError, SyntaxError, EOFError, ValueError, struct.error) as exc:
+        # Pillow's ways of saying "the bytes ended early / don't parse": OSError("image file is
+        # truncated"), SyntaxError("broken PNG file"), EOFError, struct.error, ValueError.
+        log.debug("decode failed: %r", exc)
+        raise FileNotIndexableError(REASON_CORRUPT) from None
+    except Exception as exc:
+        # Plugins (pillow_heif, TIFF codecs) raise their own types. Nothing may escape as a
+        # non-FileNotIndexableError, but log loudly: this may be a bug of ours, not a bad file.
+        log.warning("unexpected error decoding image: %r", exc, exc_info=True)
+        raise FileNotIndexableError(f"cannot decode image ({type(exc).__name__})") from None
+
+
+def _decode(data: bytes, *, min_side: int, thumb_size: int) -> Photo:
+    formats = _PILLOW_FORMATS + (_HEIF_FORMATS if HEIF_AVAILABLE else ())
+    # No `with`: closing an ImageFile discards its pixels, and the decoded image (for RGB JPEGs,
+    # the very object Image.open returned) is what we hand back. The fp is an in-memory buffer.
+    im = Image.open(io.BytesIO(data), formats=list(formats))
+    # Animated GIF/WebP, multi-page TIFF: Image.open leaves us on frame 0, the one we index.
+    orig_w, orig_h = im.size
+    target = max(min_side, thumb_size)
+
+    if im.format in ("JPEG", "MPO"):
+        # DCT scaling: the largest of 1/8, 1/4, 1/2 that keeps both sides >= target.
+        im.draft(None, (target, target))
+
+    # Orientation is read here, from the file, and applied at the end to the small image. Not
+    # ImageOps.exif_transpose on the final image: TIFF keeps orientation in its own tags, which
+    # do not survive the mode conversion; and exif_transpose copies even when there is nothing
+    # to do.
+    orientation, taken_at, camera, gps = _read_exif(im)
+    im.load()
+    rgb = _to_rgb(im)
+
+    # Non-JPEG formats (and JPEGs too small for DCT scaling to kick in): integer box reduce.
+    factor = min(rgb.size) // target
+    if factor >= 2:
+        rgb = rgb.reduce(factor)
+
+    method = _ORIENTATION_TRANSPOSE.get(orientation)
+    if method is not None:
+        rgb = rgb.transpose(method)
+    if orientation in (5, 6, 7, 8):
+        orig_w, orig_h = orig_h, orig_w
+    if rgb is im:
+        # Detach from the ImageFile, which keeps the whole file's bytes alive through its fp.
+        rgb = rgb.copy()
+
+    return Photo(
+        image=rgb,
+        thumbnail=_thumbnail(rgb, thumb_size),
+        width=orig_w,
+        height=orig_h,
+        taken_at=taken_at,
+        camera=camera,
+        gps=gps,
+    )
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    """Any Pillow mode -> 8-bit RGB; transparency is composited on white."""
+    mode = im.mode
+    if mode == "RGB" and "transparency" not in im.info:
+        return im
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        mode in ("P", "L", "RGB") and "transparency" in im.info
+    ):
+        rgba = im.convert("RGBA")
+        background = Image.new("RGB", rgba.size, _WHITE)
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        return _high_depth_to_rgb(im)
+    # CMYK (Pillow undoes Adobe's inverted CMYK at decode time), L, 1, P, YCbCr, LAB, HSV.
+    # No ICC colour management: CLIP does not care about the small shift, and it keeps this fast.
+    try:
+        return im.convert("RGB")
+    except ValueError:  # e.g. LAB TIFFs: Pillow has no conversion for them
+        raise FileNotIndexableError(f"unsupported color mode ({mode})") from None
+
+
+def _high_depth_to_rgb(im: Image.Image) -> Image.Image:
+    """16-bit and 32-bit int / float grey -> 8-bit. Pillow's own convert clips at 255 (white)."""
+    arr = np.asarray(im)
+    if im.mode.startswith("I;16"):
+        scaled = arr.astype(np.float32) / 257.0
+    else:
+        values = arr.astype(np.float64)
+        finite = values[np.isfinite(values)]
+        lo = float(finite.min()) if finite.size else 0.0
+        hi = float(finite.max()) if finite.size else 0.0
+        if im.mode == "F" and lo >= 0.0 and hi <= 1.0:
+            scaled = values * 255.0  # normalised float image
+        elif im.mode == "I" and lo >= 0 and hi <= 65535:
+            scaled = values / 257.0  # how 16-bit PNG/TIFF data arrives in mode "I"
+        elif hi > lo:
+            scaled = (values - lo) * (255.0 / (hi - lo))  # arbitrary range: stretch
+        else:
+            scaled = np.zeros_like(values)
+        scaled = np.nan_to_num(scaled, nan=0.0, posinf=255.0, neginf=0.0)
+    grey = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    return Image.fromarray(grey, mode="L").convert("RGB")
+
+
+def _thumbnail(rgb: Image.Image, thumb_size: int) -> bytes:
+    w, h = rgb.size
+    scale = thumb_size / max(w, h)
+    thumb = rgb
+    if scale < 1:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        thumb = rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    out = io.BytesIO()
+    thumb.save(out, format="JPEG", quality=_THUMB_QUALITY)
+    return out.getvalue()
+
+
+def _bomb_reason(message: str) -> str:
+    match = _BOMB_RE.search(message)
+    if not match:
+        return "image too large: possible decompression bomb"
+    pixels, limit = (int(g) for g in match.groups())
+    return f"image too large ({_mp(pixels)}, limit {_mp(limit)}): possible decompression bomb"
+
+
+def _mp(pixels: int) -> str:
+    return f"{pixels / 1e6:.0f} MP" if pixels >= 10_000_000 else f"{pixels / 1e6:.1f} MP"
+
+
+def _unidentified_reason(data: bytes) -> str:
+    kind = _sniff(data)
+    if kind == "HEIF" and not HEIF_AVAILABLE:
+        return REASON_HEIF_UNAVAILABLE
+    # A known image signature that Pillow still can't open means the header itself is broken.
+    return REASON_CORRUPT if kind else REASON_NOT_IMAGE
+
+
+def _sniff(data: bytes) -> str | None:
+    head = data[:16]
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "TIFF"
+    if head[:2] == b"BM":
+        return "BMP"
+    if head[4:8] == b"ftyp" and head[8:12] in (
+        b"heic",
+        b"heix",
+        b"hevc",
+        b"hevx",
+        b"heim",
+        b"heis",
+        b"mif1",
+        b"msf1",
+    ):
+        return "HEIF"
+    return None
+
+
+# --- EXIF -----------------------------------------------------------------------------------
+
+
+def _read_exif(im: Image.Image) -> tuple[int, str | None, str | None, tuple[float, float] | None]:
+    """(orientation, taken_at, camera, gps); broken EXIF never fails the photo."""
+    try:
+        exif = im.getexif()
+    except Exception as exc:  # malformed EXIF blocks raise all sorts of things
+        log.debug("unreadable EXIF: %r", exc)
+        return 1, None, None, None
+
+    orientation = 1
+    taken_at = camera = gps = None
+    try:
+        value = exif.get(ExifTags.Base.Orientation, 1)
+        orientation = int(value) if int(value) in range(1, 9) else 1
+    except Exception:
+        orientation = 1
+    try:
+        exif_ifd = exif.get_ifd(ExifTags.IFD.Exif)
+        taken_at = _taken_at(exif, exif_ifd)
+    except Exception as exc:
+        log.debug("unreadable EXIF date: %r", exc)
+    try:
+        camera = _camera_name(exif.get(ExifTags.Base.Make), exif.get(ExifTags.Base.Model))
+    except Exception as exc:
+        log.debug("unreadable EXIF camera: %r", exc)
+    try:
+        gps = _gps(exif.get_ifd(ExifTags.IFD.GPSInfo))
+    except Exception as exc:
+        log.debug("unreadable EXIF GPS: %r", exc)
+    return orientation, taken_at, camera, gps
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.replace("\x00", " ").split())
+    return text or None
+
+
+def _taken_at(ifd0: Any, exif_ifd: Any) -> str | None:
+    # (date tag, offset tag, where) in order of preference.
+    candidates = (
+        (ExifTags.Base.DateTimeOriginal, ExifTags.Base.OffsetTimeOriginal, exif_ifd),
+        (ExifTags.Base.DateTimeDigitized, ExifTags.Base.OffsetTimeDigitized, exif_ifd),
+        (ExifTags.Base.DateTime, ExifTags.Base.OffsetTime, ifd0),
+    )
+    for date_tag, offset_tag, ifd in candidates:
+        parsed = _parse_exif_datetime(_text(ifd.get(date_tag)), _text(exif_ifd.get(offset_tag)))
+        if parsed:
+            return parsed
+    return None
+
+
+_DATE_RE = re.compile(r"^(\d{4})[:\-/](\d{2})[:\-/](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+_OFFSET_RE = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+
+
+def _parse_exif_datetime(value: str | None, offset: str | None = None) -> str | None:
+    """'2021:06:15 14:30:05' (+ '+02:00') -> '2021-06-15T14:30:05+02:00'; garbage -> None."""
+    if not value:
+        return None
+    match = _DATE_RE.match(value.strip())
+    if not match:
+        return None
+    try:
+        dt = datetime(*(int(g) for g in match.groups()))
+    except ValueError:  # 0000:00:00 00:00:00, month 13, ...
+        return None
+    if dt.year < 1826:  # before the first photograph: a zeroed or bogus clock
+        return None
+    off = _OFFSET_RE.match(offset.strip()) if offset else None
+    if off:
+        sign = 1 if off.group(1) == "+" else -1
+        delta = timedelta(hours=int(off.group(2)), minutes=int(off.group(3)))
+        if delta <= timedelta(hours=14):
+            dt = dt.replace(tzinfo=timezone(sign * delta))
+    return dt.isoformat()
+
+
+def _camera_name(make: Any, model: Any) -> str | None:
+    """'Canon' + 'Canon EOS 5D' -> 'Canon EOS 5D'; 'NIKON CORPORATION' + 'NIKON D750' -> 'NIKON
+    D750'; 'Apple' + 'iPhone 12' -> 'Apple iPhone 12'."""
+    make_s, model_s = _text(make), _text(model)
+    if not make_s or not model_s:
+        return model_s or make_s
+    make_words = {w.lower() for w in make_s.split()}
+    if model_s.lower().startswith(make_s.lower()) or model_s.split()[0].lower() in make_words:
+        return model_s
+    return f"{make_s} {model_s}"
+
+
+def _gps(gps_ifd: Any) -> tuple[float, float] | None:
+    if not gps_ifd:
+        return None
+    lat = _gps_coordinate(gps_ifd.get(2), gps_ifd.get(1), "N", "S", 90.0)
+    lon = _gps_coordinate(gps_ifd.get(4), gps_ifd.get(3), "E", "W", 180.0)
+    if lat is None or lon is None:
+        return None
+    if lat == 0.0 and lon == 0.0:
+        return None  # "Null Island": what cameras without a fix write
+    return lat, lon
+
+
+def _gps_coordinate(
+    value: Any, ref: Any, positive: str, negative: str, limit: float
+) -> float | None:
+    if value is None:
+        return None
+    parts = list(value) if isinstance(value, tuple | list) else [value]
+    if not 1 <= len(parts) <= 3:
+        return None
+    try:
+        numbers = [float(p) for p in parts]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if any(not math.isfinite(n) or n < 0 for n in numbers):
+        return None  # IFDRational with a zero denominator reads as nan
+    degrees = sum(n / 60.0**i for i, n in enumerate(numbers))
+    if degrees > limit:
+        return None
+    ref_s = (_text(ref) or positive).upper()[:1]
+    if ref_s not in (positive, negative):
+        return None
+    return round(-degrees if ref_s == negative else degrees, 7)

@@ -1,0 +1,196 @@
+"""The facade the CLI and the GUI share: one library home with its store, indices and models."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import filelock
+
+from desktop_search.config import Paths, Settings, resolve_home
+from desktop_search.core.indexer import Indexer, ProgressCallback
+from desktop_search.core.items import Hit, IndexReport
+from desktop_search.core.search import Query, Searcher
+from desktop_search.core.store import Store
+from desktop_search.core.thumbnails import ThumbnailStore
+from desktop_search.core.vectors import VectorIndex
+from desktop_search.errors import (
+    DesktopSearchError,
+    IndexFileError,
+    NoModelError,
+    WriterLockedError,
+)
+from desktop_search.models.clip import ClipModel
+from desktop_search.models.store import ModelStore
+
+log = logging.getLogger(__name__)
+
+IMPORT_HINT = "import one with 'desktop-search models import CHECKPOINT --arch ViT-B-32'"
+
+
+class Library:
+    """Opens lazily what each operation needs: ``search`` never loads the image tower."""
+
+    def __init__(self, paths: Paths, settings: Settings, store: Store, models: ModelStore) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.store = store
+        self.models = models
+        self.thumbnails = ThumbnailStore(paths.thumbnails)
+        self._clip: ClipModel | None = None
+        self._vectors: dict[str, VectorIndex] = {}
+
+    @classmethod
+    def open(cls, home: str | Path | None = None) -> Library:
+        paths = Paths(resolve_home(home))
+        paths.ensure()
+        settings = Settings.load(paths.config)
+        return cls(paths, settings, Store.open(paths.database), ModelStore(paths.models))
+
+    def close(self) -> None:
+        if self._clip is not None:
+            self._clip.release()
+        self.store.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- models --------------------------------------------------------------------------
+
+    @property
+    def active_model_name(self) -> str | None:
+        return self.settings.active_model
+
+    def clip(self) -> ClipModel:
+        """The active CLIP model (sessions inside load lazily, per tower)."""
+        if self._clip is None:
+            name = self.settings.active_model
+            if not name:
+                raise NoModelError("no CLIP model is installed", hint=IMPORT_HINT)
+            threads = self.settings.index_threads or None
+            self._clip = ClipModel(self.models.path(name), threads=threads)
+        return self._clip
+
+    def import_model(self, checkpoint: Path, arch: str, name: str | None = None) -> str:
+        """Convert an open_clip checkpoint into an int8 model and make it the active one."""
+        info = self.models.import_open_clip(checkpoint, arch, name)
+        self.use_model(info.id)
+        return info.id
+
+    def use_model(self, name: str) -> None:
+        self.models.path(name)  # raises ModelError if it is not installed
+        self.settings.active_model = name
+        self.settings.save(self.paths.config)
+        if self._clip is not None:
+            self._clip.release()
+            self._clip = None
+
+    # -- indexing ------------------------------------------------------------------------
+
+    @contextmanager
+    def writer(self) -> Iterator[None]:
+        """Hold the library's writer lock: one indexer at a time, across processes."""
+        lock = filelock.FileLock(self.paths.writer_lock, timeout=0)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise WriterLockedError(
+                f"another desktop-search process is indexing the library in {self.paths.home}",
+                hint="wait for it to finish (searching works meanwhile) or stop it",
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def index(
+        self,
+        folders: list[Path],
+        *,
+        exclude: list[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> IndexReport:
+        """Index ``folders`` (or every folder indexed before, when empty)."""
+        roots = [Path(folder).expanduser().absolute() for folder in folders]
+        if not roots:
+            roots = [Path(root) for root in self.store.roots()]
+            if not roots:
+                raise DesktopSearchError(
+                    "no folders to index yet", hint="give one: desktop-search index ~/Pictures"
+                )
+        for root in roots:
+            if not root.exists():
+                raise DesktopSearchError(
+                    f"folder not found: {root}", hint="check the path (nothing was changed)"
+                )
+        clip = self.clip()
+        with self.writer():
+            self.store.add_roots(str(root) for root in roots if root.is_dir())
+            vectors = self.vectors(clip)
+            indexer = Indexer(
+                self.store, vectors, clip, self.thumbnails,
+                model_id=clip.info.id, batch_size=self.settings.batch_size,
+                threads=self.settings.index_threads,
+                exclude=[*self.settings.exclude, *(exclude or [])],
+            )  # fmt: skip
+            report = indexer.run(roots, progress)
+            self._save_vectors(vectors, clip.info.id)
+        return report
+
+    # -- vectors -------------------------------------------------------------------------
+
+    def _vector_path(self, model_id: str) -> Path:
+        return self.paths.vectors / f"{model_id}.index"
+
+    def vectors(self, clip: ClipModel) -> VectorIndex:
+        """The model's vector index: the saved file if current, else rebuilt from the store."""
+        model_id = clip.info.id
+        if model_id not in self._vectors:
+            generation = self.store.generation(model_id)
+            path = self._vector_path(model_id)
+            try:
+                index = VectorIndex.load(path, dim=clip.info.embed_dim, generation=generation)
+            except IndexFileError as error:
+                log.info("rebuilding the vector index of %s from the database: %s", model_id, error)
+                ids, vectors = self.store.embeddings(model_id)
+                dim = clip.info.embed_dim
+                index = VectorIndex.build(dim, ids, vectors.reshape(len(ids), dim))
+                self._save_if_free(index, model_id)
+            self._vectors[model_id] = index
+        return self._vectors[model_id]
+
+    def _save_vectors(self, index: VectorIndex, model_id: str) -> None:
+        index.save(self._vector_path(model_id), generation=self.store.generation(model_id))
+
+    def _save_if_free(self, index: VectorIndex, model_id: str) -> None:
+        """Save a rebuilt index unless a writer is active (its own save will be newer)."""
+        try:
+            with self.writer():
+                self._save_vectors(index, model_id)
+        except WriterLockedError:
+            log.debug("not saving the rebuilt index: a writer is active")
+
+    # -- search and status ---------------------------------------------------------------
+
+    def searcher(self) -> Searcher:
+        clip = self.clip()
+        return Searcher(self.store, self.vectors(clip), clip, self.thumbnails)
+
+    def search(self, query: Query) -> list[Hit]:
+        return self.searcher().search(query)
+
+    def status(self) -> dict:
+        model = self.settings.active_model
+        return {
+            "home": str(self.paths.home),
+            "model": model,
+            "roots": self.store.roots(),
+            "files": self.store.counts(),
+            "embeddings": self.store.embedding_count(model) if model else 0,
+            "failures": [{"path": p, "reason": r} for p, r in self.store.failures()],
+        }

@@ -1,0 +1,177 @@
+"""CLIP image and text towers on onnxruntime, loaded lazily and independently."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from desktop_search.errors import ModelError
+from desktop_search.models.base import OnnxModel
+from desktop_search.models.preprocess import ImageSpec
+from desktop_search.models.tokenizer import ClipTokenizer
+
+log = logging.getLogger(__name__)
+
+MODEL_JSON = "model.json"
+VISUAL_FILE = "visual.onnx"
+TEXTUAL_FILE = "textual.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+REQUIRED_FILES = (VISUAL_FILE, TEXTUAL_FILE, TOKENIZER_FILE)
+
+_REIMPORT_HINT = "re-import the model (desktop-search models import ...) or remove it"
+
+
+@dataclass(frozen=True)
+class ClipModelInfo:
+    """The contents of a CLIP model folder's ``model.json``."""
+
+    id: str
+    arch: str
+    embed_dim: int
+    image: ImageSpec
+    context_length: int
+    precision: str
+    files: dict[str, str]
+    kind: str = "clip"
+    fidelity: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict)
+    created: str | None = None
+    format: int = 1
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClipModelInfo:
+        return cls(
+            id=str(data["id"]),
+            kind=str(data.get("kind", "clip")),
+            arch=str(data["arch"]),
+            embed_dim=int(data["embed_dim"]),
+            image=ImageSpec.from_dict(data["image"]),
+            context_length=int(data["context_length"]),
+            precision=str(data["precision"]),
+            files={str(k): str(v) for k, v in data["files"].items()},
+            fidelity=dict(data.get("fidelity", {})),
+            source=dict(data.get("source", {})),
+            created=data.get("created"),
+            format=int(data.get("format", 1)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["image"] = self.image.to_dict()
+        return data
+
+    @classmethod
+    def load(cls, model_dir: Path) -> ClipModelInfo:
+        """Read ``model_dir/model.json``; ModelError (with the fix) if absent or malformed."""
+        path = Path(model_dir) / MODEL_JSON
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ModelError(
+                f"Not a model folder (no {MODEL_JSON}): {model_dir}", _REIMPORT_HINT
+            ) from exc
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"Cannot read {path}: {exc}", _REIMPORT_HINT) from exc
+        try:
+            info = cls.from_dict(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelError(
+                f"{path} is invalid ({type(exc).__name__}: {exc})", _REIMPORT_HINT
+            ) from exc
+        if info.kind != "clip":
+            raise ModelError(f"{model_dir} holds a {info.kind!r} model, not a CLIP model")
+        return info
+
+
+def _normalize(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    # An all-zero embedding stays zero instead of becoming NaN.
+    return x / np.maximum(norms, np.float32(1e-12))
+
+
+class ClipModel:
+    """Image and text encoders of one CLIP model folder.
+
+    Each tower is its own :class:`OnnxModel`, loaded on first use: a text search never pays for
+    loading the image tower and vice versa.
+    """
+
+    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
+        self.model_dir = Path(model_dir)
+        self.info = ClipModelInfo.load(self.model_dir)
+        missing = [
+            name
+            for name in sorted({*REQUIRED_FILES, *self.info.files})
+            if not (self.model_dir / name).is_file()
+        ]
+        if missing:
+            raise ModelError(
+                f"Model {self.info.id!r} in {self.model_dir} is missing {', '.join(missing)}",
+                _REIMPORT_HINT,
+            )
+        self.visual = OnnxModel(self.model_dir / VISUAL_FILE, threads)
+        self.textual = OnnxModel(self.model_dir / TEXTUAL_FILE, threads)
+        self._tokenizer: ClipTokenizer | None = None
+
+    @property
+    def image_spec(self) -> ImageSpec:
+        return self.info.image
+
+    @property
+    def embed_dim(self) -> int:
+        return self.info.embed_dim
+
+    @property
+    def tokenizer(self) -> ClipTokenizer:
+        if self._tokenizer is None:
+            self._tokenizer = ClipTokenizer(
+                self.model_dir / TOKENIZER_FILE, self.info.context_length
+            )
+        return self._tokenizer
+
+    def encode_images(self, batch: np.ndarray) -> np.ndarray:
+        """Preprocessed pixels (n, 3, s, s) float32 -> L2-normalised embeddings (n, d)."""
+        batch = np.asarray(batch, dtype=np.float32)
+        size = self.image_spec.size
+        if batch.ndim != 4 or batch.shape[1:] != (3, size, size):
+            raise ValueError(f"expected a batch of shape (n, 3, {size}, {size}), got {batch.shape}")
+        if len(batch) == 0:
+            return np.zeros((0, self.embed_dim), dtype=np.float32)
+        session = self.visual.session
+        name = session.get_inputs()[0].name
+        return _normalize(session.run(None, {name: np.ascontiguousarray(batch)})[0])
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts -> L2-normalised embeddings (n, d)."""
+        if isinstance(texts, str):
+            texts = [texts]
+        if len(texts) == 0:
+            return np.zeros((0, self.embed_dim), dtype=np.float32)
+        tokens = self.tokenizer.encode(texts)
+        session = self.textual.session
+        spec = session.get_inputs()[0]
+        # Exports from elsewhere (e.g. Immich's) may take int32 ids.
+        if spec.type == "tensor(int32)":
+            tokens = tokens.astype(np.int32)
+        return _normalize(session.run(None, {spec.name: tokens})[0])
+
+    def load(self) -> None:
+        """Load both towers now (e.g. in a long-lived process before the first request)."""
+        self.visual.load()
+        self.textual.load()
+
+    def release(self) -> None:
+        """Free both sessions; they reload on next use."""
+        self.visual.release()
+        self.textual.release()
+        self._tokenizer = None
+
+    def __repr__(self) -> str:
+        return f"ClipModel({self.info.id!r}, {self.info.arch}, {self.info.precision})"

@@ -1,0 +1,70 @@
+"""Shared model fixtures (a pytest plugin: ``pytest_plugins = ["tests.conftest_models"]``).
+
+``tiny_clip_checkpoint``: a small open_clip model with random weights saved as .safetensors,
+plus its model-config JSON. ``tiny_clip_dir``: that checkpoint converted once per session through
+the real ``ModelStore.import_open_clip`` (torch -> ONNX -> int8), i.e. an installed model folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+TINY_CLIP_NAME = "tiny-clip"
+TINY_CLIP_CONFIG = {
+    "embed_dim": 64,
+    # head_width 32 -> 2 heads: an even head count, like real models, makes torch take its
+    # fused attention fast path, which the exporter has to avoid (an odd count would hide that).
+    "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "patch_size": 32, "head_width": 32},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+}
+
+
+class TinyClipCheckpoint(NamedTuple):
+    checkpoint: Path  # .safetensors state dict
+    config: Path  # open_clip model-config JSON; pass str(config) as `arch`
+    arch: str  # the open_clip model name the config registers as (its file stem)
+
+
+def build_tiny_clip(config_path: Path, seed: int = 0):
+    """The tiny open_clip model (torch, random weights from ``seed``) in eval mode."""
+    import open_clip
+    import torch
+
+    open_clip.add_model_config(config_path)
+    torch.manual_seed(seed)
+    model = open_clip.create_model(config_path.stem, pretrained=None, device="cpu")
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> TinyClipCheckpoint:
+    from safetensors.torch import save_file
+
+    folder = tmp_path_factory.mktemp("tiny_clip_checkpoint")
+    config = folder / f"{TINY_CLIP_NAME}.json"
+    config.write_text(json.dumps(TINY_CLIP_CONFIG, indent=2), encoding="utf-8")
+    model = build_tiny_clip(config)
+    checkpoint = folder / "tiny_clip.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(checkpoint))
+    return TinyClipCheckpoint(checkpoint=checkpoint, config=config, arch=config.stem)
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_dir(
+    tmp_path_factory: pytest.TempPathFactory, tiny_clip_checkpoint: TinyClipCheckpoint
+) -> Path:
+    """An installed int8 model folder (visual.onnx, textual.onnx, tokenizer.json, model.json).
+
+    Shared by the whole session: copy it before changing anything in it.
+    """
+    from desktop_search.models.store import ModelStore
+
+    store = ModelStore(tmp_path_factory.mktemp("tiny_clip_models"))
+    store.import_open_clip(
+        tiny_clip_checkpoint.checkpoint, str(tiny_clip_checkpoint.config), name=TINY_CLIP_NAME
+    )
+    return store.path(TINY_CLIP_NAME)

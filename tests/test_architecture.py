@@ -1,0 +1,68 @@
+"""The dependency rules of ARCHITECTURE.md, checked by walking every import in the package."""
+
+import ast
+from pathlib import Path
+
+import desktop_search
+
+PACKAGE = Path(desktop_search.__file__).parent
+HEAVY = {"torch", "torchvision", "open_clip", "transformers", "sentence_transformers", "onnx"}
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module imported anywhere in the file (top level or inside functions)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        yield path.relative_to(PACKAGE).as_posix(), imports_of(path)
+
+
+def top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def test_only_the_converter_imports_torch_open_clip_or_onnx():
+    offenders = {
+        name: sorted(i for i in found if top(i) in HEAVY)
+        for name, found in modules()
+        if name != "models/convert.py"
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_only_the_gui_imports_qt():
+    offenders = [
+        name for name, found in modules()
+        if not name.startswith("gui/") and any(top(i) == "PySide6" for i in found)
+    ]  # fmt: skip
+    assert offenders == []
+
+
+def test_leaf_modules_do_not_import_each_other():
+    leaves = {"core/store.py", "core/vectors.py", "core/scan.py", "core/thumbnails.py"}
+    allowed = {"desktop_search.errors", "desktop_search.core.items"}
+    for name, found in modules():
+        own = {i for i in found if i.startswith("desktop_search.")}
+        if name in leaves:
+            assert own <= allowed, name
+        elif name.startswith("extract/"):
+            assert {i for i in own if not i.startswith("desktop_search.extract")} <= allowed, name
+        elif name.startswith("models/"):
+            assert {i for i in own if not i.startswith("desktop_search.models")} <= allowed, name
+
+
+def test_the_core_never_imports_the_interfaces():
+    for name, found in modules():
+        if name.startswith(("core/", "extract/", "models/")):
+            assert not any(
+                i.startswith(("desktop_search.cli", "desktop_search.gui", "desktop_search.library"))
+                for i in found
+            ), name

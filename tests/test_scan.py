@@ -1,0 +1,69 @@
+"""Walking folders: what is indexed, what is skipped."""
+
+import os
+
+from desktop_search.core.scan import scan
+
+EXTENSIONS = {".jpg", ".png"}
+
+
+def names(root, **kw):
+    return sorted(
+        os.path.relpath(f.path, root) for f in scan(root, EXTENSIONS, **kw) if not f.error
+    )
+
+
+def touch(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x")
+
+
+def test_skips_hidden_system_and_resource_fork_entries(tmp_path):
+    for rel in [
+        "a.jpg",
+        "sub/b.PNG",
+        ".git/c.jpg",
+        "node_modules/d.jpg",
+        ".Trash/e.jpg",
+        "sub/._f.jpg",
+        "notes.txt",
+        ".hidden.jpg",
+    ]:
+        touch(tmp_path / rel)
+    assert names(tmp_path) == ["a.jpg", "sub/b.PNG"]
+
+
+def test_exclude_patterns_match_names_and_paths(tmp_path):
+    for rel in ["keep.jpg", "tmp/skip.jpg", "draft.part.jpg"]:
+        touch(tmp_path / rel)
+    assert names(tmp_path, exclude=["*/tmp", "*.part.jpg"]) == ["keep.jpg"]
+
+
+def test_symlinked_folders_are_not_followed_but_linked_files_are(tmp_path):
+    touch(tmp_path / "real/a.jpg")
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "link.jpg").symlink_to(tmp_path / "real/a.jpg")
+    assert names(tmp_path) == ["link.jpg", "real/a.jpg"]
+
+
+def test_broken_link_is_reported_and_fifo_skipped(tmp_path):
+    (tmp_path / "gone.jpg").symlink_to(tmp_path / "missing.jpg")
+    os.mkfifo(tmp_path / "pipe.jpg")
+    found = list(scan(tmp_path, EXTENSIONS))
+    assert [(os.path.basename(f.path), f.error) for f in found] == [
+        ("gone.jpg", "broken symbolic link")
+    ]
+
+
+def test_size_and_mtime_are_reported(tmp_path):
+    (tmp_path / "a.jpg").write_bytes(b"12345")
+    (entry,) = scan(tmp_path, EXTENSIONS)
+    assert entry.size == 5
+    assert entry.mtime_ns == os.stat(tmp_path / "a.jpg").st_mtime_ns
+    assert entry.root == str(tmp_path)
+
+
+def test_a_single_file_can_be_a_root(tmp_path):
+    touch(tmp_path / "a.jpg")
+    (entry,) = scan(tmp_path / "a.jpg", EXTENSIONS)
+    assert entry.path == str(tmp_path / "a.jpg")

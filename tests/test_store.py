@@ -1,0 +1,154 @@
+"""The SQLite store: migrations, photos with embeddings, failures, removal, generations."""
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from desktop_search.core.items import PhotoRecord
+from desktop_search.core.store import Store, migrations
+from desktop_search.errors import StoreError
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = Store.open(tmp_path / "library.db")
+    yield opened
+    opened.close()
+
+
+def photo(path: str, content_hash: str = "abc", size: int = 10) -> PhotoRecord:
+    return PhotoRecord(
+        path=path,
+        root="/photos",
+        size=size,
+        mtime_ns=1,
+        content_hash=content_hash,
+        width=4,
+        height=3,
+        taken_at="2020-01-02T03:04:05",
+        camera="Cam X",
+        gps=(1.5, -2.5),
+        thumbnail="ab/abc.jpg",
+    )
+
+
+def unit(n: int, dim: int = 8, seed: int = 0) -> np.ndarray:
+    vectors = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_new_database_is_in_wal_mode_with_all_migrations(tmp_path, store):
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial"]
+    assert {"files", "items", "embeddings", "roots", "meta"} <= set(store.db.table_names())
+
+
+def test_reopening_applies_nothing_twice(tmp_path, store):
+    store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
+    store.close()
+    again = Store.open(tmp_path / "library.db")
+    assert len(migrations.applied(again.db)) == 1
+    assert again.embedding_count("m") == 1
+    again.close()
+
+
+def test_database_from_a_newer_version_is_refused(tmp_path, store):
+    store.db.execute(
+        "INSERT INTO _sqlite_migrations(migration_set, name, applied_at) "
+        "VALUES ('desktop_search', 'm999_future', 'now')"
+    )
+    store.db.conn.commit()
+    store.close()
+    with pytest.raises(StoreError, match="newer desktop-search"):
+        Store.open(tmp_path / "library.db")
+
+
+def test_garbage_database_file_gives_a_store_error(tmp_path):
+    path = tmp_path / "library.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="cannot open the library database"):
+        Store.open(path)
+
+
+def test_embeddings_round_trip_as_float16(store):
+    vectors = unit(3)
+    ids, replaced = store.save_photos(
+        [photo(f"/photos/{n}.jpg", content_hash=str(n)) for n in range(3)], vectors, "m"
+    )
+    assert replaced == []
+    loaded_ids, loaded = store.embeddings("m")
+    assert loaded_ids.tolist() == ids
+    assert loaded.dtype == np.float32
+    np.testing.assert_allclose(loaded, vectors, atol=1e-3)
+    blob = store.db.execute("SELECT vector FROM embeddings LIMIT 1").fetchone()[0]
+    assert len(blob) == 8 * 2  # float16
+
+
+def test_metadata_is_kept(store):
+    (item_id,), _ = store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
+    record = store.hits([item_id])[item_id]
+    assert record["path"] == "/photos/a.jpg"
+    assert record["taken_at"] == "2020-01-02T03:04:05"
+    assert record["camera"] == "Cam X"
+    row = store.db.execute("SELECT gps_lat, gps_lon, status FROM files").fetchone()
+    assert row == (1.5, -2.5, "indexed")
+
+
+def test_saving_a_changed_photo_replaces_its_item(store):
+    (first,), _ = store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
+    (second,), replaced = store.save_photos([photo("/photos/a.jpg", "new")], unit(1, seed=1), "m")
+    assert replaced == [first]
+    assert second != first
+    assert store.embedding_count("m") == 1
+    assert store.db.execute("SELECT count(*) FROM items").fetchone()[0] == 1
+
+
+def test_failure_is_recorded_and_drops_old_items(store):
+    (item_id,), _ = store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
+    removed = store.record_failure("/photos/a.jpg", "/photos", "photo", 5, 2, "truncated")
+    assert removed == [item_id]
+    assert list(store.failures()) == [("/photos/a.jpg", "truncated")]
+    assert store.embedding_count("m") == 0
+
+
+def test_removing_paths_cascades_to_items_and_embeddings(store):
+    ids, _ = store.save_photos(
+        [photo("/photos/a.jpg", "1"), photo("/photos/b.jpg", "2")], unit(2), "m"
+    )
+    assert store.remove_paths(["/photos/a.jpg"]) == [ids[0]]
+    assert store.embedding_count("m") == 1
+    assert store.db.execute("SELECT count(*) FROM items").fetchone()[0] == 1
+
+
+def test_every_change_bumps_the_generation(store):
+    assert store.generation("m") == 0
+    store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
+    after_save = store.generation("m")
+    assert after_save > 0
+    store.remove_paths(["/photos/a.jpg"])
+    assert store.generation("m") > after_save
+
+
+def test_file_states_only_below_the_folder(store):
+    store.save_photos([photo("/photos/a.jpg", "1")], unit(1), "m")
+    store.save_photos([photo("/photos-other/b.jpg", "2")], unit(1), "m")
+    states = store.file_states("/photos", "m")
+    assert list(states) == ["/photos/a.jpg"]
+    assert states["/photos/a.jpg"].has_embedding
+    assert not store.file_states("/photos", "other-model")["/photos/a.jpg"].has_embedding
+
+
+def test_failed_transaction_leaves_nothing_behind(store):
+    with pytest.raises(ValueError):
+        # Two photos but one vector: zip(strict=True) fails after the first insert.
+        store.save_photos([photo("/photos/a.jpg", "1"), photo("/photos/b.jpg", "2")], unit(1), "m")
+    assert store.db.execute("SELECT count(*) FROM files").fetchone()[0] == 0
+    assert store.generation("m") == 0
+
+
+def test_readers_see_committed_data_while_a_writer_is_open(tmp_path, store):
+    store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
+    reader = sqlite3.connect(tmp_path / "library.db")
+    assert reader.execute("SELECT count(*) FROM files").fetchone()[0] == 1
+    reader.close()
