@@ -116,9 +116,9 @@ class Library:
         progress: ProgressCallback | None = None,
     ) -> IndexReport:
         """Index ``folders`` (or every folder indexed before, when empty)."""
-        roots = [Path(folder).expanduser().absolute() for folder in folders]
+        roots = _outermost([Path(folder).expanduser().absolute() for folder in folders])
         if not roots:
-            roots = [Path(root) for root in self.store.roots()]
+            roots = _outermost([Path(root) for root in self.store.roots()])
             if not roots:
                 raise DesktopSearchError(
                     "no folders to index yet", hint="give one: desktop-search index ~/Pictures"
@@ -155,6 +155,9 @@ class Library:
             path = self._vector_path(model_id)
             try:
                 index = VectorIndex.load(path, dim=clip.info.embed_dim, generation=generation)
+                stored = self.store.embedding_count(model_id)
+                if len(index) != stored:  # cheap guard against an index that drifted anyway
+                    raise IndexFileError(f"holds {len(index)} vectors, the database {stored}")
             except IndexFileError as error:
                 log.info("rebuilding the vector index of %s from the database: %s", model_id, error)
                 ids, vectors = self.store.embeddings(model_id)
@@ -194,3 +197,9 @@ class Library:
             "embeddings": self.store.embedding_count(model) if model else 0,
             "failures": [{"path": p, "reason": r} for p, r in self.store.failures()],
         }
+
+
+def _outermost(roots: list[Path]) -> list[Path]:
+    """Drop folders that lie inside another given folder: each file is scanned once."""
+    unique = sorted(set(roots))
+    return [root for root in unique if not any(other in root.parents for other in unique)]

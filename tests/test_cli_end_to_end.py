@@ -282,3 +282,16 @@ def test_stale_or_corrupt_vector_index_file_is_not_trusted(home, photos, tmp_pat
         path.write_bytes(b"\0garbage" * 100)
     hits = json_lines(run(home, "search", "--image", folder / "gravel.jpg", "--json"))
     assert hits[0]["path"] == str(folder / "gravel.jpg")
+
+
+def test_identical_copies_and_nested_folders_are_each_indexed_once(home, photos):
+    folder, odd = photos
+    for n in range(20):  # identical bytes decoded in parallel share one thumbnail file
+        shutil.copy(folder / "camera.jpg", folder / f"camera-copy{n}.jpg")
+    report = json.loads(run(home, "index", folder, folder / "odd", "--json").stdout)
+    good, bad = expected_counts(odd)
+    assert (report["new"], report["failed"]) == (good + 20, bad)
+    status = json.loads(run(home, "status", "--json").stdout)
+    assert status["roots"] == [str(folder)]  # the nested folder is covered by its parent
+    again = json.loads(run(home, "index", "--json").stdout)
+    assert again["unchanged"] == good + 20 + bad and again["decoded"] == 0

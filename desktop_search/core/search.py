@@ -59,6 +59,8 @@ class Searcher:
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
     def _image_vector(self, path: Path) -> np.ndarray:
+        if not path.is_file():
+            raise QueryError(f"query image not found: {path}", hint="check the path")
         spec = self.encoder.image_spec
         try:
             photo = load_photo(read_file(path), min_side=spec.size, thumb_size=spec.size)

@@ -7,6 +7,7 @@ one. Orphans (from a crash between writing a thumbnail and committing its row) a
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 
@@ -20,7 +21,9 @@ class ThumbnailStore:
         target = self.folder / relative
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            # Unique per thread: identical photos in one batch share a name and decode in parallel.
+            unique = f"{os.getpid()}-{threading.get_ident()}"
+            temporary = target.with_name(f".{target.name}.{unique}.tmp")
             temporary.write_bytes(jpeg)
             os.replace(temporary, target)
         return relative
