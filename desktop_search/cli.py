@@ -19,6 +19,7 @@ from desktop_search.core.items import Hit, IndexReport
 from desktop_search.core.search import Query
 from desktop_search.errors import DesktopSearchError
 from desktop_search.library import Library
+from desktop_search.models.manifest import offline_root
 
 log = logging.getLogger(__name__)
 
@@ -87,18 +88,63 @@ def _open(ctx: click.Context) -> Library:
     help="Skip paths matching this glob (repeatable), e.g. '*/tmp/*'.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--fetch-model",
+    is_flag=True,
+    help="Without a CLIP model, fetch the default one first (no question asked).",
+)
 @click.pass_context
 def index(
-    ctx: click.Context, folders: tuple[Path, ...], exclude: tuple[str, ...], as_json: bool
+    ctx: click.Context,
+    folders: tuple[Path, ...],
+    exclude: tuple[str, ...],
+    as_json: bool,
+    fetch_model: bool,
 ) -> None:
     """Index photos in FOLDERS (default: the folders indexed before)."""
     library = _open(ctx)
+    if library.active_model_name is None:
+        _first_run_model(library, fetch_model)
     with _ProgressBar() as progress:
         report = library.index(list(folders), exclude=list(exclude), progress=progress)
     if as_json:
         click.echo(json.dumps(report.to_json()))
     else:
         _print_report(report)
+    if library.active_model_name is None:
+        click.echo(
+            "note: no CLIP model installed: photos are catalogued (names, dates, thumbnails) and "
+            "found by name; search by content switches on once a model is installed",
+            err=True,
+        )
+
+
+def _first_run_model(library: Library, fetch: bool) -> None:
+    """Say which model a first run needs and fetch it if asked (or confirmed on a terminal).
+
+    A failed or declined fetch is not fatal: indexing goes on and catalogues the photos.
+    """
+    manifest = library.default_clip()
+    size = _megabytes(manifest.total_size)
+    if not manifest.pinned:
+        click.echo(
+            f"note: no CLIP model installed; the default, {manifest.name} ({manifest.id}), cannot "
+            "be fetched yet (its manifest does not pin checksums): install one with "
+            "'desktop-search models import'",
+            err=True,
+        )
+        return
+    question = f"No CLIP model installed. Fetch {manifest.name} ({manifest.id}, {size}) now?"
+    if not fetch and not (sys.stdin.isatty() and click.confirm(question, default=True, err=True)):
+        click.echo(f"note: fetch it later with 'desktop-search models fetch {manifest.id}'",
+                   err=True)  # fmt: skip
+        return
+    click.echo(f"fetching {manifest.name} ({manifest.id}, {size})", err=True)
+    try:
+        with _ProgressBar("Downloading") as progress:
+            library.fetch_model(manifest.id, progress=progress)
+    except DesktopSearchError as error:
+        click.echo(f"warning: {error}", err=True)
 
 
 def _print_report(report: IndexReport) -> None:
@@ -106,6 +152,8 @@ def _print_report(report: IndexReport) -> None:
         f"{report.new} new, {report.changed} changed, {report.unchanged} unchanged, "
         f"{report.removed} removed, {report.failed} failed ({report.seconds:.1f} s)"
     )
+    if report.caught_up:
+        click.echo(f"{report.caught_up} catalogued photo(s) encoded with the model")
     for path, reason in report.failures:
         click.echo(f"  failed: {path}: {reason}")
     if report.still_failing:
@@ -118,7 +166,8 @@ def _print_report(report: IndexReport) -> None:
 class _ProgressBar:
     """A progress callback that draws a bar on a terminal (and nothing when piped)."""
 
-    def __init__(self) -> None:
+    def __init__(self, label: str = "Indexing") -> None:
+        self._label = label
         self._bar = None
         self._shown = 0
 
@@ -187,6 +236,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"folder:  {root}")
     for row in report["files"]:
         click.echo(f"  {row['kind']:<6} {row['status']:<8} {row['count']:>8}")
+    if report["pending"]:
+        click.echo(f"{report['pending']} photo(s) catalogued but not yet encoded by a CLIP model")
     if report["failures"]:
         click.echo(f"{len(report['failures'])} file(s) could not be indexed:")
         for failure in report["failures"]:
@@ -202,48 +253,90 @@ def models() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def models_list(ctx: click.Context, as_json: bool) -> None:
-    """Show installed models; the active one is marked with *."""
+    """Installed models (the active CLIP model is marked *) and models available to fetch."""
     library = _open(ctx)
-    infos = library.models.list()
     active = library.active_model_name
+    installed = library.models.list_all()
+    available = library.available_models()
     if as_json:
-        for info in infos:
-            click.echo(
-                json.dumps(
-                    {
-                        "id": info.id,
-                        "arch": info.arch,
-                        "precision": info.precision,
-                        "embed_dim": info.embed_dim,
-                        "active": info.id == active,
-                    }
-                )
-            )
+        for model in installed:
+            click.echo(json.dumps({"id": model.id, "kind": model.kind, "installed": True,
+                                   "precision": model.precision, "size": model.size_bytes,
+                                   "active": model.id == active}))  # fmt: skip
+        for manifest in available:
+            click.echo(json.dumps({"id": manifest.id, "kind": manifest.kind, "installed": False,
+                                   "size": manifest.total_size, "license": manifest.license,
+                                   "status": _availability(manifest)}))  # fmt: skip
         return
-    if not infos:
-        click.echo(
-            "no models installed; import one with "
-            "'desktop-search models import CHECKPOINT --arch ViT-B-32'"
-        )
-    for info in infos:
-        mark = "*" if info.id == active else " "
-        click.echo(f"{mark} {info.id:<32} {info.arch:<20} {info.precision:<5} {info.embed_dim}-d")
+    click.echo("installed:" if installed else "installed: none")
+    for model in installed:
+        mark = "*" if model.id == active else " "
+        click.echo(f"{mark} {model.id:<28} {model.kind:<9} {model.precision:<6} "
+                   f"{_megabytes(model.size_bytes)}")  # fmt: skip
+    click.echo("available (desktop-search models fetch ID):")
+    for manifest in available:
+        click.echo(f"  {manifest.id:<28} {manifest.kind:<9} {_megabytes(manifest.total_size):>8} "
+                   f"{manifest.license:<11} {_availability(manifest)}")  # fmt: skip
+
+
+def _availability(manifest) -> str:  # noqa: ANN001 - a Manifest
+    if manifest.offline and offline_root(manifest):
+        return "offline copy installed"
+    return "fetchable" if manifest.pinned else "unpinned: fetch disabled, use 'models import'"
+
+
+def _megabytes(size: int | None) -> str:
+    return "size ?" if size is None else f"{size / 1e6:.1f} MB"
+
+
+@models.command("fetch")
+@click.argument("model_id", required=False)
+@click.option("--manifest", "manifest_file", type=click.Path(path_type=Path, dir_okay=False,
+              exists=True), help="Fetch the model described by this manifest file instead.")
+@click.pass_context
+def models_fetch(ctx: click.Context, model_id: str | None, manifest_file: Path | None) -> None:
+    """Download, verify and install MODEL_ID (see 'models list')."""
+    if not model_id and not manifest_file:
+        raise click.UsageError("give a MODEL_ID (see 'desktop-search models list') or --manifest")
+    library = _open(ctx)
+    with _ProgressBar("Downloading") as progress:
+        manifest = library.fetch_model(model_id, manifest_file=manifest_file, progress=progress)
+    click.echo(f"installed {manifest.id} ({manifest.kind})")
+    if manifest.kind == "clip":
+        _encode_pending(library)
+
+
+def _encode_pending(library: Library) -> None:
+    """Photos catalogued while there was no model are encoded as soon as there is one."""
+    if library.active_model_name and library.store.pending_count(library.active_model_name):
+        click.echo("encoding the photos catalogued so far...")
+        with _ProgressBar() as progress:
+            _print_report(library.index([], progress=progress))
 
 
 @models.command("import")
-@click.argument("checkpoint", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option(
-    "--arch",
-    required=True,
-    help="open_clip architecture name (e.g. ViT-B-32) or a model-config JSON file.",
-)
-@click.option("--name", help="Name of the installed model (default: from arch and checkpoint).")
+@click.argument("source", type=click.Path(path_type=Path, exists=True))
+@click.option("--arch", help="For a checkpoint: open_clip architecture name (e.g. ViT-B-32) "
+              "or a model-config JSON file.")  # fmt: skip
+@click.option("--name", help="Name of the installed model (default: from the source).")
 @click.pass_context
-def models_import(ctx: click.Context, checkpoint: Path, arch: str, name: str | None) -> None:
-    """Convert a local open_clip CHECKPOINT to int8 ONNX and make it the active model."""
+def models_import(ctx: click.Context, source: Path, arch: str | None, name: str | None) -> None:
+    """Install a CLIP model from local files and make it the active model.
+
+    SOURCE is an open_clip checkpoint (.safetensors, .bin, .pt; needs --arch and the convert
+    extra) or a folder with an ONNX export (visual/model.onnx, textual/model.onnx, ... as in the
+    immich-app repositories; no torch needed). Both are quantised to int8 where the fidelity
+    gate allows.
+    """
     library = _open(ctx)
-    model_id = library.import_model(checkpoint, arch, name)
+    if source.is_dir():
+        model_id = library.import_onnx_folder(source, name)
+    elif arch:
+        model_id = library.import_model(source, arch, name)
+    else:
+        raise click.UsageError("a checkpoint needs --arch (e.g. --arch ViT-B-32)")
     click.echo(f"installed {model_id} and made it the active model")
+    _encode_pending(library)
 
 
 @models.command("use")
@@ -251,8 +344,10 @@ def models_import(ctx: click.Context, checkpoint: Path, arch: str, name: str | N
 @click.pass_context
 def models_use(ctx: click.Context, name: str) -> None:
     """Make an installed model the active one."""
-    _open(ctx).use_model(name)
+    library = _open(ctx)
+    library.use_model(name)
     click.echo(f"{name} is now the active model")
+    _encode_pending(library)
 
 
 @models.command("remove")

@@ -64,3 +64,7 @@ class IndexFileError(DesktopSearchError):
 
 class StoreError(DesktopSearchError):
     """The metadata database cannot be opened or is from a newer version."""
+
+
+class ModelDownloadError(ModelError):
+    """A model file could not be downloaded, or what arrived failed verification."""

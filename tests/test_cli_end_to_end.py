@@ -185,9 +185,33 @@ def assert_one_line_error(result, *fragments):
         assert fragment in lines[0]
 
 
-def test_no_model_installed(tmp_path, photos):
-    result = run(tmp_path / "empty-home", "index", photos[0], expect=1)
-    assert_one_line_error(result, "no CLIP model", "models import")
+def test_without_a_model_photos_are_catalogued_then_encoded_once_one_is_there(
+    tmp_path, photos, tiny_clip_dir
+):
+    folder, odd = photos
+    good, bad = expected_counts(odd)
+    home = tmp_path / "home"
+    result = run(home, "index", folder, "--json")
+    report = json.loads(result.stdout)
+    assert (report["new"], report["failed"], report["encoded"]) == (good, bad, 0)
+    assert "no CLIP model" in result.stderr
+    assert json.loads(run(home, "status", "--json").stdout)["pending"] == good
+    # Searchable by what is there: names and folders.
+    hits = json_lines(run(home, "search", "hubble", "--json"))
+    assert [os.path.basename(h["path"]) for h in hits] == ["hubble_deep_field.jpg"]
+    assert os.path.exists(hits[0]["thumbnail"])
+    image_query = run(home, "search", "--image", folder / "camera.jpg", expect=1)
+    assert_one_line_error(image_query, "needs a CLIP model")
+    # A model arrives: the pending photos are encoded then, without counting them as changed.
+    shutil.copytree(tiny_clip_dir, home / "models" / "tiny-clip")
+    result = run(home, "models", "use", "tiny-clip")
+    assert f"0 new, 0 changed, {bad} unchanged" in result.stdout
+    assert f"{good} catalogued photo(s) encoded with the model" in result.stdout
+    report = json.loads(run(home, "index", "--json").stdout)
+    assert (report["caught_up"], report["encoded"], report["decoded"]) == (0, 0, 0)
+    assert json.loads(run(home, "status", "--json").stdout)["pending"] == 0
+    hits = json_lines(run(home, "search", "--image", folder / "camera.jpg", "--json"))
+    assert hits[0]["path"] == str(folder / "camera.jpg")
 
 
 def test_unwritable_home(tmp_path):

@@ -15,7 +15,7 @@ def run(home, *args, expect=0):
 
 def test_import_converts_and_activates_the_model(tmp_path, tiny_clip_checkpoint):
     home = tmp_path / "home"
-    assert "no models installed" in run(home, "models", "list").stdout
+    assert "installed: none" in run(home, "models", "list").stdout
     result = run(
         home,
         "models",
@@ -27,16 +27,16 @@ def test_import_converts_and_activates_the_model(tmp_path, tiny_clip_checkpoint)
         "mine",
     )
     assert "installed mine" in result.stdout
-    (listed,) = [
-        json.loads(line) for line in run(home, "models", "list", "--json").stdout.splitlines()
-    ]
-    assert listed == {
-        "id": "mine",
-        "arch": tiny_clip_checkpoint.arch,
-        "precision": "int8",
-        "embed_dim": 64,
-        "active": True,
-    }
+    lines = run(home, "models", "list", "--json").stdout.splitlines()
+    listed = [json.loads(line) for line in lines]
+    (mine,) = [entry for entry in listed if entry["installed"]]
+    assert (mine["id"], mine["kind"], mine["precision"], mine["active"]) == (
+        "mine", "clip", "int8", True,
+    )  # fmt: skip
+    assert mine["size"] > 100_000
+    available = {entry["id"]: entry for entry in listed if not entry["installed"]}
+    assert available["yolox-nano"]["status"] == "fetchable"
+    assert available["vit-b-32-laion2b"]["status"].startswith("unpinned")
     assert (home / "models" / "mine" / "visual.onnx").is_file()
     assert 'active_model = "mine"' in (home / "config.toml").read_text()
     assert json.loads(run(home, "status", "--json").stdout)["model"] == "mine"

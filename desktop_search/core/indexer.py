@@ -48,16 +48,20 @@ class _Prepared:
 
 
 class Indexer:
-    """Brings the store and the vector index of one model up to date with folders on disk."""
+    """Brings the store and the vector index of one model up to date with folders on disk.
+
+    Without an encoder (no CLIP model installed yet) photos are only catalogued: metadata and
+    thumbnails; a later run with a model encodes them without counting them as changed.
+    """
 
     def __init__(
         self,
         store: Store,
-        vectors: VectorIndex,
-        encoder: ImageEncoder,
+        vectors: VectorIndex | None,
+        encoder: ImageEncoder | None,
         thumbnails: ThumbnailStore,
         *,
-        model_id: str,
+        model_id: str | None,
         batch_size: int = 16,
         threads: int = 0,
         exclude: Iterable[str] = (),
@@ -95,14 +99,13 @@ class Indexer:
                     self._fail(entry, entry.error, report)
                 else:
                     report.unchanged += 1
-            elif state and _looks_unchanged(state, entry):
+            elif state and _looks_unchanged(state, entry, needs_embedding=bool(self.encoder)):
                 report.unchanged += 1
                 report.still_failing += state.status == "failed"
             else:
                 todo.append((entry, state))
         if known:
-            removed_items = self.store.remove_paths(list(known))
-            self.vectors.remove(np.asarray(removed_items, dtype=np.int64))
+            self._drop_vectors(self.store.remove_paths(list(known)))
             report.removed += len(known)
         return todo
 
@@ -112,7 +115,7 @@ class Indexer:
         report: IndexReport,
         progress: ProgressCallback,
     ) -> None:
-        spec = self.encoder.image_spec
+        spec = self.encoder.image_spec if self.encoder else None
         batch: list[_Prepared] = []
         progress(0, len(todo))
         for done, prepared in enumerate(self._decode_ahead(todo, spec), 1):
@@ -131,7 +134,7 @@ class Indexer:
         if batch:
             self._encode_and_save(batch, report)
 
-    def _decode_ahead(self, todo, spec: ImageSpec) -> Iterable[_Prepared]:
+    def _decode_ahead(self, todo, spec: ImageSpec | None) -> Iterable[_Prepared]:
         """Yield decoded files in order while the pool works a bounded distance ahead."""
         ahead = self.batch_size * 2 + self.threads
         pending: deque[Future[_Prepared]] = deque()
@@ -144,15 +147,18 @@ class Indexer:
             while pending:
                 yield pending.popleft().result()
 
-    def _prepare(self, entry: ScannedFile, state: FileState | None, spec: ImageSpec) -> _Prepared:
+    def _prepare(
+        self, entry: ScannedFile, state: FileState | None, spec: ImageSpec | None
+    ) -> _Prepared:
         """Runs in a pool thread: read once, hash, decode, thumbnail, preprocess."""
         try:
             data = read_file(Path(entry.path))
             digest = hashlib.sha256(data).hexdigest()
-            if state and state.content_hash == digest and state.has_embedding:
+            if state and state.content_hash == digest and (state.has_embedding or not spec):
                 return _Prepared(entry, state, unchanged_content=True)
-            photo = load_photo(data, min_side=spec.size, thumb_size=THUMBNAIL_SIZE)
-            pixels = preprocess(photo.image, spec)
+            min_side = spec.size if spec else THUMBNAIL_SIZE
+            photo = load_photo(data, min_side=min_side, thumb_size=THUMBNAIL_SIZE)
+            pixels = preprocess(photo.image, spec) if spec else None
             thumbnail = self.thumbnails.put(digest, photo.thumbnail)
         except FileNotIndexableError as error:
             return _Prepared(entry, state, reason=error.reason)
@@ -167,31 +173,40 @@ class Indexer:
         return _Prepared(entry, state, record=record, pixels=pixels)
 
     def _encode_and_save(self, batch: list[_Prepared], report: IndexReport) -> None:
-        pixels = np.stack([prepared.pixels for prepared in batch])
-        embeddings = self.encoder.encode_images(pixels)
-        report.encoded += len(batch)
+        embeddings = None
+        if self.encoder:
+            embeddings = self.encoder.encode_images(np.stack([p.pixels for p in batch]))
+            report.encoded += len(batch)
         records = [prepared.record for prepared in batch]
         item_ids, replaced = self.store.save_photos(records, embeddings, self.model_id)
-        self.vectors.remove(np.asarray(replaced, dtype=np.int64))
-        self.vectors.add(np.asarray(item_ids, dtype=np.int64), embeddings)
+        self._drop_vectors(replaced)
+        if self.vectors is not None and embeddings is not None:
+            self.vectors.add(np.asarray(item_ids, dtype=np.int64), embeddings)
         for prepared in batch:
             if prepared.state is None:
                 report.new += 1
-            else:
+            elif prepared.state.content_hash != prepared.record.content_hash:
                 report.changed += 1
+            else:  # same bytes, catalogued before a model was there (or for another model)
+                report.caught_up += 1
+
+    def _drop_vectors(self, item_ids: list[int]) -> None:
+        if self.vectors is not None and item_ids:
+            self.vectors.remove(np.asarray(item_ids, dtype=np.int64))
 
     def _fail(self, entry: ScannedFile, reason: str, report: IndexReport) -> None:
         log.info("cannot index %s: %s", entry.path, reason)
-        removed = self.store.record_failure(
-            entry.path, entry.root, "photo", entry.size, entry.mtime_ns, reason
+        self._drop_vectors(
+            self.store.record_failure(
+                entry.path, entry.root, "photo", entry.size, entry.mtime_ns, reason
+            )
         )
-        self.vectors.remove(np.asarray(removed, dtype=np.int64))
         report.failed += 1
         report.failures.append((entry.path, reason))
 
 
-def _looks_unchanged(state: FileState, entry: ScannedFile) -> bool:
+def _looks_unchanged(state: FileState, entry: ScannedFile, *, needs_embedding: bool) -> bool:
     """Same size and mtime, and nothing left to do for it (failed files wait for a change)."""
     if state.size != entry.size or state.mtime_ns != entry.mtime_ns:
         return False
-    return state.status == "failed" or state.has_embedding
+    return state.status == "failed" or state.has_embedding or not needs_embedding

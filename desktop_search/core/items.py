@@ -67,6 +67,7 @@ class IndexReport:
 
     new: int = 0
     changed: int = 0
+    caught_up: int = 0  # unchanged files encoded now because the model had no embedding yet
     unchanged: int = 0
     removed: int = 0
     failed: int = 0

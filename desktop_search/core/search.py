@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from desktop_search.core.items import Hit
 from desktop_search.core.store import Store
 from desktop_search.core.thumbnails import ThumbnailStore
 from desktop_search.core.vectors import VectorIndex
-from desktop_search.errors import FileNotIndexableError, QueryError
+from desktop_search.errors import FileNotIndexableError, NoModelError, QueryError
 from desktop_search.extract.images import load_photo, read_file
 from desktop_search.models.preprocess import preprocess
 
@@ -34,10 +35,17 @@ class Query:
 
 
 class Searcher:
-    """Searches one embedding space; the store supplies what is shown for each hit."""
+    """Searches one embedding space; the store supplies what is shown for each hit.
+
+    Without an encoder (no model installed yet) text queries match file names and folders.
+    """
 
     def __init__(
-        self, store: Store, vectors: VectorIndex, encoder: QueryEncoder, thumbnails: ThumbnailStore
+        self,
+        store: Store,
+        vectors: VectorIndex | None,
+        encoder: QueryEncoder | None,
+        thumbnails: ThumbnailStore,
     ) -> None:
         self.store = store
         self.vectors = vectors
@@ -45,8 +53,26 @@ class Searcher:
         self.thumbnails = thumbnails
 
     def search(self, query: Query) -> list[Hit]:
+        if self.encoder is None or self.vectors is None:
+            return self.search_names(query)
         vector = self.query_vector(query)
         return self.search_vector(vector, query.limit)
+
+    def search_names(self, query: Query) -> list[Hit]:
+        """Rank files whose path holds every query word; words in the file name count most."""
+        if query.image is not None:
+            raise NoModelError(
+                "searching by image needs a CLIP model, and none is installed",
+                hint="see 'desktop-search models list' for models to fetch or import",
+            )
+        words = [word.lower() for word in query.text.split()]
+        scored = []
+        for record in self.store.match_paths(words, query.limit):
+            name = os.path.basename(record["path"]).lower()
+            score = sum(word in name for word in words) / len(words)
+            scored.append((score, record))
+        scored.sort(key=lambda pair: -pair[0])
+        return [self._hit(record, score) for score, record in scored[: query.limit]]
 
     def query_vector(self, query: Query) -> np.ndarray:
         """The query's embedding; text and image together are averaged (both are unit length)."""
@@ -74,17 +100,13 @@ class Searcher:
     def search_vector(self, vector: np.ndarray, limit: int) -> list[Hit]:
         found = self.vectors.search(vector, limit)
         records = self.store.hits([item_id for item_id, _ in found])
-        hits = []
-        for item_id, score in found:
-            record = records.get(item_id)
-            if record is None:  # removed by a concurrent writer since the index was loaded
-                continue
-            hits.append(
-                Hit(
-                    path=record["path"], score=float(score), kind=record["kind"],
-                    file_id=record["file_id"], item_id=item_id, taken_at=record["taken_at"],
-                    camera=record["camera"], width=record["width"], height=record["height"],
-                    size=record["size"], thumbnail=self.thumbnails.path(record["thumbnail"]),
-                )
-            )  # fmt: skip
-        return hits
+        # An id missing from the store was removed by a concurrent writer: skip it.
+        return [self._hit(records[i], score) for i, score in found if i in records]
+
+    def _hit(self, record: dict, score: float) -> Hit:
+        return Hit(
+            path=record["path"], score=float(score), kind=record["kind"],
+            file_id=record["file_id"], item_id=record["item_id"], taken_at=record["taken_at"],
+            camera=record["camera"], width=record["width"], height=record["height"],
+            size=record["size"], thumbnail=self.thumbnails.path(record["thumbnail"]),
+        )  # fmt: skip

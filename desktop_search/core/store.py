@@ -152,31 +152,48 @@ class Store:
         }
 
     def save_photos(
-        self, photos: list[PhotoRecord], vectors: np.ndarray, model: str
+        self, photos: list[PhotoRecord], vectors: np.ndarray | None, model: str | None
     ) -> tuple[list[int], list[int]]:
-        """Insert or replace photos with their embeddings in one transaction.
+        """Insert or update photos, with their embeddings from ``model`` when given.
 
-        Returns (new item ids, item ids of earlier versions of these files that were dropped).
+        A photo whose bytes did not change keeps its item (and other models' embeddings); one
+        whose bytes changed gets a new item. Without vectors the photos are only catalogued
+        (metadata and thumbnail) and wait for a model. One transaction for the whole batch.
+        Returns (item ids, ids of dropped items of earlier versions of these files).
         """
         item_ids: list[int] = []
-        replaced = self._item_ids_of_paths([photo.path for photo in photos])
+        replaced: list[int] = []
+        rows = vectors if vectors is not None else [None] * len(photos)
         with self.db.atomic():
-            for photo, vector in zip(photos, vectors, strict=True):
-                file_id = self._upsert_file(photo)
-                self.db.execute("DELETE FROM items WHERE file_id = ?", [file_id])
-                cursor = self.db.execute(
-                    "INSERT INTO items(file_id, kind) VALUES (?, 'photo')", [file_id]
-                )
-                item_id = cursor.lastrowid
-                self.db.execute(
-                    "INSERT INTO embeddings(item_id, model, vector) VALUES (?, ?, ?)",
-                    [item_id, model, vector.astype(np.float16).tobytes()],
-                )
+            for photo, vector in zip(photos, rows, strict=True):
+                item_id, dropped = self._item_for(photo)
+                replaced += dropped
+                if vector is not None:
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO embeddings(item_id, model, vector) "
+                        "VALUES (?, ?, ?)",
+                        [item_id, model, vector.astype(np.float16).tobytes()],
+                    )
                 item_ids.append(item_id)
             if replaced:
                 self._bump_all_generations()
-            self._bump_generation(model)
+            if vectors is not None:
+                self._bump_generation(model)
         return item_ids, replaced
+
+    def _item_for(self, photo: PhotoRecord) -> tuple[int, list[int]]:
+        """The item of ``photo`` after upserting its file row; (item id, dropped item ids)."""
+        before = self.db.execute(
+            "SELECT f.content_hash, i.id FROM files f JOIN items i ON i.file_id = f.id "
+            "WHERE f.path = ?",
+            [photo.path],
+        ).fetchall()
+        file_id = self._upsert_file(photo)
+        if len(before) == 1 and before[0][0] == photo.content_hash:
+            return before[0][1], []
+        self.db.execute("DELETE FROM items WHERE file_id = ?", [file_id])
+        cursor = self.db.execute("INSERT INTO items(file_id, kind) VALUES (?, 'photo')", [file_id])
+        return cursor.lastrowid, [row[1] for row in before]
 
     def _upsert_file(self, photo: PhotoRecord) -> int:
         lat, lon = photo.gps if photo.gps else (None, None)
@@ -342,11 +359,48 @@ class Store:
             "SELECT path, error FROM files WHERE status = 'failed' ORDER BY path"
         )
 
+    def pending_count(self, model: str | None) -> int:
+        """Catalogued photos that have no embedding from ``model`` (all of them without one)."""
+        return self.db.execute(
+            """
+            SELECT count(*) FROM files f WHERE f.status = 'indexed' AND NOT EXISTS (
+                SELECT 1 FROM items i JOIN embeddings e ON e.item_id = i.id
+                WHERE i.file_id = f.id AND e.model = ?)
+            """,
+            [model],
+        ).fetchone()[0]
+
+    def match_paths(self, words: list[str], limit: int) -> list[dict]:
+        """Indexed files whose path contains every word (case-insensitive), best names first.
+
+        The fallback search while no model is installed: names and folders are all there is.
+        """
+        if not words:
+            return []
+        where = " AND ".join("f.path LIKE ? ESCAPE '\\'" for _ in words)
+        patterns = [f"%{_escape_like(word)}%" for word in words]
+        cursor = self.db.execute(
+            f"""
+            SELECT i.id AS item_id, f.id AS file_id, f.path, f.kind, f.size, f.width, f.height,
+                   f.taken_at, f.camera, f.thumbnail
+            FROM files f JOIN items i ON i.file_id = f.id
+            WHERE f.status = 'indexed' AND {where}
+            ORDER BY f.path LIMIT ?
+            """,
+            [*patterns, limit * 5],
+        )
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor]
+
     def item_id_of_path(self, path: str) -> int | None:
         row = self.db.execute(
             "SELECT i.id FROM items i JOIN files f ON f.id = i.file_id WHERE f.path = ?", [path]
         ).fetchone()
         return row[0] if row else None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _separator(prefix: str) -> str:

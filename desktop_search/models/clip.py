@@ -14,7 +14,7 @@ import numpy as np
 from desktop_search.errors import ModelError
 from desktop_search.models.base import OnnxModel
 from desktop_search.models.preprocess import ImageSpec
-from desktop_search.models.tokenizer import ClipTokenizer
+from desktop_search.models.tokenizer import ClipTokenizer, TextTokenizer, TokenizerSpec
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,62 @@ TOKENIZER_FILE = "tokenizer.json"
 REQUIRED_FILES = (VISUAL_FILE, TEXTUAL_FILE, TOKENIZER_FILE)
 
 _REIMPORT_HINT = "re-import the model (desktop-search models import ...) or remove it"
+
+
+_DTYPES = {"int32": np.int32, "int64": np.int64}
+
+
+@dataclass(frozen=True)
+class TextInputSpec:
+    """How to feed the text tower (absent from older model.json: open_clip conversions).
+
+    ``batch`` is the graph's fixed batch size (Immich's exports are traced with batch 1), or None
+    when any batch size works.
+    """
+
+    tokenizer: TokenizerSpec
+    ids_name: str
+    ids_dtype: str = "int64"
+    mask_name: str | None = None
+    mask_dtype: str = "int64"
+    batch: int | None = None
+
+    def __post_init__(self) -> None:
+        for dtype in (self.ids_dtype, self.mask_dtype):
+            if dtype not in _DTYPES:
+                raise ValueError(f"unsupported text input dtype {dtype!r}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TextInputSpec:
+        mask = data.get("mask_name")
+        batch = data.get("batch")
+        return cls(
+            tokenizer=TokenizerSpec.from_dict(data["tokenizer"]),
+            ids_name=str(data["ids_name"]),
+            ids_dtype=str(data.get("ids_dtype", "int64")),
+            mask_name=None if mask is None else str(mask),
+            mask_dtype=str(data.get("mask_dtype", "int64")),
+            batch=None if batch is None else int(batch),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ImageInputSpec:
+    """The image tower's input name and fixed batch size (None: any)."""
+
+    name: str
+    batch: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ImageInputSpec:
+        batch = data.get("batch")
+        return cls(name=str(data["name"]), batch=None if batch is None else int(batch))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -43,9 +99,12 @@ class ClipModelInfo:
     source: dict[str, Any] = field(default_factory=dict)
     created: str | None = None
     format: int = 1
+    text_input: TextInputSpec | None = None
+    image_input: ImageInputSpec | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ClipModelInfo:
+        text_input, image_input = data.get("text_input"), data.get("image_input")
         return cls(
             id=str(data["id"]),
             kind=str(data.get("kind", "clip")),
@@ -59,11 +118,16 @@ class ClipModelInfo:
             source=dict(data.get("source", {})),
             created=data.get("created"),
             format=int(data.get("format", 1)),
+            text_input=TextInputSpec.from_dict(text_input) if text_input else None,
+            image_input=ImageInputSpec.from_dict(image_input) if image_input else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["image"] = self.image.to_dict()
+        for key in ("text_input", "image_input"):
+            if data[key] is None:
+                del data[key]  # older readers and older folders: the key is simply absent
         return data
 
     @classmethod
@@ -87,6 +151,19 @@ class ClipModelInfo:
         if info.kind != "clip":
             raise ModelError(f"{model_dir} holds a {info.kind!r} model, not a CLIP model")
         return info
+
+
+def _run_batched(session: Any, feeds: Mapping[str, np.ndarray], batch: int | None) -> np.ndarray:
+    """The first output over ``feeds``; graphs with a fixed batch size get chunks of that size."""
+    n = len(next(iter(feeds.values())))
+    if batch is None or batch >= n:
+        return session.run(None, dict(feeds))[0]
+    return np.concatenate(
+        [
+            session.run(None, {k: v[i : i + batch] for k, v in feeds.items()})[0]
+            for i in range(0, n, batch)
+        ]
+    )
 
 
 def _normalize(x: np.ndarray) -> np.ndarray:
@@ -118,7 +195,7 @@ class ClipModel:
             )
         self.visual = OnnxModel(self.model_dir / VISUAL_FILE, threads)
         self.textual = OnnxModel(self.model_dir / TEXTUAL_FILE, threads)
-        self._tokenizer: ClipTokenizer | None = None
+        self._tokenizer: ClipTokenizer | TextTokenizer | None = None
 
     @property
     def image_spec(self) -> ImageSpec:
@@ -129,11 +206,13 @@ class ClipModel:
         return self.info.embed_dim
 
     @property
-    def tokenizer(self) -> ClipTokenizer:
+    def tokenizer(self) -> ClipTokenizer | TextTokenizer:
         if self._tokenizer is None:
-            self._tokenizer = ClipTokenizer(
-                self.model_dir / TOKENIZER_FILE, self.info.context_length
-            )
+            path = self.model_dir / TOKENIZER_FILE
+            if self.info.text_input is not None:
+                self._tokenizer = TextTokenizer(path, self.info.text_input.tokenizer)
+            else:
+                self._tokenizer = ClipTokenizer(path, self.info.context_length)
         return self._tokenizer
 
     def encode_images(self, batch: np.ndarray) -> np.ndarray:
@@ -145,8 +224,10 @@ class ClipModel:
         if len(batch) == 0:
             return np.zeros((0, self.embed_dim), dtype=np.float32)
         session = self.visual.session
-        name = session.get_inputs()[0].name
-        return _normalize(session.run(None, {name: np.ascontiguousarray(batch)})[0])
+        spec = self.info.image_input
+        name = spec.name if spec is not None else session.get_inputs()[0].name
+        feeds = {name: np.ascontiguousarray(batch)}
+        return _normalize(_run_batched(session, feeds, spec.batch if spec else None))
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Texts -> L2-normalised embeddings (n, d)."""
@@ -154,6 +235,9 @@ class ClipModel:
             texts = [texts]
         if len(texts) == 0:
             return np.zeros((0, self.embed_dim), dtype=np.float32)
+        spec_in = self.info.text_input
+        if spec_in is not None:
+            return self._encode_texts_with_spec(texts, spec_in)
         tokens = self.tokenizer.encode(texts)
         session = self.textual.session
         spec = session.get_inputs()[0]
@@ -161,6 +245,15 @@ class ClipModel:
         if spec.type == "tensor(int32)":
             tokens = tokens.astype(np.int32)
         return _normalize(session.run(None, {spec.name: tokens})[0])
+
+    def _encode_texts_with_spec(self, texts: Sequence[str], spec: TextInputSpec) -> np.ndarray:
+        tokenizer = self.tokenizer
+        assert isinstance(tokenizer, TextTokenizer)
+        tokens = tokenizer.encode_batch(texts)
+        feeds = {spec.ids_name: tokens.input_ids.astype(_DTYPES[spec.ids_dtype])}
+        if spec.mask_name is not None:
+            feeds[spec.mask_name] = tokens.attention_mask.astype(_DTYPES[spec.mask_dtype])
+        return _normalize(_run_batched(self.textual.session, feeds, spec.batch))
 
     def load(self) -> None:
         """Load both towers now (e.g. in a long-lived process before the first request)."""

