@@ -291,8 +291,12 @@ def _megabytes(size: int | None) -> str:
 
 @models.command("fetch")
 @click.argument("model_id", required=False)
-@click.option("--manifest", "manifest_file", type=click.Path(path_type=Path, dir_okay=False,
-              exists=True), help="Fetch the model described by this manifest file instead.")
+@click.option(
+    "--manifest",
+    "manifest_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Fetch the model described by this manifest file instead.",
+)
 @click.pass_context
 def models_fetch(ctx: click.Context, model_id: str | None, manifest_file: Path | None) -> None:
     """Download, verify and install MODEL_ID (see 'models list')."""

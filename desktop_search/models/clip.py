@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -13,18 +12,16 @@ import numpy as np
 
 from desktop_search.errors import ModelError
 from desktop_search.models.base import OnnxModel
+from desktop_search.models.files import MODEL_JSON, REIMPORT_HINT, read_model_json, require_files
 from desktop_search.models.preprocess import ImageSpec
 from desktop_search.models.tokenizer import ClipTokenizer, TextTokenizer, TokenizerSpec
 
 log = logging.getLogger(__name__)
 
-MODEL_JSON = "model.json"
 VISUAL_FILE = "visual.onnx"
 TEXTUAL_FILE = "textual.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 REQUIRED_FILES = (VISUAL_FILE, TEXTUAL_FILE, TOKENIZER_FILE)
-
-_REIMPORT_HINT = "re-import the model (desktop-search models import ...) or remove it"
 
 
 _DTYPES = {"int32": np.int32, "int64": np.int64}
@@ -134,19 +131,12 @@ class ClipModelInfo:
     def load(cls, model_dir: Path) -> ClipModelInfo:
         """Read ``model_dir/model.json``; ModelError (with the fix) if absent or malformed."""
         path = Path(model_dir) / MODEL_JSON
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ModelError(
-                f"Not a model folder (no {MODEL_JSON}): {model_dir}", _REIMPORT_HINT
-            ) from exc
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"Cannot read {path}: {exc}", _REIMPORT_HINT) from exc
+        data = read_model_json(model_dir)
         try:
             info = cls.from_dict(data)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(
-                f"{path} is invalid ({type(exc).__name__}: {exc})", _REIMPORT_HINT
+                f"{path} is invalid ({type(exc).__name__}: {exc})", REIMPORT_HINT
             ) from exc
         if info.kind != "clip":
             raise ModelError(f"{model_dir} holds a {info.kind!r} model, not a CLIP model")
@@ -183,16 +173,7 @@ class ClipModel:
     def __init__(self, model_dir: Path, threads: int | None = None) -> None:
         self.model_dir = Path(model_dir)
         self.info = ClipModelInfo.load(self.model_dir)
-        missing = [
-            name
-            for name in sorted({*REQUIRED_FILES, *self.info.files})
-            if not (self.model_dir / name).is_file()
-        ]
-        if missing:
-            raise ModelError(
-                f"Model {self.info.id!r} in {self.model_dir} is missing {', '.join(missing)}",
-                _REIMPORT_HINT,
-            )
+        require_files(self.model_dir, self.info.id, [*REQUIRED_FILES, *self.info.files])
         self.visual = OnnxModel(self.model_dir / VISUAL_FILE, threads)
         self.textual = OnnxModel(self.model_dir / TEXTUAL_FILE, threads)
         self._tokenizer: ClipTokenizer | TextTokenizer | None = None

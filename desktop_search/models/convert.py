@@ -30,8 +30,8 @@ from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, 
 from tokenizers.models import BPE
 
 from desktop_search.errors import ModelImportError
-from desktop_search.models.clip import MODEL_JSON, TEXTUAL_FILE, TOKENIZER_FILE, VISUAL_FILE
-from desktop_search.models.files import install_folder, sha256_file
+from desktop_search.models.clip import TEXTUAL_FILE, TOKENIZER_FILE, VISUAL_FILE
+from desktop_search.models.files import MODEL_JSON, install_folder, sha256_file
 from desktop_search.models.preprocess import ImageSpec, preprocess
 from desktop_search.models.quantize import (
     CALIBRATION_TEXTS,

@@ -12,7 +12,6 @@ weights); :func:`offline_minilm_dir` finds it.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import logging
@@ -20,7 +19,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -36,6 +35,7 @@ from transformers import AutoModel
 
 from desktop_search.errors import ConvertExtraMissingError, ModelImportError
 from desktop_search.models.files import MODEL_JSON, install_folder, sha256_file
+from desktop_search.models.quantize import quiet_quantizer
 from desktop_search.models.text import (
     KIND,
     ONNX_FILE,
@@ -171,24 +171,6 @@ FIDELITY_TEXTS: tuple[str, ...] = (
         "the microprocessor, personal computers and the rise of the internet."
     ),
 )
-
-
-class _DropQuantizerNoise(logging.Filter):
-    """onnxruntime's quantiser suggests quant_pre_process on every call; it is optional."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Please consider to run pre-processing")
-
-
-@contextlib.contextmanager
-def _quiet_quantizer() -> Iterator[None]:
-    noise = _DropQuantizerNoise()
-    root = logging.getLogger()
-    root.addFilter(noise)
-    try:
-        yield
-    finally:
-        root.removeFilter(noise)
 
 
 # ---------------------------------------------------------------- source
@@ -490,7 +472,7 @@ def convert_sentence_transformer(
             candidates = []
             for i, variant in enumerate(variants):
                 path = work / f"int8-{i}.onnx"
-                with _quiet_quantizer():
+                with quiet_quantizer():
                     quantize_dynamic(
                         fp32_path,
                         path,

@@ -20,7 +20,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from desktop_search.errors import ModelDownloadError, ModelError
-from desktop_search.models.manifest import Manifest, offline_root, sha256_file
+from desktop_search.models.files import sha256_file
+from desktop_search.models.manifest import Manifest, offline_root
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,15 @@ def read_model_json(model_dir: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ModelError(f"{path} is invalid (not a JSON object)", REIMPORT_HINT)
     return data
+
+
+def require_files(model_dir: Path, model_id: str, names: Iterable[str]) -> None:
+    """ModelError naming every file of ``names`` missing from ``model_dir``."""
+    missing = [name for name in sorted(set(names)) if not (Path(model_dir) / name).is_file()]
+    if missing:
+        raise ModelError(
+            f"Model {model_id!r} in {model_dir} is missing {', '.join(missing)}", REIMPORT_HINT
+        )
 
 
 def folder_size(folder: Path) -> int:

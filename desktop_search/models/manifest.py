@@ -7,7 +7,6 @@ field and says which file and key are wrong.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 import importlib.util
 import os
@@ -20,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from desktop_search.errors import ModelError
+from desktop_search.models.files import sha256_file  # noqa: F401 - re-exported
 
 MANIFEST_PACKAGE = "desktop_search.manifests"
 SCHEMA_VERSION = 1
@@ -48,14 +48,6 @@ _REQUIRED_PREPROCESS = {
     "detector": ("image_size",),
     "ocr": (),
 }
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

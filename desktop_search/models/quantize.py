@@ -206,7 +206,7 @@ class _DropQuantizerNoise(logging.Filter):
 
 
 @contextlib.contextmanager
-def _quiet_quantizer() -> Iterator[None]:
+def quiet_quantizer() -> Iterator[None]:
     noise = _DropQuantizerNoise()
     root = logging.getLogger()
     root.addFilter(noise)
@@ -220,7 +220,7 @@ def dynamic_int8(
     fp32_path: Path, out_path: Path, per_channel: bool, exclude: Sequence[str]
 ) -> None:
     """The default quantiser: onnxruntime's dynamic quantisation, int8 weights."""
-    with _quiet_quantizer():
+    with quiet_quantizer():
         quantize_dynamic(
             Path(fp32_path),
             Path(out_path),

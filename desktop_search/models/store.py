@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_search.errors import ConvertExtraMissingError, ModelError
-from desktop_search.models.clip import MODEL_JSON, ClipModelInfo
-from desktop_search.models.files import folder_size, read_model_json, sha256_file
+from desktop_search.models.clip import ClipModelInfo
+from desktop_search.models.files import MODEL_JSON, folder_size, read_model_json, sha256_file
 from desktop_search.models.text import TextModelInfo
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,12 @@ from tokenizers import Tokenizer
 
 from desktop_search.errors import ModelError
 from desktop_search.models.base import OnnxModel
-from desktop_search.models.files import MODEL_JSON, REIMPORT_HINT, read_model_json
+from desktop_search.models.files import (
+    MODEL_JSON,
+    REIMPORT_HINT,
+    read_model_json,
+    require_files,
+)
 from desktop_search.models.session import create_session
 
 log = logging.getLogger(__name__)
@@ -137,16 +142,7 @@ class TextModel(OnnxModel):
     def __init__(self, model_dir: Path, threads: int | None = None) -> None:
         self.model_dir = Path(model_dir)
         self.info = TextModelInfo.load(self.model_dir)
-        missing = [
-            name
-            for name in sorted({*REQUIRED_FILES, *self.info.files})
-            if not (self.model_dir / name).is_file()
-        ]
-        if missing:
-            raise ModelError(
-                f"Model {self.info.id!r} in {self.model_dir} is missing {', '.join(missing)}",
-                REIMPORT_HINT,
-            )
+        require_files(self.model_dir, self.info.id, [*REQUIRED_FILES, *self.info.files])
         super().__init__(self.model_dir / ONNX_FILE, threads)
         self._tokenizer: Tokenizer | None = None
         self._tokenizer_lock = threading.Lock()
