@@ -32,6 +32,9 @@ class Group(click.Group):
         debug = "--debug" in arguments
         try:
             result = super().main(arguments, prog_name, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as error:  # plain `desktop-search`
+            click.echo(error.ctx.get_help())
+            sys.exit(0)
         except click.UsageError as error:
             command = error.ctx.command_path if error.ctx else "desktop-search"
             _fail(f"{error.format_message()} (see '{command} --help')", 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from desktop_search.models.store import ModelStore
 
 log = logging.getLogger(__name__)
 
-IMPORT_HINT = "import one with 'desktop-search models import CHECKPOINT --arch ViT-B-32'"
+IMPORT_HINT = "see 'desktop-search models list' to fetch one, or 'models import' local files"
 
 
 class Library:
@@ -155,7 +156,8 @@ class Library:
         progress: ProgressCallback | None = None,
     ) -> IndexReport:
         """Index ``folders`` (or every folder indexed before, when empty)."""
-        roots = _outermost([Path(folder).expanduser().absolute() for folder in folders])
+        # abspath, not resolve(): ".." goes (one spelling per file) but symlinks stay as given.
+        roots = _outermost([Path(os.path.abspath(Path(folder).expanduser())) for folder in folders])
         if not roots:
             roots = _outermost([Path(root) for root in self.store.roots()])
             if not roots:

@@ -319,3 +319,19 @@ def test_identical_copies_and_nested_folders_are_each_indexed_once(home, photos)
     assert status["roots"] == [str(folder)]  # the nested folder is covered by its parent
     again = json.loads(run(home, "index", "--json").stdout)
     assert again["unchanged"] == good + 20 + bad and again["decoded"] == 0
+
+
+def test_the_same_folder_spelt_differently_is_one_folder(home, photos, monkeypatch):
+    folder, odd = photos
+    monkeypatch.chdir(folder / "odd")
+    first = json.loads(run(home, "index", "../../photos/", "--json").stdout)
+    again = json.loads(run(home, "index", folder, "--json").stdout)
+    assert (again["new"], again["removed"], again["decoded"]) == (0, 0, 0)
+    assert again["unchanged"] == first["new"] + first["failed"]
+    assert json.loads(run(home, "status", "--json").stdout)["roots"] == [str(folder)]
+
+
+def test_no_arguments_prints_help(tmp_path):
+    result = CliRunner().invoke(cli, [])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: ") and "  index " in result.stdout

@@ -9,9 +9,12 @@ else touches them. The thumbnail is made from that same decoded image; nothing i
 Every failure becomes ``FileNotIndexableError(reason)`` with a short reason that ``status`` can
 show and group; a bad file must never take the indexer down.
 
-Pure module: stdlib, numpy, Pillow, pillow_heif and ``desktop_search.errors`` only. Thread-safe
-(callers decode in a thread pool; Pillow releases the GIL while decoding): the only global state
-touched is two `ignore` entries in the warnings filter list, see ``_QUIET_WARNINGS``. Pillow's
+EXIF parsing lives in ``desktop_search.extract.exif``; this module only applies its orientation.
+
+Pure module: stdlib, numpy, Pillow, pillow_heif, ``desktop_search.errors`` and
+``desktop_search.extract.exif`` only. Thread-safe (callers decode in a thread pool; Pillow
+releases the GIL while decoding): the only global state touched is two `ignore` entries in the
+warnings filter list, see ``_QUIET_WARNINGS``. Pillow's
 ``LOAD_TRUNCATED_IMAGES`` stays False: a truncated file (an interrupted copy, a camera card pulled
 too early) is reported, not indexed as a half-grey picture.
 """
@@ -21,19 +24,17 @@ from __future__ import annotations
 import errno
 import io
 import logging
-import math
 import re
 import struct
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from PIL import ExifTags, Image, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from desktop_search.errors import FileNotIndexableError
+from desktop_search.extract.exif import read_exif
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ def _decode(data: bytes, *, min_side: int, thumb_size: int) -> Photo:
     # ImageOps.exif_transpose on the final image: TIFF keeps orientation in its own tags, which
     # do not survive the mode conversion; and exif_transpose copies even when there is nothing
     # to do.
-    orientation, taken_at, camera, gps = _read_exif(im)
+    exif = read_exif(im)
     im.load()
     rgb = _to_rgb(im)
 
@@ -229,10 +230,10 @@ def _decode(data: bytes, *, min_side: int, thumb_size: int) -> Photo:
     if factor >= 2:
         rgb = rgb.reduce(factor)
 
-    method = _ORIENTATION_TRANSPOSE.get(orientation)
+    method = _ORIENTATION_TRANSPOSE.get(exif.orientation)
     if method is not None:
         rgb = rgb.transpose(method)
-    if orientation in (5, 6, 7, 8):
+    if exif.orientation in (5, 6, 7, 8):
         orig_w, orig_h = orig_h, orig_w
     if rgb is im:
         # Detach from the ImageFile, which keeps the whole file's bytes alive through its fp.
@@ -243,9 +244,9 @@ def _decode(data: bytes, *, min_side: int, thumb_size: int) -> Photo:
         thumbnail=_thumbnail(rgb, thumb_size),
         width=orig_w,
         height=orig_h,
-        taken_at=taken_at,
-        camera=camera,
-        gps=gps,
+        taken_at=exif.taken_at,
+        camera=exif.camera,
+        gps=exif.gps,
     )
 
 
@@ -352,135 +353,3 @@ def _sniff(data: bytes) -> str | None:
     ):
         return "HEIF"
     return None
-
-
-# --- EXIF -----------------------------------------------------------------------------------
-
-
-def _read_exif(im: Image.Image) -> tuple[int, str | None, str | None, tuple[float, float] | None]:
-    """(orientation, taken_at, camera, gps); broken EXIF never fails the photo."""
-    try:
-        exif = im.getexif()
-    except Exception as exc:  # malformed EXIF blocks raise all sorts of things
-        log.debug("unreadable EXIF: %r", exc)
-        return 1, None, None, None
-
-    orientation = 1
-    taken_at = camera = gps = None
-    try:
-        value = exif.get(ExifTags.Base.Orientation, 1)
-        orientation = int(value) if int(value) in range(1, 9) else 1
-    except Exception:
-        orientation = 1
-    try:
-        exif_ifd = exif.get_ifd(ExifTags.IFD.Exif)
-        taken_at = _taken_at(exif, exif_ifd)
-    except Exception as exc:
-        log.debug("unreadable EXIF date: %r", exc)
-    try:
-        camera = _camera_name(exif.get(ExifTags.Base.Make), exif.get(ExifTags.Base.Model))
-    except Exception as exc:
-        log.debug("unreadable EXIF camera: %r", exc)
-    try:
-        gps = _gps(exif.get_ifd(ExifTags.IFD.GPSInfo))
-    except Exception as exc:
-        log.debug("unreadable EXIF GPS: %r", exc)
-    return orientation, taken_at, camera, gps
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    if not isinstance(value, str):
-        return None
-    text = " ".join(value.replace("\x00", " ").split())
-    return text or None
-
-
-def _taken_at(ifd0: Any, exif_ifd: Any) -> str | None:
-    # (date tag, offset tag, where) in order of preference.
-    candidates = (
-        (ExifTags.Base.DateTimeOriginal, ExifTags.Base.OffsetTimeOriginal, exif_ifd),
-        (ExifTags.Base.DateTimeDigitized, ExifTags.Base.OffsetTimeDigitized, exif_ifd),
-        (ExifTags.Base.DateTime, ExifTags.Base.OffsetTime, ifd0),
-    )
-    for date_tag, offset_tag, ifd in candidates:
-        parsed = _parse_exif_datetime(_text(ifd.get(date_tag)), _text(exif_ifd.get(offset_tag)))
-        if parsed:
-            return parsed
-    return None
-
-
-_DATE_RE = re.compile(r"^(\d{4})[:\-/](\d{2})[:\-/](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
-_OFFSET_RE = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
-
-
-def _parse_exif_datetime(value: str | None, offset: str | None = None) -> str | None:
-    """'2021:06:15 14:30:05' (+ '+02:00') -> '2021-06-15T14:30:05+02:00'; garbage -> None."""
-    if not value:
-        return None
-    match = _DATE_RE.match(value.strip())
-    if not match:
-        return None
-    try:
-        dt = datetime(*(int(g) for g in match.groups()))
-    except ValueError:  # 0000:00:00 00:00:00, month 13, ...
-        return None
-    if dt.year < 1826:  # before the first photograph: a zeroed or bogus clock
-        return None
-    off = _OFFSET_RE.match(offset.strip()) if offset else None
-    if off:
-        sign = 1 if off.group(1) == "+" else -1
-        delta = timedelta(hours=int(off.group(2)), minutes=int(off.group(3)))
-        if delta <= timedelta(hours=14):
-            dt = dt.replace(tzinfo=timezone(sign * delta))
-    return dt.isoformat()
-
-
-def _camera_name(make: Any, model: Any) -> str | None:
-    """'Canon' + 'Canon EOS 5D' -> 'Canon EOS 5D'; 'NIKON CORPORATION' + 'NIKON D750' -> 'NIKON
-    D750'; 'Apple' + 'iPhone 12' -> 'Apple iPhone 12'."""
-    make_s, model_s = _text(make), _text(model)
-    if not make_s or not model_s:
-        return model_s or make_s
-    make_words = {w.lower() for w in make_s.split()}
-    if model_s.lower().startswith(make_s.lower()) or model_s.split()[0].lower() in make_words:
-        return model_s
-    return f"{make_s} {model_s}"
-
-
-def _gps(gps_ifd: Any) -> tuple[float, float] | None:
-    if not gps_ifd:
-        return None
-    lat = _gps_coordinate(gps_ifd.get(2), gps_ifd.get(1), "N", "S", 90.0)
-    lon = _gps_coordinate(gps_ifd.get(4), gps_ifd.get(3), "E", "W", 180.0)
-    if lat is None or lon is None:
-        return None
-    if lat == 0.0 and lon == 0.0:
-        return None  # "Null Island": what cameras without a fix write
-    return lat, lon
-
-
-def _gps_coordinate(
-    value: Any, ref: Any, positive: str, negative: str, limit: float
-) -> float | None:
-    if value is None:
-        return None
-    parts = list(value) if isinstance(value, tuple | list) else [value]
-    if not 1 <= len(parts) <= 3:
-        return None
-    try:
-        numbers = [float(p) for p in parts]
-    except (TypeError, ValueError, ZeroDivisionError):
-        return None
-    if any(not math.isfinite(n) or n < 0 for n in numbers):
-        return None  # IFDRational with a zero denominator reads as nan
-    degrees = sum(n / 60.0**i for i, n in enumerate(numbers))
-    if degrees > limit:
-        return None
-    ref_s = (_text(ref) or positive).upper()[:1]
-    if ref_s not in (positive, negative):
-        return None
-    return round(-degrees if ref_s == negative else degrees, 7)
