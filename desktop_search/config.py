@@ -91,6 +91,8 @@ class Settings:
     exclude: list[str] = field(default_factory=list)
     index_threads: int = 0  # 0: as many decode threads as CPU cores
     batch_size: int = 16
+    start_at_login: bool = False
+    keep_in_tray: bool = True  # closing the window keeps indexing in the tray (if there is one)
 
     @classmethod
     def load(cls, path: Path) -> Settings:

@@ -68,3 +68,7 @@ class StoreError(DesktopSearchError):
 
 class ModelDownloadError(ModelError):
     """A model file could not be downloaded, or what arrived failed verification."""
+
+
+class IndexCancelled(DesktopSearchError):
+    """An indexing run was cancelled by the user; everything committed before stays."""

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import ssl
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import filelock
+import numpy as np
 
 from desktop_search.config import Paths, Settings, resolve_home
+from desktop_search.core.control import IndexControl
 from desktop_search.core.indexer import Indexer, ProgressCallback
 from desktop_search.core.items import Hit, IndexReport
 from desktop_search.core.search import Query, Searcher
@@ -45,7 +48,10 @@ class Library:
         self.models = models
         self.thumbnails = ThumbnailStore(paths.thumbnails)
         self._clip: ClipModel | None = None
+        self._clip_owner: Library | None = None  # set on readers: the model lives there
         self._vectors: dict[str, VectorIndex] = {}
+        # Readers share the indices: one lock so two threads never build the same one twice.
+        self._vectors_lock = threading.Lock()
 
     @classmethod
     def open(cls, home: str | Path | None = None) -> Library:
@@ -54,10 +60,22 @@ class Library:
         settings = Settings.load(paths.config)
         return cls(paths, settings, Store.open(paths.database), ModelStore(paths.models))
 
+    def reader(self) -> Library:
+        """Another Library on the same home for another thread: its own SQLite connection,
+        sharing settings, models, the loaded CLIP model and the vector indices (both are safe
+        to use from several threads). Close it with ``close()``; the models stay loaded."""
+        reader = Library(self.paths, self.settings, Store.open(self.paths.database), self.models)
+        reader._clip_owner = self
+        reader._vectors, reader._vectors_lock = self._vectors, self._vectors_lock
+        return reader
+
     def close(self) -> None:
-        if self._clip is not None:
+        if self._clip_owner is None and self._clip is not None:
             self._clip.release()
         self.store.close()
+
+    def save_settings(self) -> None:
+        self.settings.save(self.paths.config)
 
     def __enter__(self) -> Library:
         return self
@@ -80,6 +98,8 @@ class Library:
 
     def clip_or_none(self) -> ClipModel | None:
         """The active CLIP model, or None while none is installed (photos are catalogued only)."""
+        if self._clip_owner is not None:
+            return self._clip_owner.clip_or_none()
         if self._clip is None and self.settings.active_model:
             threads = self.settings.index_threads or None
             self._clip = ClipModel(self.models.path(self.settings.active_model), threads=threads)
@@ -125,10 +145,11 @@ class Library:
     def use_model(self, name: str) -> None:
         self.models.path(name)  # raises ModelError if it is not installed
         self.settings.active_model = name
-        self.settings.save(self.paths.config)
-        if self._clip is not None:
-            self._clip.release()
-            self._clip = None
+        self.save_settings()
+        owner = self._clip_owner or self
+        if owner._clip is not None:
+            owner._clip.release()
+            owner._clip = None
 
     # -- indexing ------------------------------------------------------------------------
 
@@ -154,6 +175,7 @@ class Library:
         *,
         exclude: list[str] | None = None,
         progress: ProgressCallback | None = None,
+        control: IndexControl | None = None,
     ) -> IndexReport:
         """Index ``folders`` (or every folder indexed before, when empty)."""
         # abspath, not resolve(): ".." goes (one spelling per file) but symlinks stay as given.
@@ -177,12 +199,31 @@ class Library:
                 self.store, vectors, clip, self.thumbnails,
                 model_id=clip.info.id if clip else None, batch_size=self.settings.batch_size,
                 threads=self.settings.index_threads,
-                exclude=[*self.settings.exclude, *(exclude or [])],
+                exclude=[*self.settings.exclude, *(exclude or [])], control=control,
             )  # fmt: skip
-            report = indexer.run(roots, progress)
-            if clip:
-                self._save_vectors(vectors, clip.info.id)
+            try:
+                report = indexer.run(roots, progress)
+            finally:
+                # Also after a cancel: the in-memory index holds exactly the committed batches.
+                if clip:
+                    self._save_vectors(vectors, clip.info.id)
         return report
+
+    def roots(self) -> list[str]:
+        return self.store.roots()
+
+    def remove_root(self, root: str) -> int:
+        """Stop indexing a folder and forget its files; returns how many files were forgotten."""
+        with self.writer():
+            paths = list(self.store.file_states(root, None))
+            removed = self.store.remove_paths(paths)
+            self.store.remove_root(root)
+            for index in self._vectors.values():
+                index.remove(np.asarray(removed, dtype=np.int64))
+            clip = self.clip_or_none()
+            if clip and clip.info.id in self._vectors:
+                self._save_vectors(self._vectors[clip.info.id], clip.info.id)
+        return len(paths)
 
     # -- vectors -------------------------------------------------------------------------
 
@@ -192,22 +233,27 @@ class Library:
     def vectors(self, clip: ClipModel) -> VectorIndex:
         """The model's vector index: the saved file if current, else rebuilt from the store."""
         model_id = clip.info.id
-        if model_id not in self._vectors:
-            generation = self.store.generation(model_id)
-            path = self._vector_path(model_id)
-            try:
-                index = VectorIndex.load(path, dim=clip.info.embed_dim, generation=generation)
-                stored = self.store.embedding_count(model_id)
-                if len(index) != stored:  # cheap guard against an index that drifted anyway
-                    raise IndexFileError(f"holds {len(index)} vectors, the database {stored}")
-            except IndexFileError as error:
-                log.info("rebuilding the vector index of %s from the database: %s", model_id, error)
-                ids, vectors = self.store.embeddings(model_id)
-                dim = clip.info.embed_dim
-                index = VectorIndex.build(dim, ids, vectors.reshape(len(ids), dim))
-                self._save_if_free(index, model_id)
-            self._vectors[model_id] = index
-        return self._vectors[model_id]
+        with self._vectors_lock:
+            if model_id not in self._vectors:
+                self._vectors[model_id] = self._load_vectors(clip)
+            return self._vectors[model_id]
+
+    def _load_vectors(self, clip: ClipModel) -> VectorIndex:
+        """The saved index file if it is current, else an index rebuilt from the store."""
+        model_id, dim = clip.info.id, clip.info.embed_dim
+        try:
+            index = VectorIndex.load(
+                self._vector_path(model_id), dim=dim, generation=self.store.generation(model_id)
+            )
+            stored = self.store.embedding_count(model_id)
+            if len(index) != stored:  # cheap guard against an index that drifted anyway
+                raise IndexFileError(f"holds {len(index)} vectors, the database {stored}")
+        except IndexFileError as error:
+            log.info("rebuilding the vector index of %s from the database: %s", model_id, error)
+            ids, vectors = self.store.embeddings(model_id)
+            index = VectorIndex.build(dim, ids, vectors.reshape(len(ids), dim))
+            self._save_if_free(index, model_id)
+        return index
 
     def _save_vectors(self, index: VectorIndex, model_id: str) -> None:
         index.save(self._vector_path(model_id), generation=self.store.generation(model_id))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop_search.core.control import IndexControl
 from desktop_search.core.encoders import ImageEncoder
 from desktop_search.core.items import FileState, IndexReport, PhotoRecord
 from desktop_search.core.scan import ScannedFile, scan
@@ -65,6 +66,7 @@ class Indexer:
         batch_size: int = 16,
         threads: int = 0,
         exclude: Iterable[str] = (),
+        control: IndexControl | None = None,
     ) -> None:
         self.store = store
         self.vectors = vectors
@@ -74,6 +76,7 @@ class Indexer:
         self.batch_size = max(1, batch_size)
         self.threads = threads or os.cpu_count() or 2
         self.exclude = list(exclude)
+        self.control = control or IndexControl()
 
     def run(self, roots: list[Path], progress: ProgressCallback | None = None) -> IndexReport:
         started = time.perf_counter()
@@ -119,6 +122,7 @@ class Indexer:
         batch: list[_Prepared] = []
         progress(0, len(todo))
         for done, prepared in enumerate(self._decode_ahead(todo, spec), 1):
+            self.control.checkpoint()
             if prepared.reason:
                 self._fail(prepared.entry, prepared.reason, report)
             elif prepared.unchanged_content:
@@ -140,12 +144,16 @@ class Indexer:
         pending: deque[Future[_Prepared]] = deque()
         items = iter(todo)
         with ThreadPoolExecutor(self.threads, thread_name_prefix="decode") as pool:
-            for entry, state in items:
-                pending.append(pool.submit(self._prepare, entry, state, spec))
-                if len(pending) >= ahead:
+            try:
+                for entry, state in items:
+                    pending.append(pool.submit(self._prepare, entry, state, spec))
+                    if len(pending) >= ahead:
+                        yield pending.popleft().result()
+                while pending:
                     yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
+            finally:  # cancelled (or failed): don't decode what nobody will use
+                for future in pending:
+                    future.cancel()
 
     def _prepare(
         self, entry: ScannedFile, state: FileState | None, spec: ImageSpec | None

@@ -128,6 +128,10 @@ class Store:
                     "INSERT OR IGNORE INTO roots(path, added_at) VALUES (?, ?)", [root, _now()]
                 )
 
+    def remove_root(self, root: str) -> None:
+        with self.db.atomic():
+            self.db.execute("DELETE FROM roots WHERE path = ?", [root])
+
     def roots(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT path FROM roots ORDER BY path")]
 

@@ -1,0 +1,133 @@
+"""Pausing, resuming and cancelling a real indexing run; a reader Library searching meanwhile."""
+
+import shutil
+import threading
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from desktop_search.autostart import autostart_enabled, autostart_file, set_autostart
+from desktop_search.core.control import IndexControl
+from desktop_search.core.search import Query
+from desktop_search.errors import IndexCancelled
+from desktop_search.library import Library
+
+NAMES = ["astronaut", "coffee", "chelsea", "rocket", "camera", "coins", "colorwheel", "gravel"]
+
+
+@pytest.fixture
+def library(tmp_path, tiny_clip_dir):
+    home = tmp_path / "home"
+    shutil.copytree(tiny_clip_dir, home / "models" / "tiny-clip")
+    (home / "config.toml").write_text('active_model = "tiny-clip"\nbatch_size = 2\n')
+    with Library.open(home) as opened:
+        yield opened
+
+
+@pytest.fixture
+def photos(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for n in range(3):  # 24 photos: several batches of 2
+        for name in NAMES:
+            image = np.asarray(Image.fromarray(getattr(data, name)()).convert("RGB"))
+            Image.fromarray(np.roll(image, 17 * n, axis=1)).save(folder / f"{name}{n}.jpg")
+    return folder
+
+
+def test_cancel_keeps_what_was_committed_and_the_next_run_finishes(library, photos):
+    control = IndexControl()
+    seen = []
+
+    def progress(done, total):
+        seen.append(done)
+        if done == 7:
+            control.cancel()
+
+    with pytest.raises(IndexCancelled):
+        library.index([photos], progress=progress, control=control)
+    kept = library.store.embedding_count("tiny-clip")
+    assert 0 < kept < 24 and max(seen) <= 8
+    # The saved vector index agrees with the store (it is saved on cancel too).
+    reopened = Library.open(library.paths.home)
+    assert len(reopened.vectors(reopened.clip())) == kept
+    report = reopened.index([photos])
+    assert report.encoded == 24 - kept and report.unchanged == kept
+    reopened.close()
+
+
+def test_pause_stops_progress_until_resumed(library, photos):
+    control = IndexControl()
+    seen = []
+
+    def progress(done, total):
+        seen.append(done)
+        if done == 3:
+            control.pause()
+
+    worker = threading.Thread(target=library.index, args=([photos],),
+                              kwargs={"progress": progress, "control": control})  # fmt: skip
+    worker.start()
+    deadline = time.monotonic() + 30
+    while not control.paused and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)
+    frozen = list(seen)
+    time.sleep(0.3)
+    assert seen == frozen and max(seen) <= 4  # nothing moved while paused
+    control.resume()
+    worker.join(60)
+    assert not worker.is_alive() and max(seen) == 24
+
+
+def test_a_reader_searches_while_the_writer_indexes(library, photos):
+    reader = library.reader()
+    control = IndexControl()
+    errors, results = [], []
+
+    def search_loop():
+        while not control.cancelled:
+            try:
+                results.append(reader.search(Query(text="a cat", limit=5)))
+            except Exception as error:  # noqa: BLE001 - collected and asserted below
+                errors.append(error)
+            time.sleep(0.01)
+
+    searcher = threading.Thread(target=search_loop)
+    searcher.start()
+    try:
+        library.index([photos])
+    finally:
+        control.cancel()
+        searcher.join(30)
+    assert errors == []
+    assert len(results[-1]) == 5
+    # The reader shares the writer's vector index: it sees everything just indexed.
+    assert reader.vectors(reader.clip()) is library.vectors(library.clip())
+    reader.close()
+    assert library.search(Query(text="a cat", limit=3))  # the writer's model still works
+
+
+def test_remove_root_forgets_its_files(library, photos, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    Image.fromarray(data.coffee()).save(other / "coffee.jpg")
+    library.index([photos])
+    library.index([other])
+    assert library.remove_root(str(photos)) == 24
+    assert library.roots() == [str(other)]
+    hits = library.search(Query(text="anything", limit=50))
+    assert [hit.path for hit in hits] == [str(other / "coffee.jpg")]
+
+
+def test_autostart_entry_is_written_and_removed(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    path = set_autostart(True)
+    assert path == autostart_file() == tmp_path / "config" / "autostart" / "desktop-search.desktop"
+    text = path.read_text()
+    assert "Exec=" in text and "-m desktop_search gui --hidden" in text and autostart_enabled()
+    set_autostart(False)
+    assert not path.exists() and not autostart_enabled()
