@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -29,6 +30,8 @@ class Group(click.Group):
 
     def main(self, args=None, prog_name=None, **extra):  # noqa: ANN001 - click's signature
         arguments = list(sys.argv[1:] if args is None else args)
+        if not arguments and _display_available():
+            arguments = ["gui"]  # plain `desktop-search` on a desktop opens the app
         debug = "--debug" in arguments
         try:
             result = super().main(arguments, prog_name, standalone_mode=False, **extra)
@@ -51,6 +54,12 @@ class Group(click.Group):
                 traceback.print_exc()
             _fail(f"unexpected {type(error).__name__}: {error} (run with --debug for details)", 1)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _display_available() -> bool:
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _fail(message: str, code: int) -> None:
@@ -368,6 +377,18 @@ def models_remove(ctx: click.Context, name: str) -> None:
         library.settings.active_model = None
         library.settings.save(library.paths.config)
     click.echo(f"removed {name}")
+
+
+@cli.command()
+@click.pass_context
+@click.option("--hidden", is_flag=True, help="Start in the system tray (used at login).")
+def gui(ctx: click.Context, hidden: bool) -> None:
+    """Open the desktop app (search window, indexing with progress)."""
+    from desktop_search.gui.app import run  # Qt loads only for this command
+
+    code = run(ctx.obj["home"], hidden=hidden)
+    if code:
+        sys.exit(code)
 
 
 def main() -> None:

@@ -331,7 +331,9 @@ def test_the_same_folder_spelt_differently_is_one_folder(home, photos, monkeypat
     assert json.loads(run(home, "status", "--json").stdout)["roots"] == [str(folder)]
 
 
-def test_no_arguments_prints_help(tmp_path):
+def test_no_arguments_prints_help_without_a_display(tmp_path, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     result = CliRunner().invoke(cli, [])
     assert result.exit_code == 0
     assert result.stdout.startswith("Usage: ") and "  index " in result.stdout

@@ -1,0 +1,577 @@
+"""The preview pane: one search hit shown large, with its facts and what can be done with it.
+
+``PreviewPane(pool)`` shows a ``Hit`` (``show_hit(hit)``; ``None`` = the empty state). The index
+thumbnail (a JPEG of at most 256 px) is shown at once as a placeholder; the photo itself is
+decoded on a worker (``load_preview_image``: EXIF-oriented, decoded at reduced scale, shrunk to fit
+the pane) and replaces it when ready. A load that finishes after another hit was selected is
+dropped. A file that no longer exists is reported in the pane, never raised.
+
+Actions (buttons, and ``QAction``s with window-wide shortcuts that the main window may re-bind):
+Open (Ctrl+O), Reveal in folder (Ctrl+Shift+O), Copy path (Ctrl+Shift+C), Find similar
+(Ctrl+Shift+F, emits ``find_similar(Path)``). ``open_file`` and ``reveal_file`` are injectable so
+tests (and other front ends) can see the calls without launching programs.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from PIL import Image
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QDesktopServices,
+    QGuiApplication,
+    QImage,
+    QKeySequence,
+    QPainter,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_search.core.items import Hit
+from desktop_search.errors import DesktopSearchError
+from desktop_search.extract.images import load_photo
+from desktop_search.gui.workers import Worker, WorkerPool
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "PreviewPane",
+    "format_dimensions",
+    "format_size",
+    "format_taken",
+    "load_preview_image",
+    "open_path",
+    "reveal_in_folder",
+]
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Smallest box the large image is decoded for, so a pane that is still being laid out (or tiny)
+# does not get a blurry picture that has to be reloaded a moment later.
+_MIN_DECODE_BOX = 512
+# A reload is worth it only when the pane grew this much past the decoded picture.
+_RELOAD_FACTOR = 1.25
+_MISSING_MESSAGE = "This file no longer exists.\nIt was moved or deleted after it was indexed."
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting (pure functions, tested directly)
+
+
+def format_taken(iso: str | None) -> str:
+    """``2023-05-14T15:32:10+02:00`` -> ``14 May 2023, 15:32`` (wall-clock time as recorded)."""
+    if not iso:
+        return "—"
+    try:
+        dt = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    day = f"{dt.day} {_MONTHS[dt.month - 1]} {dt.year}"
+    if len(iso) <= 10:  # a date without a time
+        return day
+    return f"{day}, {dt:%H:%M}"
+
+
+def format_size(size: int | None) -> str:
+    """Bytes -> ``2.4 MB`` (decimal units, as the desktop file managers show them)."""
+    if size is None:
+        return "—"
+    if size < 1000:
+        return f"{size} bytes" if size != 1 else "1 byte"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1000
+        if value < 999.5 or unit == "TB":
+            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def format_dimensions(width: int | None, height: int | None) -> str:
+    """``4000 × 3000 (12.0 MP)``."""
+    if not width or not height:
+        return "—"
+    megapixels = width * height / 1e6
+    if megapixels < 0.1:
+        return f"{width} × {height}"
+    return f"{width} × {height} ({megapixels:.1f} MP)"
+
+
+def format_score(score: float | None) -> str:
+    return "—" if score is None else f"{score:.3f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening and revealing files (module-level so they can be replaced; never block the GUI thread)
+
+
+def open_path(path: Path) -> None:
+    """Open a file with the desktop's default application."""
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def reveal_in_folder(path: Path) -> None:
+    """Show a file selected in the system file manager (its folder, where that is not possible)."""
+    path = Path(path)
+    if sys.platform == "darwin":
+        subprocess.Popen(["open", "-R", str(path)])  # noqa: S603,S607 - fixed program, no shell
+    elif sys.platform == "win32":
+        # explorer wants the quotes around the path itself, after the comma.
+        subprocess.Popen(f'explorer /select,"{path}"')  # noqa: S603
+    elif not _show_items_over_dbus(path):
+        open_path(path.parent)
+
+
+def _show_items_over_dbus(path: Path) -> bool:
+    """org.freedesktop.FileManager1.ShowItems, sent asynchronously; folder fallback on error.
+
+    Returns False when the call could not even be sent (no QtDBus, no session bus)."""
+    try:
+        from PySide6.QtDBus import QDBusConnection, QDBusMessage, QDBusPendingCallWatcher
+    except ImportError:
+        return False
+    bus = QDBusConnection.sessionBus()
+    if not bus.isConnected():
+        return False
+    message = QDBusMessage.createMethodCall(
+        "org.freedesktop.FileManager1",
+        "/org/freedesktop/FileManager1",
+        "org.freedesktop.FileManager1",
+        "ShowItems",
+    )
+    uri = bytes(QUrl.fromLocalFile(str(path)).toEncoded().data()).decode("ascii")
+    message.setArguments([[uri], ""])
+    pending = bus.asyncCall(message, 5000)
+    watcher = QDBusPendingCallWatcher(pending)
+    app = QGuiApplication.instance()
+    if app is not None:
+        watcher.setParent(app)  # kept alive until the reply (or the timeout) arrives
+
+    def done(w: QDBusPendingCallWatcher) -> None:
+        if w.isError():
+            log.info("FileManager1.ShowItems failed (%s); opening the folder", w.error().message())
+            open_path(path.parent)
+        w.deleteLater()
+
+    watcher.finished.connect(done)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker side
+
+
+@dataclass
+class _Loaded:
+    """What a preview load hands back to the GUI thread (never raises: errors are data)."""
+
+    token: int
+    image: QImage | None = None
+    original: QSize | None = None
+    missing: bool = False
+    error: str | None = None
+
+
+def load_preview_image(path: Path, width: int, height: int) -> tuple[QImage, QSize]:
+    """Decode ``path`` upright and shrunk to fit ``width`` x ``height``; runs on a worker.
+
+    Returns the image and the upright size of the original. Raises ``FileNotFoundError`` when the
+    file is gone and ``FileNotIndexableError`` when it cannot be decoded.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(str(path))
+    width, height = max(1, width), max(1, height)
+    # The picture's short side after fitting is never more than the box's short side.
+    photo = load_photo(path, min_side=min(width, height), thumb_size=64)
+    image = photo.image
+    if image.width > width or image.height > height:
+        image = image.copy()
+        image.thumbnail((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return _to_qimage(image), QSize(photo.width, photo.height)
+
+
+def _to_qimage(image: Image.Image) -> QImage:
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    data = rgb.tobytes()
+    qimage = QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888)
+    return qimage.copy()  # detach from ``data``, which Python frees on return
+
+
+def _load_job(token: int, path: Path, width: int, height: int) -> _Loaded:
+    try:
+        image, original = load_preview_image(path, width, height)
+    except FileNotFoundError:
+        return _Loaded(token, missing=True)
+    except DesktopSearchError as error:
+        return _Loaded(token, error=str(error))
+    except Exception as error:  # noqa: BLE001 - shown in the pane, never crashes the app
+        log.warning("preview of %s failed", path, exc_info=True)
+        return _Loaded(token, error=f"cannot show this photo ({type(error).__name__})")
+    return _Loaded(token, image=image, original=original)
+
+
+# ---------------------------------------------------------------------------------------------
+# Widgets
+
+
+class _ElidedLabel(QLabel):
+    """A one-line label that elides its text to the width it gets; ``text()`` stays complete."""
+
+    def __init__(self, mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle, parent=None):
+        super().__init__(parent)
+        self._mode = mode
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(20, super().minimumSizeHint().height())
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        elided = self.fontMetrics().elidedText(self.text(), self._mode, rect.width())
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(rect, int(self.alignment()), elided)
+
+
+class _ImageView(QLabel):
+    """Shows a pixmap scaled to fit (never driving the layout's size); or a message."""
+
+    resized = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setMinimumSize(120, 120)
+        self.setWordWrap(True)
+        self._source = QPixmap()
+
+    def source(self) -> QPixmap:
+        return self._source
+
+    def set_source(self, pixmap: QPixmap) -> None:
+        self._source = pixmap
+        self._rescale()
+
+    def show_message(self, text: str) -> None:
+        self._source = QPixmap()
+        self.clear()
+        self.setText(text)
+
+    def _rescale(self) -> None:
+        if self._source.isNull():
+            return  # showing a message (or nothing)
+        ratio = self.devicePixelRatioF()
+        box = self.contentsRect().size() * ratio
+        scaled = self._source.scaled(
+            box, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
+        scaled.setDevicePixelRatio(ratio)
+        self.setPixmap(scaled)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._rescale()
+        self.resized.emit()
+
+
+class PreviewPane(QWidget):
+    """One hit shown large with its metadata and actions. ``show_hit(None)`` = empty state."""
+
+    find_similar = Signal(object)  # Path
+    image_loaded = Signal(object)  # Path, once the large image replaced the placeholder
+
+    def __init__(
+        self,
+        pool: WorkerPool,
+        parent: QWidget | None = None,
+        *,
+        open_file: Callable[[Path], None] | None = None,
+        reveal_file: Callable[[Path], None] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._pool = pool
+        self._open_file = open_file or open_path
+        self._reveal_file = reveal_file or reveal_in_folder
+        self._hit: Hit | None = None
+        self._token = 0
+        self._worker: Worker | None = None
+        self._loading = False
+        self._full_loaded = False  # the large image (not the placeholder) is shown
+        self._original: QSize | None = None
+        self._reload_timer = QTimer(self, singleShot=True, interval=250)
+        self._reload_timer.timeout.connect(self._reload_if_too_small)
+        self._build()
+        self._make_actions()
+        self.show_hit(None)
+
+    # -- public API ----------------------------------------------------------------------
+
+    @property
+    def hit(self) -> Hit | None:
+        return self._hit
+
+    def pixmap(self) -> QPixmap:
+        """The picture currently shown, at its own size (placeholder or large image)."""
+        return self._image.source()
+
+    def is_loading(self) -> bool:
+        return self._loading
+
+    def actions_list(self) -> list[QAction]:
+        return [self.open_action, self.reveal_action, self.copy_action, self.similar_action]
+
+    def show_hit(self, hit: Hit | None) -> None:
+        self._token += 1
+        if self._worker is not None:
+            self._worker.cancelled = True  # skipped if still queued
+            self._worker = None
+        self._reload_timer.stop()
+        self._hit = hit
+        self._loading = False
+        self._full_loaded = False
+        self._original = None
+        if hit is None:
+            self._stack.setCurrentWidget(self._empty)
+            self._image.show_message("")
+            self._set_actions_enabled(False)
+            return
+        path = Path(hit.path)
+        self._stack.setCurrentWidget(self._content)
+        self._name.setText(path.name)
+        self._folder.setText(str(path.parent))
+        self._taken.setText(format_taken(hit.taken_at))
+        self._camera.setText(hit.camera or "—")
+        self._dimensions.setText(format_dimensions(hit.width, hit.height))
+        self._size.setText(format_size(hit.size))
+        self._score.setText(format_score(hit.score))
+        self._notice.hide()
+        self._set_actions_enabled(True)
+        self._content.layout().activate()  # the image view's size, for the decode box
+        self._show_placeholder(hit)
+        self._start_load()
+
+    # -- building ------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self._stack = QStackedWidget(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self._stack)
+
+        self._empty = QLabel("Select a photo to preview it here.")
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)
+        self._empty.setEnabled(False)  # greyed: a hint, not content
+        self._stack.addWidget(self._empty)
+
+        self._content = QWidget()
+        layout = QVBoxLayout(self._content)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(8)
+
+        self._image = _ImageView()
+        self._image.setFrameShape(QFrame.Shape.StyledPanel)
+        self._image.resized.connect(self._on_image_resized)
+        layout.addWidget(self._image, 1)
+
+        self._notice = QLabel()
+        self._notice.setWordWrap(True)
+        self._notice.setStyleSheet("color: #b00020; font-weight: bold;")
+        self._notice.hide()
+        layout.addWidget(self._notice)
+
+        self._name = _ElidedLabel(Qt.TextElideMode.ElideMiddle)
+        font = self._name.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self._name.setFont(font)
+        layout.addWidget(self._name)
+
+        form = QFormLayout()
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(3)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._folder = _ElidedLabel(Qt.TextElideMode.ElideMiddle)
+        self._taken, self._camera, self._dimensions, self._size, self._score = (
+            QLabel() for _ in range(5)
+        )
+        for label in (self._taken, self._camera, self._dimensions, self._size, self._score):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for caption, label in (
+            ("Folder", self._folder),
+            ("Taken", self._taken),
+            ("Camera", self._camera),
+            ("Dimensions", self._dimensions),
+            ("File size", self._size),
+            ("Score", self._score),
+        ):
+            caption_label = QLabel(caption)
+            caption_label.setEnabled(False)
+            form.addRow(caption_label, label)
+        layout.addLayout(form)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(6)
+        self._open_button = QPushButton("Open")
+        self._reveal_button = QPushButton("Show in folder")
+        self._copy_button = QPushButton("Copy path")
+        self._similar_button = QPushButton("Find similar")
+        for button in (
+            self._open_button,
+            self._reveal_button,
+            self._copy_button,
+            self._similar_button,
+        ):
+            button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self._stack.addWidget(self._content)
+
+    def _make_actions(self) -> None:
+        def action(text: str, shortcut: QKeySequence | str, slot, button: QPushButton) -> QAction:
+            act = QAction(text, self)
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(slot)
+            self.addAction(act)
+            button.clicked.connect(act.trigger)
+            keys = act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            button.setToolTip(f"{text} ({keys})")
+            return act
+
+        self.open_action = action(
+            "Open", QKeySequence.StandardKey.Open, self.open, self._open_button
+        )
+        self.reveal_action = action(
+            "Show in folder", "Ctrl+Shift+O", self.reveal, self._reveal_button
+        )
+        self.copy_action = action("Copy path", "Ctrl+Shift+C", self.copy_path, self._copy_button)
+        self.similar_action = action(
+            "Find similar", "Ctrl+Shift+F", self.request_similar, self._similar_button
+        )
+
+    def _set_actions_enabled(self, enabled: bool, *, missing: bool = False) -> None:
+        for act, button in (
+            (self.open_action, self._open_button),
+            (self.reveal_action, self._reveal_button),
+            (self.similar_action, self._similar_button),
+        ):
+            act.setEnabled(enabled and not missing)
+            button.setEnabled(enabled and not missing)
+        self.copy_action.setEnabled(enabled)
+        self._copy_button.setEnabled(enabled)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def _path(self) -> Path | None:
+        return Path(self._hit.path) if self._hit is not None else None
+
+    def open(self) -> None:
+        path = self._path()
+        if path is not None:
+            self._open_file(path)
+
+    def reveal(self) -> None:
+        path = self._path()
+        if path is not None:
+            self._reveal_file(path)
+
+    def copy_path(self) -> None:
+        path = self._path()
+        if path is not None:
+            QGuiApplication.clipboard().setText(str(path))
+
+    def request_similar(self) -> None:
+        path = self._path()
+        if path is not None:
+            self.find_similar.emit(path)
+
+    # -- loading -------------------------------------------------------------------------
+
+    def _show_placeholder(self, hit: Hit) -> None:
+        # The index thumbnail is a small local JPEG (<= 256 px): decoding it takes about a
+        # millisecond, so it is shown synchronously and the pane never flashes empty.
+        pixmap = QPixmap()
+        if hit.thumbnail is not None:
+            pixmap = QPixmap(str(hit.thumbnail))
+        if pixmap.isNull():
+            self._image.show_message("Loading…")
+        else:
+            self._image.set_source(pixmap)
+
+    def _decode_box(self) -> QSize:
+        box = self._image.contentsRect().size() * self._image.devicePixelRatioF()
+        return QSize(max(box.width(), _MIN_DECODE_BOX), max(box.height(), _MIN_DECODE_BOX))
+
+    def _start_load(self) -> None:
+        if self._hit is None:
+            return
+        box = self._decode_box()
+        self._loading = True
+        self._worker = self._pool.start(
+            _load_job, self._token, Path(self._hit.path), box.width(), box.height(),
+            on_result=self._on_loaded,
+        )  # fmt: skip
+
+    def _on_loaded(self, loaded: _Loaded) -> None:
+        if loaded.token != self._token or self._hit is None:
+            return  # a stale load: another hit was selected meanwhile
+        self._loading = False
+        self._worker = None
+        if loaded.missing:
+            self._image.show_message(_MISSING_MESSAGE)
+            self._notice.setText(f"File not found: {self._hit.path}")
+            self._notice.show()
+            self._set_actions_enabled(True, missing=True)
+            return
+        if loaded.error is not None:
+            self._notice.setText(f"Cannot show this photo: {loaded.error}")
+            self._notice.show()
+            return
+        assert loaded.image is not None
+        self._full_loaded = True
+        self._original = loaded.original
+        self._image.set_source(QPixmap.fromImage(loaded.image))
+        self.image_loaded.emit(Path(self._hit.path))
+
+    def _on_image_resized(self) -> None:
+        if self._full_loaded and not self._loading:
+            self._reload_timer.start()
+
+    def _reload_if_too_small(self) -> None:
+        """The pane grew well past the decoded picture: decode again (when the original has it)."""
+        if not self._full_loaded or self._loading or self._hit is None:
+            return
+        shown = self._image.source().size()
+        box = self._image.contentsRect().size() * self._image.devicePixelRatioF()
+        fit = shown.scaled(box, Qt.AspectRatioMode.KeepAspectRatio)
+        original = self._original
+        if original is not None and shown.width() >= original.width():
+            return  # already at full resolution
+        if fit.width() > shown.width() * _RELOAD_FACTOR:
+            self._token += 1
+            self._start_load()

@@ -1,0 +1,227 @@
+"""Debounced searches on a worker: at most one in flight, stale results dropped.
+
+The controller holds the current query (text and/or image). Typing restarts a 250 ms timer;
+``search_now()`` (Enter, a dropped image) skips it. A search runs on a ``WorkerPool`` thread
+against a reader ``Library`` (its own SQLite connection), created lazily on that thread. While
+one search runs, newer requests wait; when it ends, only the newest query is run, and a result
+is delivered only if it still answers the current query.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop_search.core.items import Hit
+from desktop_search.core.search import Query
+from desktop_search.gui.workers import WorkerPool
+from desktop_search.library import Library
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_MS = 250
+WARMING = -1  # the "generation" of the warm-up job
+LIMIT = 200
+
+
+@dataclass
+class SearchOutcome:
+    """A finished search: the query, its hits and a date per hit for sorting by date."""
+
+    generation: int
+    text: str
+    image: Path | None
+    hits: list[Hit]
+    dates: dict[str, str] = field(default_factory=dict)
+
+
+def date_key(hit: Hit) -> str:
+    """When the photo was taken (EXIF), else the file's modification time (ISO strings)."""
+    if hit.taken_at:
+        return hit.taken_at
+    try:
+        return datetime.fromtimestamp(os.stat(hit.path).st_mtime).isoformat(timespec="seconds")
+    except OSError:
+        return ""
+
+
+class Readers:
+    """One reader Library, created on (and used from) the worker threads, one call at a time."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self.reader: Library | None = None
+
+    def get(self) -> Library:
+        if self.reader is None:
+            self.reader = self.library.reader()
+        return self.reader
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+
+
+def run_search(readers: Readers, generation: int, text: str, image: Path | None) -> SearchOutcome:
+    """Runs on a worker: the search, then the date of every hit (stat is cheap off the GUI)."""
+    query = Query(text=text or None, image=image, limit=LIMIT)
+    hits = readers.get().search(query)
+    dates = {hit.path: date_key(hit) for hit in hits}
+    return SearchOutcome(generation, text, image, hits, dates)
+
+
+def warm_up(readers: Readers) -> None:
+    """Runs on a worker: open the reader, its vector index and the text side of the model.
+
+    Loading the CLIP tokenizer holds the GIL for ~130 ms (``tokenizers.Tokenizer.from_file``
+    parses the BPE vocabulary without releasing it), which would stall the GUI thread while
+    the user types the first query; at startup it passes unnoticed.
+    """
+    reader = readers.get()
+    clip = reader.clip_or_none()
+    if clip is not None:
+        reader.searcher()
+        clip.encode_texts(["warm up"])
+
+
+class SearchController(QObject):
+    """Signals: ``started()``, ``results(SearchOutcome)``, ``failed(str)``, ``cleared()``,
+    ``settled()`` (a search ended and no other one is waiting)."""
+
+    started = Signal()
+    settled = Signal()
+    ready = Signal()  # the warm-up ended (the first search does not load anything)
+    results = Signal(object)
+    failed = Signal(str)
+    cleared = Signal()
+
+    def __init__(self, library: Library, pool: WorkerPool, parent=None) -> None:
+        super().__init__(parent)
+        self._pool = pool
+        self._readers = Readers(library)
+        self.text = ""
+        self.image: Path | None = None
+        self._generation = 0  # bumped on every change of the query
+        self._running: int | None = None  # generation of the search in flight
+        self._pending = False  # a newer query waits for the one in flight
+        self._worker = None
+        self._closed = False
+        self.warmed_up = False
+        self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._timer.timeout.connect(self.search_now)
+
+    @property
+    def busy(self) -> bool:
+        return self._running is not None or self._timer.isActive() or self._pending
+
+    @property
+    def empty(self) -> bool:
+        return not self.text.strip() and self.image is None
+
+    def warm_up(self) -> None:
+        """Load the model's text side and the vector index on a worker, before any search."""
+        if self._running is not None or self._closed:
+            return
+        self._running = WARMING
+        self._worker = self._pool.start(
+            warm_up, self._readers, on_error=self._warm_up_failed, on_finished=self._warmed
+        )
+
+    def _warm_up_failed(self, error: Exception) -> None:
+        log.info("warm-up failed (the first search will say why): %s", error)
+
+    def _warmed(self) -> None:
+        self.warmed_up = True
+        self._finished()
+        self.ready.emit()
+
+    def set_text(self, text: str) -> None:
+        """The search box changed: search after the debounce delay."""
+        if text == self.text:
+            return
+        self.text = text
+        self._generation += 1
+        if self.empty:
+            self._timer.stop()
+            self._pending = False
+            self.cleared.emit()
+        else:
+            self._timer.start()
+
+    def set_image(self, image: Path | None) -> None:
+        """The query image changed: search at once."""
+        image = Path(image) if image is not None else None
+        if image == self.image:
+            return
+        self.image = image
+        self._generation += 1
+        self.search_now()
+
+    def clear(self) -> None:
+        """Forget the text and the image (a search in flight is dropped when it ends)."""
+        self.text, self.image = "", None
+        self._generation += 1
+        self._timer.stop()
+        self._pending = False
+        self.cleared.emit()
+
+    def refresh(self) -> None:
+        """Run the current query again (e.g. after indexing added photos)."""
+        self._generation += 1
+        self.search_now()
+
+    def search_now(self) -> None:
+        self._timer.stop()
+        if self._closed:
+            return
+        if self.empty:
+            self._pending = False
+            self.cleared.emit()
+            return
+        if self._running is not None:
+            self._pending = True  # started when the one in flight ends
+            return
+        self._start()
+
+    def close(self) -> None:
+        """No more searches; the reader is closed by the last worker or by ``release()``."""
+        self._closed = True
+        self._timer.stop()
+        self._pending = False
+
+    def release(self) -> None:
+        """Close the reader (call after the pool drained)."""
+        self._readers.close()
+
+    def _start(self) -> None:
+        self._pending = False
+        self._running = self._generation
+        self.started.emit()
+        self._worker = self._pool.start(
+            run_search, self._readers, self._generation, self.text, self.image,
+            on_result=self._deliver, on_error=self._fail, on_finished=self._finished,
+        )  # fmt: skip
+
+    def _deliver(self, outcome: SearchOutcome) -> None:
+        if outcome.generation == self._generation and not self._closed:
+            self.results.emit(outcome)
+
+    def _fail(self, error: Exception) -> None:
+        if self._running == self._generation and not self._closed:
+            self.failed.emit(str(error))
+
+    def _finished(self) -> None:
+        self._running = None
+        self._worker = None
+        if self._closed:
+            return
+        if self._pending:
+            self._start()
+        else:
+            self.settled.emit()

@@ -1,0 +1,346 @@
+"""The system-tray icon: background indexing keeps running when the window is hidden.
+
+``TrayState`` is plain Python (idle / indexing n of m / paused / problem) and decides the tooltip,
+the icon and the pause action's label. ``TrayController`` wires it to Qt: it owns a
+``QSystemTrayIcon`` only when the platform has a tray (offscreen and some desktops have none; the
+app then simply runs without one), but its actions and slots work either way, so the logic is
+testable without a tray. Icons are drawn with QPainter: no image files.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
+
+from desktop_search.core.control import IndexControl
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "desktop-search"
+
+IDLE, INDEXING, PAUSED, PROBLEM = "idle", "indexing", "paused", "problem"
+ICON_COLOURS = {
+    IDLE: "#2563eb",  # blue
+    INDEXING: "#16a34a",  # green
+    PAUSED: "#d97706",  # amber
+    PROBLEM: "#dc2626",  # red
+}
+ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
+
+
+class TrayState:
+    """What the tray shows. Plain Python: the transitions are the controller's slots."""
+
+    def __init__(self) -> None:
+        self.mode = IDLE
+        self.done = 0
+        self.total = 0
+        self.message = ""
+        self.summary = ""  # what the last finished run did, shown while idle
+
+    # -- transitions ----------------------------------------------------------------------
+
+    def started(self, total: int) -> None:
+        self.mode, self.done, self.total, self.message = INDEXING, 0, max(total, 0), ""
+
+    def progress(self, done: int, total: int) -> None:
+        if self.mode == IDLE and not 0 <= done < total:
+            return  # a late report of a run that already finished
+        self.done, self.total = max(done, 0), max(total, 0)
+        if self.mode == IDLE:
+            self.mode = INDEXING  # a run whose start was not reported
+
+    def paused(self, paused: bool) -> None:
+        if paused and self.mode == INDEXING:
+            self.mode = PAUSED
+        elif not paused and self.mode == PAUSED:
+            self.mode = INDEXING
+
+    def finished(self, report: Any = None) -> None:
+        """``report`` is an IndexReport, or None when the run was cancelled."""
+        self.summary = _summary(report)
+        if self.mode != PROBLEM:
+            self.mode = IDLE
+        self.done = self.total = 0
+
+    def problem(self, message: str) -> None:
+        self.mode = PROBLEM
+        self.message = _one_line(message)
+
+    def clear_problem(self) -> None:
+        if self.mode == PROBLEM:
+            self.mode, self.message = IDLE, ""
+
+    # -- what it looks like ---------------------------------------------------------------
+
+    @property
+    def indexing(self) -> bool:
+        """True while a run is active (running or paused)."""
+        return self.mode in (INDEXING, PAUSED)
+
+    @property
+    def icon_name(self) -> str:
+        return self.mode
+
+    @property
+    def tooltip(self) -> str:
+        if self.mode == INDEXING:
+            return f"{APP_NAME} — indexing {self._count()}"
+        if self.mode == PAUSED:
+            return f"{APP_NAME} — indexing paused ({self._count()})"
+        if self.mode == PROBLEM:
+            return f"{APP_NAME} — problem: {self.message}"
+        return f"{APP_NAME} — {self.summary}" if self.summary else f"{APP_NAME} — idle"
+
+    @property
+    def pause_label(self) -> str:
+        return "Resume indexing" if self.mode == PAUSED else "Pause indexing"
+
+    def _count(self) -> str:
+        if self.total <= 0:
+            return "files…"
+        return f"{min(self.done, self.total):,} of {self.total:,}"
+
+
+def _summary(report: Any) -> str:
+    if report is None:
+        return "indexing stopped"
+    failed = int(getattr(report, "failed", 0)) + int(getattr(report, "still_failing", 0))
+    added = int(getattr(report, "new", 0)) + int(getattr(report, "changed", 0))
+    text = "up to date" if not added else f"up to date ({added:,} new or changed)"
+    if failed:
+        noun = "file" if failed == 1 else "files"
+        text += f", {failed:,} {noun} could not be indexed"
+    return text
+
+
+def _one_line(message: object) -> str:
+    text = str(message).strip()
+    line = text.splitlines()[0] if text else "unknown problem"
+    return line if len(line) <= 200 else line[:199] + "…"
+
+
+# -- icons ----------------------------------------------------------------------------------
+
+
+def glyph_pixmap(name: str, size: int) -> QPixmap:
+    """A magnifier in the state's colour; paused adds two bars, problem an exclamation mark."""
+    colour = QColor(ICON_COLOURS.get(name, ICON_COLOURS[IDLE]))
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    stroke = max(1.5, size * 0.11)
+    radius = size * 0.30
+    centre = QPointF(size * 0.42, size * 0.42)
+    painter.setPen(QPen(colour, stroke))
+    painter.setBrush(QColor(255, 255, 255, 210))
+    painter.drawEllipse(centre, radius, radius)
+    handle = QPen(colour, stroke * 1.6)
+    handle.setCapStyle(Qt.PenCapStyle.RoundCap)
+    painter.setPen(handle)
+    start = centre + QPointF(radius * 0.72, radius * 0.72)
+    painter.drawLine(start, QPointF(size * 0.90, size * 0.90))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    inner = radius * 0.5
+    if name == PAUSED:
+        bar = inner * 0.55
+        painter.drawRect(QRectF(centre.x() - inner * 0.75, centre.y() - inner, bar, 2 * inner))
+        painter.drawRect(QRectF(centre.x() + inner * 0.2, centre.y() - inner, bar, 2 * inner))
+    elif name == PROBLEM:
+        width = max(1.0, inner * 0.5)
+        painter.drawRect(QRectF(centre.x() - width / 2, centre.y() - inner, width, inner * 1.25))
+        painter.drawEllipse(QPointF(centre.x(), centre.y() + inner * 0.8), width * 0.6, width * 0.6)
+    elif name == INDEXING:
+        painter.drawEllipse(centre, inner * 0.6, inner * 0.6)
+    painter.end()
+    return pixmap
+
+
+def make_icon(name: str) -> QIcon:
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addPixmap(glyph_pixmap(name, size))
+    return icon
+
+
+def app_icon() -> QIcon:
+    """The application's icon (the idle magnifier), for windows and the desktop."""
+    return make_icon(IDLE)
+
+
+# -- the controller -------------------------------------------------------------------------
+
+
+class TrayController(QObject):
+    """Tray icon, menu (Open, Pause/Resume, Quit) and the indexing state they show.
+
+    ``control_provider()`` returns the IndexControl of the running indexing job, or None.
+    Connect the window's indexing signals to the slots below. ``quit_app`` (default
+    ``QApplication.quit``) is injectable for tests.
+    """
+
+    pause_toggled = Signal(bool)  # the user paused (True) or resumed (False) from the tray
+    quit_requested = Signal()  # emitted before the app quits: indexing is already cancelled
+
+    def __init__(
+        self,
+        window: QWidget,
+        control_provider: Callable[[], IndexControl | None],
+        parent: QObject | None = None,
+        *,
+        quit_app: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(parent if parent is not None else window)
+        self.window = window
+        self._control_provider = control_provider
+        self._quit_app = quit_app or QApplication.quit
+        self.state = TrayState()
+        self.quitting = False
+        self._icons: dict[str, QIcon] = {}
+
+        self.menu = QMenu(window)
+        self.open_action = QAction("Open desktop-search", self)
+        self.pause_action = QAction(self.state.pause_label, self)
+        self.quit_action = QAction("Quit", self)
+        self.open_action.triggered.connect(self.open_window)
+        self.pause_action.triggered.connect(self.toggle_pause)
+        self.quit_action.triggered.connect(self.quit)
+        self.menu.addAction(self.open_action)
+        self.menu.addAction(self.pause_action)
+        self.menu.addSeparator()
+        self.menu.addAction(self.quit_action)
+
+        self.tray_icon: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray_icon = QSystemTrayIcon(self.icon(IDLE), self)
+            self.tray_icon.setContextMenu(self.menu)
+            self.tray_icon.activated.connect(self._activated)
+            self.tray_icon.show()
+        else:
+            log.info("no system tray available: running without a tray icon")
+        self._refresh()
+
+    # -- queries --------------------------------------------------------------------------
+
+    @property
+    def available(self) -> bool:
+        return self.tray_icon is not None
+
+    def should_hide_on_close(self, settings: Any) -> bool:
+        """Whether the window's closeEvent should hide it instead of quitting."""
+        return (
+            bool(getattr(settings, "keep_in_tray", False)) and self.available and not self.quitting
+        )
+
+    def tooltip(self) -> str:
+        return self.state.tooltip
+
+    def icon(self, name: str | None = None) -> QIcon:
+        name = name or self.state.icon_name
+        if name not in self._icons:
+            self._icons[name] = make_icon(name)
+        return self._icons[name]
+
+    # -- slots the window connects ----------------------------------------------------------
+
+    @Slot(int)
+    def indexing_started(self, total: int) -> None:
+        self.state.started(total)
+        self._refresh()
+
+    @Slot(int, int)
+    def indexing_progress(self, done: int, total: int) -> None:
+        self.state.progress(done, total)
+        self._refresh()
+
+    @Slot(bool)
+    def indexing_paused(self, paused: bool) -> None:
+        self.state.paused(paused)
+        self._refresh()
+
+    @Slot(object)
+    def indexing_finished(self, report: Any = None) -> None:
+        self.state.finished(report)
+        self._refresh()
+
+    @Slot(str)
+    def problem(self, message: str) -> None:
+        self.state.problem(message)
+        self._refresh()
+        if self.tray_icon is not None and self.tray_icon.supportsMessages():
+            self.tray_icon.showMessage(
+                APP_NAME, self.state.message, QSystemTrayIcon.MessageIcon.Warning
+            )
+
+    @Slot()
+    def clear_problem(self) -> None:
+        self.state.clear_problem()
+        self._refresh()
+
+    def notify(self, message: str) -> None:
+        """A tray balloon (e.g. "still running in the tray"); nothing without a tray."""
+        if self.tray_icon is not None and self.tray_icon.supportsMessages():
+            self.tray_icon.showMessage(APP_NAME, message, self.icon(), 5000)
+
+    # -- actions ----------------------------------------------------------------------------
+
+    @Slot()
+    def open_window(self) -> None:
+        window = self.window
+        if window.isMinimized():
+            window.showNormal()
+        else:
+            window.show()
+        window.raise_()
+        window.activateWindow()
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        control = self._control_provider()
+        if control is None or control.cancelled:
+            self._refresh()
+            return
+        if control.paused:
+            control.resume()
+        else:
+            control.pause()
+        self.state.paused(control.paused)
+        self._refresh()
+        self.pause_toggled.emit(control.paused)
+
+    @Slot()
+    def quit(self) -> None:
+        """Cancel indexing (what is committed stays), then quit the app."""
+        self.quitting = True
+        control = self._control_provider()
+        if control is not None:
+            control.cancel()
+        self.quit_requested.emit()
+        if self.tray_icon is not None:
+            self.tray_icon.hide()
+        self._quit_app()
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (
+            QSystemTrayIcon.ActivationReason.Trigger,
+            QSystemTrayIcon.ActivationReason.DoubleClick,
+        ):
+            self.open_window()
+
+    def _refresh(self) -> None:
+        control = self._control_provider()
+        running = control is not None and not control.cancelled
+        if running:
+            self.state.paused(control.paused)  # the control is the truth (the window may pause too)
+        self.pause_action.setText(self.state.pause_label)
+        self.pause_action.setEnabled(running)
+        if self.tray_icon is not None:
+            self.tray_icon.setIcon(self.icon())
+            self.tray_icon.setToolTip(self.state.tooltip)

@@ -1,0 +1,146 @@
+"""GUI test fixtures: offscreen Qt, a library home with photos indexed, the main window.
+
+Every test is checked for leaked threads: Python threads started during the test must be gone
+at its end, and every ``WorkerPool`` a window used must have drained.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported anywhere
+
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from skimage import data
+
+from desktop_search.library import Library
+
+PHOTOS = ["astronaut", "coffee", "chelsea", "rocket", "camera", "coins", "colorwheel"]
+# EXIF DateTimeOriginal of some photos (the others sort by file modification time).
+TAKEN = {
+    "coffee": "2019:05:01 08:30:00",
+    "chelsea": "2021:07:14 16:00:00",
+    "rocket": "2015:02:11 11:12:13",
+}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+_pools: list = []  # WorkerPools created by the fixtures of the running test
+
+
+def save_photo(array, path: Path, taken: str | None = None, size: tuple[int, int] | None = None):
+    image = Image.fromarray(array).convert("RGB")
+    if size is not None:
+        image = image.resize(size, Image.BILINEAR)
+    exif = Image.Exif()
+    if taken:
+        exif.get_ifd(0x8769)[0x9003] = taken  # Exif IFD: DateTimeOriginal
+    image.save(path, quality=90, exif=exif.tobytes() if taken else b"")
+
+
+def screenshot(widget, name: str) -> None:
+    """Save a picture of ``widget`` in docs/screenshots when DESKTOP_SEARCH_SCREENSHOTS=1."""
+    if os.environ.get("DESKTOP_SEARCH_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        assert widget.grab().save(str(SCREENSHOTS / name))
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads():
+    """Fail a test that leaves a thread running or a worker pool busy."""
+    before = set(threading.enumerate())
+    _pools.clear()
+    yield
+    for pool in _pools:
+        assert pool.wait(30_000), "a WorkerPool still had work running after the test"
+        assert pool.pool.activeThreadCount() == 0
+    _pools.clear()
+    deadline = time.monotonic() + 5
+    while True:
+        leaked = [
+            t for t in threading.enumerate()
+            if t not in before and t.is_alive() and not isinstance(t, threading._DummyThread)
+        ]  # fmt: skip
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert leaked == [], f"threads left running: {leaked}"
+
+
+@pytest.fixture(scope="session")
+def photo_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("gui_photos")
+    for name in PHOTOS:
+        save_photo(getattr(data, name)(), folder / f"{name}.jpg", TAKEN.get(name))
+    return folder
+
+
+def install_tiny_model(home: Path, tiny_clip_dir: Path) -> str:
+    model_id = json.loads((tiny_clip_dir / "model.json").read_text())["id"]
+    shutil.copytree(tiny_clip_dir, home / "models" / model_id)
+    (home / "config.toml").write_text(f'active_model = "{model_id}"\n')
+    return model_id
+
+
+@pytest.fixture(scope="session")
+def indexed_home_template(tmp_path_factory, tiny_clip_dir, photo_folder) -> Path:
+    """A home with the tiny CLIP model whose library indexed ``photo_folder`` (built once)."""
+    home = tmp_path_factory.mktemp("gui_home_template") / "home"
+    home.mkdir()
+    install_tiny_model(home, tiny_clip_dir)
+    with Library.open(home) as library:
+        report = library.index([photo_folder])
+    assert report.new == len(PHOTOS) and report.failed == 0
+    return home
+
+
+@pytest.fixture
+def library_home(tmp_path, indexed_home_template) -> Path:
+    """A fresh copy of the indexed home (tests may index more, change settings...)."""
+    home = tmp_path / "home"
+    shutil.copytree(indexed_home_template, home)
+    return home
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """Open a MainWindow over a home; closed (workers drained, library closed) at teardown."""
+    from desktop_search.gui.main_window import MainWindow
+    from desktop_search.gui.workers import WorkerPool
+
+    opened = []
+
+    def make(home: Path, *, show: bool = True):
+        library = Library.open(home)
+        pool = WorkerPool()
+        _pools.append(pool)
+        opened_paths: list[Path] = []
+        window = MainWindow(library, pool, open_path=opened_paths.append)
+        window.opened_paths = opened_paths
+        opened.append((window, library))
+        if show:
+            window.show()
+            qtbot.waitExposed(window)
+            window.activateWindow()
+        return window
+
+    yield make
+    for window, library in opened:
+        window.close()
+        window.shutdown()
+        library.close()
+        window.deleteLater()
+
+
+@pytest.fixture
+def window(make_window, library_home, qtbot):
+    """The main window over a library with photos indexed, its status loaded, model warm."""
+    win = make_window(library_home)
+    qtbot.waitUntil(lambda: win.status is not None and win.search.warmed_up, timeout=30_000)
+    return win
