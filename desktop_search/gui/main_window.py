@@ -29,28 +29,20 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSize, QStandardPaths, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QKeyEvent,
     QKeySequence,
 )
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
-    QFrame,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QListWidget,
     QMainWindow,
-    QProgressBar,
     QPushButton,
-    QSlider,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -59,133 +51,51 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_search.core.control import IndexControl
-from desktop_search.errors import IndexCancelled
+from desktop_search.gui.file_actions import open_path as open_with_desktop
+from desktop_search.gui.first_run import FirstRunPanel
+from desktop_search.gui.indexing_bar import IndexingBar, error_outcome, report_outcome
+from desktop_search.gui.keys import KeyRouter
 from desktop_search.gui.preview import PreviewPane
 from desktop_search.gui.problems import ProblemsView
-from desktop_search.gui.query_image import QueryImageBar, image_path_from_mime
-from desktop_search.gui.results import DATE, RELEVANCE, THUMB, ResultsModel, ResultsView
-from desktop_search.gui.search_controller import Readers, SearchController, SearchOutcome
+from desktop_search.gui.query_image import image_path_from_mime
+from desktop_search.gui.query_row import QueryRow
+from desktop_search.gui.results import THUMB, ResultsModel, ResultsView
+from desktop_search.gui.search_controller import SearchController, SearchOutcome
+from desktop_search.gui.status_poller import StatusPoller
 from desktop_search.gui.thumbnails import ThumbnailCache
+from desktop_search.gui.view_state import (
+    ERROR,
+    FIRST_RUN,
+    IDLE,
+    LOADING,
+    NO_MATCH,
+    RESULTS,
+    SEARCHING,
+    activity_text,
+    central_state,
+    counts_text,
+    problems_text,
+)
 from desktop_search.gui.workers import WorkerPool
 from desktop_search.library import Library
 
 log = logging.getLogger(__name__)
 
-STATUS_INTERVAL_MS = 2000  # status refresh while indexing
-
-# What the central area shows.
-LOADING, FIRST_RUN, IDLE, RESULTS, NO_MATCH, SEARCHING, ERROR = (
-    "loading", "first_run", "idle", "results", "no_match", "searching", "error",
-)  # fmt: skip
-
-NOTHING_INDEXED = "Nothing indexed yet — add a folder"
-
-
-def open_with_desktop(path: Path) -> None:
-    """Open a file with the desktop's default application."""
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-
-def pictures_folder() -> Path | None:
-    location = QStandardPaths.writableLocation(QStandardPaths.PicturesLocation)
-    return Path(location) if location else None
+# The states ``MainWindow.state`` takes are exported with the window that reports them.
+__all__ = [
+    "ERROR",
+    "FIRST_RUN",
+    "IDLE",
+    "LOADING",
+    "NO_MATCH",
+    "RESULTS",
+    "SEARCHING",
+    "MainWindow",
+]
 
 
 def _index_job(library: Library, folders: list[Path], control: IndexControl, progress=None):  # noqa: ANN001
     return library.index(folders, progress=progress, control=control)
-
-
-def _status_job(readers: Readers) -> dict:
-    return readers.get().status()
-
-
-def _indexed_count(status: dict) -> int:
-    return sum(row["count"] for row in status.get("files", []) if row["status"] == "indexed")
-
-
-class _FirstRunPanel(QFrame):
-    """Nothing indexed yet: which folders to index (Pictures by default) and a Start button."""
-
-    start = Signal(list)
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.setObjectName("firstRun")
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        box = QFrame(self)
-        box.setMaximumWidth(560)
-        layout = QVBoxLayout(box)
-        layout.setSpacing(12)
-        self.heading = QLabel(NOTHING_INDEXED, box)
-        font = self.heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.5)
-        font.setBold(True)
-        self.heading.setFont(font)
-        layout.addWidget(self.heading)
-        self.explain = QLabel(
-            "Choose the folders with your photos. They are indexed on this computer; nothing "
-            "leaves it. You can search while indexing runs.", box)  # fmt: skip
-        self.explain.setWordWrap(True)
-        layout.addWidget(self.explain)
-        self.model_note = QLabel(box)
-        self.model_note.setWordWrap(True)
-        self.model_note.hide()
-        layout.addWidget(self.model_note)
-        self.folders = QListWidget(box)
-        self.folders.setMaximumHeight(120)
-        layout.addWidget(self.folders)
-        buttons = QHBoxLayout()
-        self.add_button = QPushButton("Add folder…", box)
-        self.remove_button = QPushButton("Remove", box)
-        self.start_button = QPushButton("Start indexing", box)
-        self.start_button.setDefault(True)
-        buttons.addWidget(self.add_button)
-        buttons.addWidget(self.remove_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.start_button)
-        layout.addLayout(buttons)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(box, 3)
-        row.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
-        self.add_button.clicked.connect(self._choose)
-        self.remove_button.clicked.connect(self._remove)
-        self.start_button.clicked.connect(lambda: self.start.emit(self.chosen()))
-        default = pictures_folder()
-        if default is not None and default.is_dir():
-            self.add_folder(default)
-        self._update()
-
-    def add_folder(self, folder: Path) -> None:
-        if str(folder) not in self.chosen_strings():
-            self.folders.addItem(str(folder))
-        self._update()
-
-    def chosen_strings(self) -> list[str]:
-        return [self.folders.item(i).text() for i in range(self.folders.count())]
-
-    def chosen(self) -> list[Path]:
-        return [Path(text) for text in self.chosen_strings()]
-
-    def clear_folders(self) -> None:
-        self.folders.clear()
-        self._update()
-
-    def _choose(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder to index", str(Path.home()))
-        if folder:
-            self.add_folder(Path(folder))
-
-    def _remove(self) -> None:
-        for item in self.folders.selectedItems():
-            self.folders.takeItem(self.folders.row(item))
-        self._update()
-
-    def _update(self) -> None:
-        self.start_button.setEnabled(self.folders.count() > 0)
 
 
 class MainWindow(QMainWindow):
@@ -215,9 +125,6 @@ class MainWindow(QMainWindow):
         self._control: IndexControl | None = None
         self._index_worker = None
         self._index_done = (0, 0)
-        self._status_readers = Readers(library)
-        self._status_worker = None
-        self._status_again = False
         self._problems_view = None
         self._problems_reader: Library | None = None
         self._shut_down = False
@@ -236,10 +143,12 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1200, 800)
         self.setMinimumSize(QSize(760, 520))
+        self.keys = KeyRouter(self)
         self._build()
         self._make_actions()
-        self._status_timer = QTimer(self, interval=STATUS_INTERVAL_MS)
-        self._status_timer.timeout.connect(self.refresh_status)
+        self._status_poller = StatusPoller(library, pool, self)
+        self._status_poller.loaded.connect(self._status_loaded)
+        self._status_poller.failed.connect(lambda error: self._show_message(f"status: {error}"))
         self._update_view()
         self.refresh_status()
         self.search.warm_up()
@@ -251,50 +160,38 @@ class MainWindow(QMainWindow):
         outer = QVBoxLayout(central)
         outer.setContentsMargins(10, 10, 10, 4)
         outer.setSpacing(8)
+        outer.addWidget(self._build_query_row(central))
+        outer.addWidget(self._build_pages(central), 1)
+        self.setCentralWidget(central)
+        self._build_status_bar()
+        self._show_indexing(False)
+        self._cutoff_changed(self.query_row.cutoff())
 
-        top = QHBoxLayout()
-        top.setSpacing(10)
-        self.search_box = QLineEdit(central)
-        self.search_box.setPlaceholderText(
-            "Search your photos: type what is in them, or drop an image"
-        )
-        self.search_box.setClearButtonEnabled(True)
-        self.search_box.setAcceptDrops(False)  # a dropped image file is an image query
-        self.search_box.setMinimumHeight(32)
+    def _build_query_row(self, central: QWidget) -> QueryRow:
+        row = QueryRow(self.pool, Path(self._paste_dir.name), central)
+        # The row's controls stay reachable under their old names (tests and the app use them).
+        self.search_box, self.query_bar = row.search_box, row.query_bar
+        self.sort_box, self.cutoff_label, self.cutoff_slider = (
+            row.sort_box, row.cutoff_label, row.cutoff_slider,
+        )  # fmt: skip
         self.search_box.textChanged.connect(self.search.set_text)
         self.search_box.returnPressed.connect(self.search.search_now)
-        self.search_box.installEventFilter(self)
-        top.addWidget(self.search_box, 1)
-
-        self.query_bar = QueryImageBar(self.pool, Path(self._paste_dir.name), central)
+        self.search_box.installEventFilter(self.keys)
         self.query_bar.changed.connect(self._query_image_changed)
-        top.addWidget(self.query_bar)
-
-        self.sort_box = QComboBox(central)
-        self.sort_box.addItem("Best match", RELEVANCE)
-        self.sort_box.addItem("Newest first", DATE)
-        self.sort_box.setToolTip("Order of the results")
         self.sort_box.currentIndexChanged.connect(
             lambda: self.set_sort(self.sort_box.currentData())
         )
-        top.addWidget(self.sort_box)
+        row.cutoff_changed.connect(self._cutoff_changed)
+        self.query_row = row
+        return row
 
-        self.cutoff_label = QLabel(central)
-        self.cutoff_label.setMinimumWidth(96)
-        self.cutoff_slider = QSlider(Qt.Horizontal, central)
-        self.cutoff_slider.setRange(0, 100)
-        self.cutoff_slider.setFixedWidth(140)
-        self.cutoff_slider.setToolTip("Hide weak matches: results scoring below this are hidden")
-        self.cutoff_slider.valueChanged.connect(self._cutoff_changed)
-        top.addWidget(self.cutoff_label)
-        top.addWidget(self.cutoff_slider)
-        outer.addLayout(top)
-
+    def _build_pages(self, central: QWidget) -> QSplitter:
+        """The central stack (results, message, first run) beside the preview pane."""
         self.splitter = QSplitter(Qt.Horizontal, central)
         self.stack = QStackedWidget(self.splitter)
         self.view = ResultsView(self.stack)
         self.view.setModel(self.model)
-        self.view.installEventFilter(self)
+        self.view.installEventFilter(self.keys)
         self.view.doubleClicked.connect(lambda _index: self.open_selected())
         self.view.selectionModel().currentChanged.connect(self._selection_changed)
         self.model.modelReset.connect(lambda: self.preview.show_hit(None))
@@ -305,14 +202,10 @@ class MainWindow(QMainWindow):
         font = self.message.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         self.message.setFont(font)
-        self.first_run = _FirstRunPanel(self.stack)
+        self.first_run = FirstRunPanel(self.stack)
         self.first_run.start.connect(self.start_indexing)
         if self.library.active_model_name is None:
-            self.first_run.model_note.setText(
-                "No CLIP model is installed yet: photos are catalogued and found by name until "
-                "one is (see Settings → Models, or 'desktop-search models list')."
-            )
-            self.first_run.model_note.show()
+            self.first_run.show_no_model_note()
         for page in (self.view, self.message, self.first_run):
             self.stack.addWidget(page)
         self.preview = PreviewPane(self.pool, self.splitter, open_file=lambda p: self.open_path(p))
@@ -323,29 +216,26 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([820, 380])
-        outer.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
+        return self.splitter
 
+    def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.status_label = QLabel(bar)
         bar.addWidget(self.status_label, 1)
-        self.progress_label = QLabel(bar)
-        self.progress_bar = QProgressBar(bar)
-        self.progress_bar.setFixedWidth(180)
-        self.progress_bar.setTextVisible(False)
-        self.pause_button = QPushButton("Pause", bar)
-        self.pause_button.clicked.connect(self._toggle_pause)
-        self.cancel_button = QPushButton("Cancel", bar)
-        self.cancel_button.clicked.connect(self.cancel_indexing)
+        self.indexing_bar = IndexingBar(bar)
+        self.indexing_bar.pause_clicked.connect(self._toggle_pause)
+        self.indexing_bar.cancel_clicked.connect(self.cancel_indexing)
+        # The bar's parts stay reachable under their old names (tests and the app use them).
+        self.progress_label = self.indexing_bar.label
+        self.progress_bar = self.indexing_bar.progress_bar
+        self.pause_button = self.indexing_bar.pause_button
+        self.cancel_button = self.indexing_bar.cancel_button
         self.count_label = QLabel(bar)
         self.problems_button = QPushButton("Problems", bar)
         self.problems_button.setFlat(True)
         self.problems_button.clicked.connect(self.show_problems)
-        for widget in (self.progress_label, self.progress_bar, self.pause_button,
-                       self.cancel_button, self.count_label, self.problems_button):  # fmt: skip
+        for widget in (self.indexing_bar, self.count_label, self.problems_button):
             bar.addPermanentWidget(widget)
-        self._show_indexing(False)
-        self._cutoff_changed(self.cutoff_slider.value())
 
     def _make_actions(self) -> None:
         self.toolbar = QToolBar("Main", self)
@@ -415,9 +305,7 @@ class MainWindow(QMainWindow):
         """Set the relevance cut-off (a score 0..1, ``None`` = show all) via the slider."""
         self.cutoff_slider.setValue(0 if value is None else round(value * 100))
 
-    def _cutoff_changed(self, value: int) -> None:
-        cutoff = None if value == 0 else value / 100
-        self.cutoff_label.setText("Cut-off: off" if cutoff is None else f"Cut-off: {cutoff:.2f}")
+    def _cutoff_changed(self, cutoff: float | None) -> None:
         self.model.set_cutoff(cutoff)
         self._update_view()
 
@@ -461,34 +349,10 @@ class MainWindow(QMainWindow):
     def _update_view(self) -> None:
         if self._shut_down:
             return
-        indexed = bool(self.status and self.status.get("roots"))
-        rows, total = self.model.rowCount(), self.model.total
-        text = self.search.text.strip()
-        what = f"“{text}”" if text else ""
-        if self.search.image is not None:
-            what = f"{what} + {self.search.image.name}" if what else self.search.image.name
-        if self.status is None:
-            state, message = LOADING, "Opening the library…"
-        elif not indexed and self._control is None:
-            state, message = FIRST_RUN, NOTHING_INDEXED
-        elif self._error:
-            state, message = ERROR, self._error
-        elif self.search.empty:
-            count = _indexed_count(self.status)
-            state = IDLE
-            if self._control is not None and not count:
-                message = "Indexing your photos… you can search as soon as the first ones are in."
-            else:
-                message = (f"Type to search {count:,} photos, or drop an image here to find "
-                           "similar ones.")  # fmt: skip
-        elif rows:
-            state, message = RESULTS, ""
-        elif self.search.busy:
-            state, message = SEARCHING, f"Searching for {what}…"
-        else:
-            state, message = NO_MATCH, f"No match for {what}"
-            if total:
-                message += f"\n{total} weaker match(es) hidden by the cut-off"
+        state, message = central_state(
+            self.status, self._control is not None, self._error, self.search,
+            self.model.rowCount(), self.model.total,
+        )  # fmt: skip
         self.state = state
         if state == FIRST_RUN:
             self.stack.setCurrentWidget(self.first_run)
@@ -506,47 +370,21 @@ class MainWindow(QMainWindow):
         return "" if self.state == RESULTS else self.message.text()
 
     def _update_status_line(self) -> None:
-        parts = []
-        if self._control is not None:
-            parts.append("Paused" if self._control.paused else "Indexing")
-        if self.state == RESULTS or (self.state == NO_MATCH and self.model.total):
-            shown, total = self.model.rowCount(), self.model.total
-            found = f"{shown} result{'s' if shown != 1 else ''}"
-            if shown != total:
-                found += f" ({total - shown} hidden by the cut-off)"
-            if self.model.sort == DATE:
-                found += ", newest first"
-            parts.append(found)
-        elif self.state == SEARCHING:
-            parts.append("Searching…")
-        elif self.state == ERROR:
-            parts.append("Search failed")
-        self.status_label.setText(" · ".join(parts))
+        paused = self._control.paused if self._control is not None else None
+        self.status_label.setText(
+            activity_text(self.state, paused, self.model.rowCount(), self.model.total,
+                          self.model.sort)
+        )  # fmt: skip
         if self.status is not None:
-            count = _indexed_count(self.status)
-            pending = self.status.get("pending") or 0
-            counts = f"{count:,} photos indexed"
-            if pending:
-                counts += f", {pending:,} waiting for a model"
-            self.count_label.setText(counts)
-            failures = len(self.status.get("failures") or [])
-            self.problems_button.setText(f"Problems ({failures})" if failures else "No problems")
+            self.count_label.setText(counts_text(self.status))
+            self.problems_button.setText(problems_text(self.status))
 
     # -- status --------------------------------------------------------------------------
 
     def refresh_status(self) -> None:
         """Ask the library for its status on a worker (one query at a time)."""
-        if self._shut_down:
-            return
-        if self._status_worker is not None:
-            self._status_again = True
-            return
-        self._status_again = False
-        self._status_worker = self.pool.start(
-            _status_job, self._status_readers, on_result=self._status_loaded,
-            on_error=lambda error: self._show_message(f"status: {error}"),
-            on_finished=self._status_finished,
-        )  # fmt: skip
+        if not self._shut_down:
+            self._status_poller.refresh()
 
     def _status_loaded(self, status: dict) -> None:
         if self._shut_down:
@@ -554,11 +392,6 @@ class MainWindow(QMainWindow):
         self.status = status
         self._update_view()
         self.status_changed.emit(status)
-
-    def _status_finished(self) -> None:
-        self._status_worker = None
-        if self._status_again:
-            self.refresh_status()
 
     def _show_message(self, text: str) -> None:
         self.status_label.setText(text)
@@ -601,9 +434,8 @@ class MainWindow(QMainWindow):
             on_finished=self._index_finished,
         )  # fmt: skip
         self._show_indexing(True)
-        self.progress_label.setText("Looking for photos…")
-        self.progress_bar.setRange(0, 0)
-        self._status_timer.start()
+        self.indexing_bar.show_started()
+        self._status_poller.start_polling()
         self.indexing_started.emit(0)
         self._update_view()
         return True
@@ -621,9 +453,7 @@ class MainWindow(QMainWindow):
     def cancel_indexing(self) -> None:
         if self._control is not None:
             self._control.cancel()
-            self.progress_label.setText("Cancelling…")
-            self.pause_button.setEnabled(False)
-            self.cancel_button.setEnabled(False)
+            self.indexing_bar.show_cancelling()
 
     def _toggle_pause(self) -> None:
         if self._control is not None and self._control.paused:
@@ -633,18 +463,13 @@ class MainWindow(QMainWindow):
 
     def paused_changed(self) -> None:
         paused = bool(self._control and self._control.paused)
-        self.pause_button.setText("Resume" if paused else "Pause")
+        self.indexing_bar.show_paused(paused)
         self._show_progress_text()
         self._update_status_line()
         self.indexing_paused.emit(paused)
 
     def _show_indexing(self, visible: bool) -> None:
-        for widget in (self.progress_label, self.progress_bar, self.pause_button,
-                       self.cancel_button):  # fmt: skip
-            widget.setVisible(visible)
-        self.pause_button.setEnabled(visible)
-        self.cancel_button.setEnabled(visible)
-        self.pause_button.setText("Pause")
+        self.indexing_bar.set_running(visible)
         for name in ("add_folder_action", "update_action"):
             if hasattr(self, name):
                 getattr(self, name).setEnabled(not visible)
@@ -652,41 +477,33 @@ class MainWindow(QMainWindow):
 
     def _index_progress(self, done: int, total: int) -> None:
         self._index_done = (done, total)
-        self.progress_bar.setRange(0, max(total, 1))
-        self.progress_bar.setValue(done)
+        self.indexing_bar.show_progress(done, total)
         self._show_progress_text()
         self.indexing_progress.emit(done, total)
 
     def _show_progress_text(self) -> None:
         if self._control is None or self._control.cancelled:
             return
-        done, total = self._index_done
-        text = f"Indexing {done:,} of {total:,}"
-        self.progress_label.setText(f"{text} (paused)" if self._control.paused else text)
+        self.indexing_bar.show_text(*self._index_done, self._control.paused)
 
     def _index_result(self, report) -> None:  # noqa: ANN001 - IndexReport
-        summary = (
-            f"Indexed: {report.new} new, {report.changed} changed, {report.removed} removed, "
-            f"{report.failed} failed ({report.seconds:.1f} s)"
-        )
-        self._finish_indexing(summary, report)
-        if report.failed:
-            self.problem.emit(f"{report.failed} file(s) could not be indexed")
+        self._index_ended(report, *report_outcome(report))
 
     def _index_error(self, error: Exception) -> None:
-        if isinstance(error, IndexCancelled):
-            self._finish_indexing("Indexing cancelled; what was indexed so far is kept", None)
-        else:
-            self._finish_indexing(f"Indexing failed: {error}", None)
-            self.problem.emit(str(error))
+        self._index_ended(None, *error_outcome(error))
+
+    def _index_ended(self, report, summary: str, problem: str | None) -> None:  # noqa: ANN001
+        self._finish_indexing(summary, report)
+        if problem is not None:
+            self.problem.emit(problem)
 
     def _finish_indexing(self, summary: str, report) -> None:  # noqa: ANN001
         self._control = None
-        self._status_timer.stop()
+        self._status_poller.stop_polling()
         if self._shut_down:
             return
         self._show_indexing(False)
-        self.progress_label.setText("")
+        self.indexing_bar.clear_text()
         self.refresh_status()
         if not self.search.empty:
             self.search.refresh()
@@ -697,64 +514,10 @@ class MainWindow(QMainWindow):
     def _index_finished(self) -> None:
         self._index_worker = None
 
-    # -- keyboard, drag and drop ---------------------------------------------------------
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if event.type() == QEvent.KeyPress:
-            if watched is self.view and self._view_key(event):
-                return True
-            if watched is self.search_box and self._search_key(event):
-                return True
-        return super().eventFilter(watched, event)
-
-    def _common_key(self, event: QKeyEvent) -> bool:
-        if event.key() == Qt.Key_Escape:
-            self.clear_query()
-            self.focus_search()
-            return True
-        if event.matches(QKeySequence.Find):
-            self.focus_search()
-            return True
-        return False
-
-    def _search_key(self, event: QKeyEvent) -> bool:
-        if self._common_key(event):
-            return True
-        if event.key() in (Qt.Key_Down, Qt.Key_PageDown) and self.model.rowCount():
-            self.view.setFocus(Qt.TabFocusReason)
-            if not self.view.currentIndex().isValid():
-                self.view.setCurrentIndex(self.model.index(0))
-            return True
-        if event.matches(QKeySequence.Paste):
-            return self.paste_image()  # else the line edit pastes text
-        return False
-
-    def _view_key(self, event: QKeyEvent) -> bool:
-        if self._common_key(event):
-            return True
-        key = event.key()
-        if key in (Qt.Key_Return, Qt.Key_Enter):
-            self.open_selected()
-            return True
-        if key == Qt.Key_Space and not event.modifiers():
-            self.toggle_preview()
-            return True
-        if event.matches(QKeySequence.Paste):
-            return self.paste_image()
-        return self._type_into_search(event)
-
-    def _type_into_search(self, event: QKeyEvent) -> bool:
-        """A printable key typed anywhere goes to the search box."""
-        text = event.text()
-        blocked = Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier
-        if not text or not text.isprintable() or event.modifiers() & blocked:
-            return False
-        self.search_box.setFocus(Qt.OtherFocusReason)
-        self.search_box.insert(text)
-        return True
+    # -- keys, drag and drop ---------------------------------------------------------
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        if self._common_key(event) or self._type_into_search(event):
+        if self.keys.window_key(event):
             return
         super().keyPressEvent(event)
 
@@ -765,10 +528,7 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
-        if image_path_from_mime(event.mimeData()) is not None:
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        self.dragEnterEvent(event)  # the same test while the drag moves
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
         path = image_path_from_mime(event.mimeData())
@@ -795,13 +555,13 @@ class MainWindow(QMainWindow):
         self._shut_down = True
         if self._control is not None:
             self._control.cancel()
-        self._status_timer.stop()
+        self._status_poller.stop()
         self.search.close()
         self.thumbnails.close()
         if not self.pool.wait(wait_ms):
             log.warning("background work still running after %d ms", wait_ms)
         self.search.release()
-        self._status_readers.close()
+        self._status_poller.close()
         if self._problems_view is not None:
             self._problems_view.close()
             self._problems_reader.close()

@@ -15,18 +15,14 @@ tests (and other front ends) can see the calls without launching programs.
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
-    QDesktopServices,
     QGuiApplication,
     QImage,
     QKeySequence,
@@ -48,6 +44,13 @@ from PySide6.QtWidgets import (
 from desktop_search.core.items import Hit
 from desktop_search.errors import DesktopSearchError
 from desktop_search.extract.images import load_photo
+from desktop_search.gui.file_actions import open_path, reveal_in_folder
+from desktop_search.gui.formatting import (
+    format_dimensions,
+    format_score,
+    format_size,
+    format_taken,
+)
 from desktop_search.gui.workers import Worker, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -58,119 +61,14 @@ __all__ = [
     "format_size",
     "format_taken",
     "load_preview_image",
-    "open_path",
-    "reveal_in_folder",
 ]
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Smallest box the large image is decoded for, so a pane that is still being laid out (or tiny)
 # does not get a blurry picture that has to be reloaded a moment later.
 _MIN_DECODE_BOX = 512
 # A reload is worth it only when the pane grew this much past the decoded picture.
 _RELOAD_FACTOR = 1.25
 _MISSING_MESSAGE = "This file no longer exists.\nIt was moved or deleted after it was indexed."
-
-
-# ---------------------------------------------------------------------------------------------
-# Formatting (pure functions, tested directly)
-
-
-def format_taken(iso: str | None) -> str:
-    """``2023-05-14T15:32:10+02:00`` -> ``14 May 2023, 15:32`` (wall-clock time as recorded)."""
-    if not iso:
-        return "—"
-    try:
-        dt = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    day = f"{dt.day} {_MONTHS[dt.month - 1]} {dt.year}"
-    if len(iso) <= 10:  # a date without a time
-        return day
-    return f"{day}, {dt:%H:%M}"
-
-
-def format_size(size: int | None) -> str:
-    """Bytes -> ``2.4 MB`` (decimal units, as the desktop file managers show them)."""
-    if size is None:
-        return "—"
-    if size < 1000:
-        return f"{size} bytes" if size != 1 else "1 byte"
-    value = float(size)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1000
-        if value < 999.5 or unit == "TB":
-            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-    raise AssertionError("unreachable")
-
-
-def format_dimensions(width: int | None, height: int | None) -> str:
-    """``4000 × 3000 (12.0 MP)``."""
-    if not width or not height:
-        return "—"
-    megapixels = width * height / 1e6
-    if megapixels < 0.1:
-        return f"{width} × {height}"
-    return f"{width} × {height} ({megapixels:.1f} MP)"
-
-
-def format_score(score: float | None) -> str:
-    return "—" if score is None else f"{score:.3f}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Opening and revealing files (module-level so they can be replaced; never block the GUI thread)
-
-
-def open_path(path: Path) -> None:
-    """Open a file with the desktop's default application."""
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-
-def reveal_in_folder(path: Path) -> None:
-    """Show a file selected in the system file manager (its folder, where that is not possible)."""
-    path = Path(path)
-    if sys.platform == "darwin":
-        subprocess.Popen(["open", "-R", str(path)])  # noqa: S603,S607 - fixed program, no shell
-    elif sys.platform == "win32":
-        # explorer wants the quotes around the path itself, after the comma.
-        subprocess.Popen(f'explorer /select,"{path}"')  # noqa: S603
-    elif not _show_items_over_dbus(path):
-        open_path(path.parent)
-
-
-def _show_items_over_dbus(path: Path) -> bool:
-    """org.freedesktop.FileManager1.ShowItems, sent asynchronously; folder fallback on error.
-
-    Returns False when the call could not even be sent (no QtDBus, no session bus)."""
-    try:
-        from PySide6.QtDBus import QDBusConnection, QDBusMessage, QDBusPendingCallWatcher
-    except ImportError:
-        return False
-    bus = QDBusConnection.sessionBus()
-    if not bus.isConnected():
-        return False
-    message = QDBusMessage.createMethodCall(
-        "org.freedesktop.FileManager1",
-        "/org/freedesktop/FileManager1",
-        "org.freedesktop.FileManager1",
-        "ShowItems",
-    )
-    uri = bytes(QUrl.fromLocalFile(str(path)).toEncoded().data()).decode("ascii")
-    message.setArguments([[uri], ""])
-    pending = bus.asyncCall(message, 5000)
-    watcher = QDBusPendingCallWatcher(pending)
-    app = QGuiApplication.instance()
-    if app is not None:
-        watcher.setParent(app)  # kept alive until the reply (or the timeout) arrives
-
-    def done(w: QDBusPendingCallWatcher) -> None:
-        if w.isError():
-            log.info("FileManager1.ShowItems failed (%s); opening the folder", w.error().message())
-            open_path(path.parent)
-        w.deleteLater()
-
-    watcher.finished.connect(done)
-    return True
 
 
 # ---------------------------------------------------------------------------------------------

@@ -144,3 +144,19 @@ def window(make_window, library_home, qtbot):
     win = make_window(library_home)
     qtbot.waitUntil(lambda: win.status is not None and win.search.warmed_up, timeout=30_000)
     return win
+
+
+@pytest.fixture
+def pool():
+    """A WorkerPool of its own for a widget under test; it must have drained at the end."""
+    from desktop_search.gui.workers import WorkerPool
+
+    pool = WorkerPool()
+    yield pool
+    assert pool.wait(), "a worker was still running after the test"
+
+
+@pytest.fixture
+def gui_screenshots() -> Path:
+    """Where widget tests save their pictures: $GUI_SCREENSHOTS, else /tmp."""
+    return Path(os.environ.get("GUI_SCREENSHOTS", "/tmp"))

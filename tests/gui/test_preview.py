@@ -18,7 +18,7 @@ from PySide6.QtGui import QGuiApplication  # noqa: E402
 from skimage import data as skdata  # noqa: E402
 
 from desktop_search.core.items import Hit  # noqa: E402
-from desktop_search.gui import preview  # noqa: E402
+from desktop_search.gui import file_actions, preview  # noqa: E402
 from desktop_search.gui.preview import (  # noqa: E402
     PreviewPane,
     format_dimensions,
@@ -290,8 +290,8 @@ def test_missing_thumbnail_and_undecodable_file(pane, pool, tmp_path, qtbot):
 
 def test_reveal_falls_back_to_the_folder(monkeypatch, tmp_path):
     opened = []
-    monkeypatch.setattr(preview.sys, "platform", "linux")
-    monkeypatch.setattr(preview, "_show_items_over_dbus", lambda path: False)
-    monkeypatch.setattr(preview, "open_path", opened.append)
-    preview.reveal_in_folder(tmp_path / "a.jpg")
+    monkeypatch.setattr(file_actions.sys, "platform", "linux")
+    monkeypatch.setattr(file_actions, "_show_items_over_dbus", lambda path: False)
+    monkeypatch.setattr(file_actions, "open_path", opened.append)
+    file_actions.reveal_in_folder(tmp_path / "a.jpg")
     assert opened == [tmp_path]

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from pathlib import Path
-
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from desktop_search.gui.problems import ProblemsView
-from desktop_search.gui.workers import WorkerPool
 from desktop_search.library import Library
 from tests.bad_files import REASON_NOT_IMAGE, REASON_TRUNCATED, encode, photo
-
-SCREENSHOTS = Path(os.environ.get("GUI_SCREENSHOTS", "/tmp"))
-
-
-@pytest.fixture
-def pool():
-    pool = WorkerPool()
-    yield pool
-    assert pool.wait(), "a worker was still running after the test"
 
 
 @pytest.fixture
@@ -63,7 +47,9 @@ def reasons_shown(view: ProblemsView) -> dict[str, list[str]]:
     }
 
 
-def test_lists_the_failures_of_an_indexed_folder_grouped_by_reason(qtbot, indexed, pool):
+def test_lists_the_failures_of_an_indexed_folder_grouped_by_reason(
+    qtbot, indexed, pool, gui_screenshots
+):
     library, folder = indexed
     reader = library.reader()  # the view may read while the main library indexes
     try:
@@ -79,7 +65,7 @@ def test_lists_the_failures_of_an_indexed_folder_grouped_by_reason(qtbot, indexe
         f"{REASON_TRUNCATED} (1 file)": ["broken.jpg"],
     }
     view.show()
-    view.grab().save(str(SCREENSHOTS / "problems_view.png"))
+    view.grab().save(str(gui_screenshots / "problems_view.png"))
 
 
 def test_filter_count_copy_and_reveal(qtbot, indexed, pool):

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import json
+import os
 import shlex
 import shutil
 import sys
@@ -24,17 +21,7 @@ from desktop_search import autostart
 from desktop_search.config import Settings
 from desktop_search.errors import ModelDownloadError
 from desktop_search.gui.settings_dialog import UNPINNED_REASON, SettingsDialog
-from desktop_search.gui.workers import WorkerPool
 from desktop_search.library import Library
-
-SCREENSHOTS = Path(os.environ.get("GUI_SCREENSHOTS", "/tmp"))
-
-
-@pytest.fixture
-def pool():
-    pool = WorkerPool()
-    yield pool
-    assert pool.wait(), "a worker was still running after the test"
 
 
 @pytest.fixture
@@ -183,7 +170,7 @@ def test_adding_a_folder_emits_folder_added(qtbot, library, pool, tmp_path):
     # Adding it twice does nothing; a cancelled chooser does nothing.
     with qtbot.assertNotEmitted(dialog.folder_added):
         dialog.add_folder_button.click()
-        dialog._choose_folder = lambda parent: ""
+        dialog.folders_tab.choose_folder = lambda parent: ""
         dialog.add_folder_button.click()
     assert dialog.folders() == [str(photos)]
 
@@ -196,7 +183,9 @@ def test_adding_a_folder_emits_folder_added(qtbot, library, pool, tmp_path):
     assert dialog.folder_list.item(0).text() == str(photos)
 
 
-def test_removing_a_folder_calls_remove_root_after_confirmation(qtbot, library, pool, tmp_path):
+def test_removing_a_folder_calls_remove_root_after_confirmation(
+    qtbot, library, pool, tmp_path, gui_screenshots
+):
     kept, dropped = tmp_path / "kept", tmp_path / "dropped"
     for number, folder in enumerate((kept, dropped)):
         folder.mkdir()
@@ -213,7 +202,7 @@ def test_removing_a_folder_calls_remove_root_after_confirmation(qtbot, library, 
     assert dialog.folders() == sorted([str(kept), str(dropped)])
     dialog.folder_list.setCurrentRow(dialog.folders().index(str(dropped)))
     assert dialog.remove_folder_button.isEnabled()
-    dialog.grab().save(str(SCREENSHOTS / "settings_dialog_folders.png"))
+    dialog.grab().save(str(gui_screenshots / "settings_dialog_folders.png"))
 
     with qtbot.assertNotEmitted(dialog.folders_changed):
         dialog.remove_folder_button.click()  # answered "no"
@@ -246,8 +235,9 @@ def test_a_failed_removal_is_shown_inline(qtbot, library, pool, tmp_path):
 # -- models ----------------------------------------------------------------------------------
 
 
-def test_model_combo_lists_installed_models_and_switches(qtbot, home, library, pool,
-                                                         tiny_clip_dir):  # fmt: skip
+def test_model_combo_lists_installed_models_and_switches(
+    qtbot, home, library, pool, tiny_clip_dir, gui_screenshots
+):
     shutil.copytree(tiny_clip_dir, home / "models" / "tiny-clip")
     install_model(tiny_clip_dir, home / "models", "tiny-clip-b")
     library.use_model("tiny-clip")
@@ -263,7 +253,7 @@ def test_model_combo_lists_installed_models_and_switches(qtbot, home, library, p
     assert library.active_model_name == "tiny-clip-b"
     assert Settings.load(home / "config.toml").active_model == "tiny-clip-b"  # persisted
     dialog.tabs.setCurrentIndex(2)
-    dialog.grab().save(str(SCREENSHOTS / "settings_dialog_model.png"))
+    dialog.grab().save(str(gui_screenshots / "settings_dialog_model.png"))
 
 
 def test_unpinned_models_are_disabled_with_the_reason(qtbot, library, pool):

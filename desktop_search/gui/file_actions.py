@@ -1,0 +1,69 @@
+"""Opening a file and showing it in the system file manager.
+
+Module-level functions so front ends and tests can replace them; none of them blocks the GUI
+thread (programs are started detached, the D-Bus call is asynchronous).
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+
+log = logging.getLogger(__name__)
+
+
+def open_path(path: Path) -> None:
+    """Open a file with the desktop's default application."""
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def reveal_in_folder(path: Path) -> None:
+    """Show a file selected in the system file manager (its folder, where that is not possible)."""
+    path = Path(path)
+    if sys.platform == "darwin":
+        subprocess.Popen(["open", "-R", str(path)])  # noqa: S603,S607 - fixed program, no shell
+    elif sys.platform == "win32":
+        # explorer wants the quotes around the path itself, after the comma.
+        subprocess.Popen(f'explorer /select,"{path}"')  # noqa: S603
+    elif not _show_items_over_dbus(path):
+        open_path(path.parent)
+
+
+def _show_items_over_dbus(path: Path) -> bool:
+    """org.freedesktop.FileManager1.ShowItems, sent asynchronously; folder fallback on error.
+
+    Returns False when the call could not even be sent (no QtDBus, no session bus)."""
+    try:
+        from PySide6.QtDBus import QDBusConnection, QDBusMessage, QDBusPendingCallWatcher
+    except ImportError:
+        return False
+    bus = QDBusConnection.sessionBus()
+    if not bus.isConnected():
+        return False
+    message = QDBusMessage.createMethodCall(
+        "org.freedesktop.FileManager1",
+        "/org/freedesktop/FileManager1",
+        "org.freedesktop.FileManager1",
+        "ShowItems",
+    )
+    uri = bytes(QUrl.fromLocalFile(str(path)).toEncoded().data()).decode("ascii")
+    message.setArguments([[uri], ""])
+    pending = bus.asyncCall(message, 5000)
+    watcher = QDBusPendingCallWatcher(pending)
+    app = QGuiApplication.instance()
+    if app is not None:
+        watcher.setParent(app)  # kept alive until the reply (or the timeout) arrives
+
+    def done(w: QDBusPendingCallWatcher) -> None:
+        if w.isError():
+            log.info("FileManager1.ShowItems failed (%s); opening the folder", w.error().message())
+            open_path(path.parent)
+        w.deleteLater()
+
+    watcher.finished.connect(done)
+    return True

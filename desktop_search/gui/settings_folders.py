@@ -1,0 +1,186 @@
+"""The Folders tab of the settings dialog: the indexed folders, adding and removing one.
+
+Listing and removing roots touch the database, so they run on the worker pool. A newly chosen
+folder is only shown as "to be indexed": whoever listens to ``folder_added`` starts indexing it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_search.errors import DesktopSearchError
+from desktop_search.gui.settings_common import ERROR_STYLE, ID_ROLE, TaskRunner, one_line
+
+FolderChooser = Callable[[QWidget], "str | Path | None"]
+Confirm = Callable[[QWidget, str, str], bool]
+
+
+def choose_folder(parent: QWidget) -> str:
+    return QFileDialog.getExistingDirectory(parent, "Add a folder to index", str(Path.home()))
+
+
+def confirm(parent: QWidget, title: str, text: str) -> bool:
+    buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+    answer = QMessageBox.question(parent, title, text, buttons, QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class FoldersTab(QWidget):
+    """Signals: ``folders_changed()`` after a folder was added or removed, ``folder_added(Path)``
+    for a newly chosen folder. ``choose_folder`` and ``confirm`` are replaceable (tests)."""
+
+    folders_changed = Signal()
+    folder_added = Signal(object)  # pathlib.Path
+
+    def __init__(
+        self,
+        library: Any,
+        runner: TaskRunner,
+        *,
+        choose_folder: FolderChooser = choose_folder,
+        confirm: Confirm = confirm,
+    ) -> None:
+        super().__init__()
+        self.library = library
+        self.runner = runner
+        self.choose_folder = choose_folder
+        self.confirm = confirm
+        self._pending_folders: list[Path] = []  # added here, not indexed (not a root) yet
+        self._roots: list[str] = []
+        self._build()
+
+    def _build(self) -> None:
+        self.folder_list = QListWidget()
+        self.folder_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.folder_list.itemSelectionChanged.connect(self._update_buttons)
+        self.add_folder_button = QPushButton("Add folder…")
+        self.remove_folder_button = QPushButton("Remove")
+        self.add_folder_button.clicked.connect(self.add_folder)
+        self.remove_folder_button.clicked.connect(self.remove_selected_folder)
+        self.remove_folder_button.setEnabled(False)
+        self.folders_status = QLabel("Loading…")
+        self.folders_status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_folder_button)
+        buttons.addWidget(self.remove_folder_button)
+        buttons.addStretch()
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Folders whose photos are indexed (and kept up to date):"))
+        layout.addWidget(self.folder_list)
+        layout.addLayout(buttons)
+        layout.addWidget(self.folders_status)
+
+    @Slot()
+    def reload(self) -> None:
+        self.folders_status.setStyleSheet("")
+        self.folders_status.setText("Loading…")
+        self.runner.run(self.library.roots, on_result=self._show_roots, on_error=self._error)
+
+    def _show_roots(self, roots: list[str]) -> None:
+        self._roots = [str(root) for root in roots]
+        known = set(self._roots)
+        self._pending_folders = [p for p in self._pending_folders if str(p) not in known]
+        self._fill_list()
+
+    def _fill_list(self) -> None:
+        selected = self.selected_folder()
+        self.folder_list.clear()
+        for root in self._roots:
+            self._add_item(root, root)
+        for pending in self._pending_folders:
+            self._add_item(f"{pending}  (to be indexed)", str(pending))
+        for row in range(self.folder_list.count()):
+            if self.folder_list.item(row).data(ID_ROLE) == selected:
+                self.folder_list.setCurrentRow(row)
+        count = len(self._roots) + len(self._pending_folders)
+        if count:
+            self.folders_status.setText(f"{count} folder{'s' if count != 1 else ''}")
+        else:
+            self.folders_status.setText("No folders yet: add one to start indexing.")
+        self._update_buttons()
+
+    def _add_item(self, text: str, folder: str) -> None:
+        item = QListWidgetItem(text)
+        item.setData(ID_ROLE, folder)
+        self.folder_list.addItem(item)
+
+    def _error(self, error: BaseException) -> None:
+        self.folders_status.setStyleSheet(ERROR_STYLE)
+        self.folders_status.setText(one_line(error))
+
+    def folders(self) -> list[str]:
+        """The folders the list shows (indexed ones first, then the ones still to be indexed)."""
+        return [self.folder_list.item(row).data(ID_ROLE) for row in range(self.folder_list.count())]
+
+    def selected_folder(self) -> str | None:
+        item = self.folder_list.currentItem()
+        return item.data(ID_ROLE) if item is not None and item.isSelected() else None
+
+    def _update_buttons(self) -> None:
+        self.remove_folder_button.setEnabled(self.selected_folder() is not None)
+
+    @Slot()
+    def add_folder(self) -> None:
+        # The dialog (our window) parents the chooser, as it did before the tabs were split out.
+        chosen = self.choose_folder(self.window())
+        if not chosen:
+            return
+        folder = Path(os.path.abspath(Path(chosen).expanduser()))
+        if not folder.is_dir():
+            self._error(DesktopSearchError(f"not a folder: {folder}"))
+            return
+        if str(folder) in self._roots or folder in self._pending_folders:
+            self.folders_status.setText(f"{folder} is already indexed")
+            return
+        self._pending_folders.append(folder)
+        self._fill_list()
+        self.folder_added.emit(folder)
+        self.folders_changed.emit()
+
+    @Slot()
+    def remove_selected_folder(self) -> None:
+        folder = self.selected_folder()
+        if folder is None:
+            return
+        pending = Path(folder)
+        if folder not in self._roots and pending in self._pending_folders:
+            # Never indexed: nothing to forget in the library, just drop it from the list.
+            self._pending_folders.remove(pending)
+            self._fill_list()
+            self.folders_changed.emit()
+            return
+        text = (f"Stop indexing {folder} and forget its photos?\n\n"
+                "The files themselves are not touched.")  # fmt: skip
+        if not self.confirm(self.window(), "Remove folder", text):
+            return
+        self.remove_folder_button.setEnabled(False)
+        self.folders_status.setStyleSheet("")
+        self.folders_status.setText(f"Removing {folder}…")
+        self.runner.run(
+            self.library.remove_root, folder, on_result=self._removed, on_error=self._remove_failed
+        )
+
+    def _removed(self, count: int) -> None:
+        self.reload()
+        self.folders_changed.emit()
+
+    def _remove_failed(self, error: BaseException) -> None:
+        self._error(error)
+        self._update_buttons()

@@ -1,0 +1,299 @@
+"""The Model tab of the settings dialog: the active CLIP model, the available ones, fetching one.
+
+Listing, switching and fetching models read or write the model folder (fetching downloads
+hundreds of MB), so all of it runs on the worker pool; progress and errors are shown inline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_search.gui.settings_common import (
+    ERROR_STYLE,
+    ID_ROLE,
+    TaskRunner,
+    human_size,
+    one_line,
+)
+
+UNPINNED_REASON = "checksums not pinned yet — use 'desktop-search models import'"
+
+
+class ModelTab(QWidget):
+    """Signal: ``model_changed(str)`` when another CLIP model became active."""
+
+    model_changed = Signal(str)
+
+    def __init__(self, library: Any, runner: TaskRunner) -> None:
+        super().__init__()
+        self.library = library
+        self.runner = runner
+        self._updating_models = False  # filling the combo: not a choice of the user
+        self._fetching: str | None = None
+        self._available: dict[str, Any] = {}
+        self._installed: set[str] = set()
+        self._build()
+
+    def _build(self) -> None:
+        self.model_combo = QComboBox()
+        self.model_combo.currentIndexChanged.connect(self._model_selected)
+        self.model_status = QLabel()
+        self.model_status.setWordWrap(True)
+        self._build_available_list()
+        self.unpinned_note = QLabel(f"Greyed out: {UNPINNED_REASON} to add it from local files.")
+        self.unpinned_note.setWordWrap(True)
+        self.unpinned_note.setVisible(False)
+        self.fetch_button = QPushButton("Fetch")
+        self.fetch_button.setEnabled(False)
+        self.fetch_button.clicked.connect(self.fetch_selected)
+        self.fetch_progress = QProgressBar()
+        self.fetch_progress.setVisible(False)
+        self.fetch_status = QLabel()
+        self.fetch_status.setWordWrap(False)
+        active = QFormLayout()
+        active.addRow("Active CLIP model:", self.model_combo)
+        fetch_row = QHBoxLayout()
+        fetch_row.addWidget(self.fetch_button)
+        fetch_row.addWidget(self.fetch_progress, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(active)
+        layout.addWidget(self.model_status)
+        layout.addWidget(QLabel("Available CLIP models:"))
+        layout.addWidget(self.available_list)
+        layout.addWidget(self.unpinned_note)
+        layout.addLayout(fetch_row)
+        layout.addWidget(self.fetch_status)
+
+    def _build_available_list(self) -> None:
+        self.available_list = QTreeWidget()
+        self.available_list.setHeaderLabels(["Model", "Size", "Status"])
+        self.available_list.setRootIsDecorated(False)
+        header = self.available_list.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.available_list.itemSelectionChanged.connect(self._update_fetch_button)
+
+    # -- listing ----------------------------------------------------------------------------
+
+    @Slot()
+    def reload(self) -> None:
+        self.model_combo.setEnabled(False)
+        self.runner.run(self._list_models, on_result=self._show_models, on_error=self._error)
+
+    def _list_models(self) -> tuple[list[Any], list[Any]]:
+        installed = [m for m in self.library.models.list_all() if m.kind == "clip"]
+        available = [m for m in self.library.available_models() if m.kind == "clip"]
+        return installed, available
+
+    def _show_models(self, models: tuple[list[Any], list[Any]]) -> None:
+        installed, available = models
+        active = self.library.active_model_name
+        self._installed = {m.id for m in installed}
+        self._fill_combo(installed, active)
+        if not installed:
+            self.model_status.setText(
+                "Without a model photos are catalogued and found by file name only."
+            )
+        elif active not in self._installed:
+            self.model_status.setText("No model is active: choose one.")
+        self._fill_available(available)
+
+    def _fill_combo(self, installed: list[Any], active: str | None) -> None:
+        self._updating_models = True
+        try:
+            self.model_combo.clear()
+            for model in installed:
+                self.model_combo.addItem(
+                    f"{model.id}  ({model.precision}, {human_size(model.size_bytes)})", model.id
+                )
+            if not installed:
+                self.model_combo.addItem("No CLIP model installed", None)
+            index = self.model_combo.findData(active) if active else -1
+            self.model_combo.setCurrentIndex(max(index, 0))
+            self.model_combo.setEnabled(bool(installed))
+        finally:
+            self._updating_models = False
+
+    def _fill_available(self, available: list[Any]) -> None:
+        selected = self.selected_available()
+        self._available = {m.id: m for m in available}
+        self.available_list.clear()
+        for manifest in available:
+            item = self._available_row(manifest)
+            self.available_list.addTopLevelItem(item)
+            if manifest.id == selected:
+                item.setSelected(True)
+        self.unpinned_note.setVisible(
+            any(not m.pinned and m.id not in self._installed for m in available)
+        )
+        self._update_fetch_button()
+
+    def _available_row(self, manifest: Any) -> QTreeWidgetItem:
+        if manifest.id in self._installed:
+            status = "installed"
+        elif manifest.pinned:
+            status = "can be fetched"
+        else:
+            status = UNPINNED_REASON
+        default = "  (default)" if getattr(manifest, "default", False) else ""
+        item = QTreeWidgetItem([f"{manifest.name}{default}", human_size(manifest.total_size),
+                                status])  # fmt: skip
+        item.setData(0, ID_ROLE, manifest.id)
+        item.setToolTip(0, f"{manifest.id} — license: {manifest.license}")
+        item.setToolTip(2, status)
+        if not manifest.pinned and manifest.id not in self._installed:
+            # Without pinned checksums a download could not be verified: not fetchable.
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+        return item
+
+    def _error(self, error: BaseException) -> None:
+        self.model_status.setStyleSheet(ERROR_STYLE)
+        self.model_status.setText(one_line(error))
+
+    def installed_models(self) -> list[str]:
+        return [
+            self.model_combo.itemData(i)
+            for i in range(self.model_combo.count())
+            if self.model_combo.itemData(i) is not None
+        ]
+
+    def available_item(self, model_id: str) -> QTreeWidgetItem | None:
+        for row in range(self.available_list.topLevelItemCount()):
+            item = self.available_list.topLevelItem(row)
+            if item.data(0, ID_ROLE) == model_id:
+                return item
+        return None
+
+    def selected_available(self) -> str | None:
+        items = self.available_list.selectedItems()
+        return items[0].data(0, ID_ROLE) if items else None
+
+    # -- switching --------------------------------------------------------------------------
+
+    def _model_selected(self, index: int) -> None:
+        if self._updating_models or index < 0:
+            return
+        model_id = self.model_combo.itemData(index)
+        if not model_id or model_id == self.library.active_model_name:
+            return
+        self.model_combo.setEnabled(False)
+        self.model_status.setStyleSheet("")
+        self.model_status.setText(f"Switching to {model_id}…")
+        self.runner.run(
+            self._use_model, model_id, on_result=self._model_used, on_error=self._use_model_failed
+        )
+
+    def _use_model(self, model_id: str) -> str:
+        self.library.use_model(model_id)
+        return model_id
+
+    def _model_used(self, model_id: str) -> None:
+        self.model_combo.setEnabled(True)
+        self.model_status.setText(f"Using {model_id}. Photos without its embeddings are "
+                                  "encoded by the next indexing run.")  # fmt: skip
+        self.model_changed.emit(model_id)
+
+    def _use_model_failed(self, error: BaseException) -> None:
+        self._error(error)
+        self._updating_models = True
+        index = self.model_combo.findData(self.library.active_model_name)
+        self.model_combo.setCurrentIndex(max(index, 0))
+        self._updating_models = False
+        self.model_combo.setEnabled(True)
+
+    # -- fetching ---------------------------------------------------------------------------
+
+    def _update_fetch_button(self) -> None:
+        model_id = self.selected_available()
+        manifest = self._available.get(model_id) if model_id else None
+        self.fetch_button.setEnabled(
+            manifest is not None
+            and manifest.pinned
+            and model_id not in self._installed
+            and self._fetching is None
+        )
+
+    @Slot()
+    def fetch_selected(self) -> None:
+        model_id = self.selected_available()
+        if model_id is not None:
+            self.fetch(model_id)
+
+    def fetch(self, model_id: str) -> None:
+        """Download, verify and install ``model_id`` on a worker (progress shown, errors inline)."""
+        if self._fetching is not None:
+            return
+        self._fetching = model_id
+        self.fetch_button.setEnabled(False)
+        self.fetch_status.setStyleSheet("")
+        self.fetch_status.setText(f"Fetching {model_id}…")
+        self.fetch_progress.setRange(0, 0)  # busy until the first progress report
+        self.fetch_progress.setFormat("%p%")
+        self.fetch_progress.setVisible(True)
+        self.runner.run(
+            _fetch_job(self.library, model_id),
+            on_result=self._fetched,
+            on_error=self._fetch_failed,
+            on_progress=self._fetch_progress,
+        )
+
+    def _fetch_progress(self, done_kib: int, total_kib: int) -> None:
+        if total_kib <= 0:
+            self.fetch_progress.setRange(0, 0)
+            return
+        self.fetch_progress.setRange(0, total_kib)
+        self.fetch_progress.setValue(min(done_kib, total_kib))
+        self.fetch_progress.setFormat(
+            f"{human_size(done_kib * 1024)} of {human_size(total_kib * 1024)}"
+        )
+
+    def _fetched(self, model_id: str) -> None:
+        before = self.model_combo.currentData()
+        self._fetching = None
+        self.fetch_progress.setVisible(False)
+        self.fetch_status.setText(f"Installed {model_id}.")
+        self.reload()
+        # The library activates a fetched model when none was active: tell the window.
+        active = self.library.active_model_name
+        if active and active != before:
+            self.model_changed.emit(active)
+
+    def _fetch_failed(self, error: BaseException) -> None:
+        self._fetching = None
+        self.fetch_progress.setVisible(False)
+        self.fetch_status.setStyleSheet(ERROR_STYLE)
+        message = one_line(error)
+        self.fetch_status.setText(f"Fetch failed: {message}")
+        self.fetch_status.setToolTip(str(error))
+        self._update_fetch_button()
+
+
+def _fetch_job(library: Any, model_id: str) -> Callable[[Callable[[int, int], None]], str]:
+    """The worker function fetching ``model_id``; the Worker passes it a progress callback."""
+
+    def job(progress: Callable[[int, int], None]) -> str:
+        # Qt signals carry 32-bit ints: report KiB so models above 2 GB still fit.
+        def kib(done: int, total: int) -> None:
+            progress(int(done) // 1024, int(total or 0) // 1024)
+
+        library.fetch_model(model_id, progress=kib)
+        return model_id
+
+    return job
