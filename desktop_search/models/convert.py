@@ -9,7 +9,6 @@ folder atomically.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import json
 import logging
@@ -17,7 +16,6 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,12 @@ from tokenizers.models import BPE
 
 from desktop_search.errors import ModelImportError
 from desktop_search.models.clip import TEXTUAL_FILE, TOKENIZER_FILE, VISUAL_FILE
-from desktop_search.models.files import MODEL_JSON, install_folder, sha256_file
+from desktop_search.models.files import (
+    MODEL_JSON,
+    install_folder,
+    quiet_root_logger,
+    sha256_file,
+)
 from desktop_search.models.preprocess import ImageSpec, preprocess
 from desktop_search.models.quantize import (
     CALIBRATION_TEXTS,
@@ -56,29 +59,6 @@ END_TOKEN = "<end_of_text>"
 # open_clip.tokenizer.SimpleTokenizer's pre-tokenisation pattern (without the special tokens,
 # which `tokenizers` splits off itself as added tokens).
 CLIP_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
-
-
-class _DropRootLogNoise(logging.Filter):
-    """Drops known-harmless root-logger messages that open_clip / the quantizer always emit.
-
-    "No pretrained weights loaded": we pass our own checkpoint (or log random weights ourselves).
-    """
-
-    _NOISE = ("No pretrained weights loaded",)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith(self._NOISE)
-
-
-@contextlib.contextmanager
-def _quiet_root_logger() -> Iterator[None]:
-    noise = _DropRootLogNoise()
-    root = logging.getLogger()
-    root.addFilter(noise)
-    try:
-        yield
-    finally:
-        root.removeFilter(noise)
 
 
 # ---------------------------------------------------------------- tokenizer.json
@@ -209,7 +189,7 @@ def load_state_dict(checkpoint: Path) -> dict[str, torch.Tensor]:
 def build_model(arch: str, checkpoint: Path | None) -> tuple[torch.nn.Module, str, dict[str, Any]]:
     """The open_clip model in eval mode (random weights when ``checkpoint`` is None)."""
     model_name, config, preprocess_cfg = _resolve_arch(arch)
-    with warnings.catch_warnings(), _quiet_root_logger():
+    with warnings.catch_warnings(), quiet_root_logger("No pretrained weights loaded"):
         warnings.simplefilter("ignore")
         model = open_clip.create_model(
             model_name, pretrained=None, device="cpu", force_preprocess_cfg=preprocess_cfg or None

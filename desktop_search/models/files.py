@@ -5,11 +5,13 @@ Standard library only: the store (runtime) and the converters (``convert`` extra
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,27 @@ from desktop_search.errors import ModelError
 
 MODEL_JSON = "model.json"
 REIMPORT_HINT = "re-import the model (desktop-search models import ...) or remove it"
+
+
+class _DropMessages(logging.Filter):
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefixes)
+
+
+@contextlib.contextmanager
+def quiet_root_logger(*prefixes: str) -> Iterator[None]:
+    """Drop root-logger messages starting with ``prefixes`` (known-harmless library chatter)."""
+    noise = _DropMessages(prefixes)
+    root = logging.getLogger()
+    root.addFilter(noise)
+    try:
+        yield
+    finally:
+        root.removeFilter(noise)
 
 
 def sha256_file(path: Path) -> str:

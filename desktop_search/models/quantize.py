@@ -23,7 +23,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ import onnxruntime as ort
 from onnxruntime.quantization import QuantType, quantize_dynamic
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from desktop_search.models.files import quiet_root_logger
 from desktop_search.models.session import create_session
 
 log = logging.getLogger(__name__)
@@ -197,23 +198,10 @@ class FidelityReport:
         }
 
 
-class _DropQuantizerNoise(logging.Filter):
+def quiet_quantizer() -> contextlib.AbstractContextManager[None]:
     """onnxruntime's quantiser suggests quant_pre_process on every call; it is optional here
     (and its symbolic shape inference fails on torch-exported Reshape graphs)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Please consider to run pre-processing")
-
-
-@contextlib.contextmanager
-def quiet_quantizer() -> Iterator[None]:
-    noise = _DropQuantizerNoise()
-    root = logging.getLogger()
-    root.addFilter(noise)
-    try:
-        yield
-    finally:
-        root.removeFilter(noise)
+    return quiet_root_logger("Please consider to run pre-processing")
 
 
 def dynamic_int8(

@@ -63,6 +63,17 @@ class ModelStore:
             )
         return self.models_dir / name
 
+    def _new_folder(self, name: str, replace: bool) -> Path:
+        """Where model ``name`` will be installed (converters write it atomically)."""
+        folder = self._dir(name)
+        if (folder / MODEL_JSON).is_file() and not replace:
+            raise ModelError(
+                f"Model {name!r} is already installed",
+                hint="choose another name, or remove it first",
+            )
+        self.models_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return folder
+
     def list(self) -> list[ClipModelInfo]:
         """Installed models, sorted by name. Unreadable folders are logged, not listed."""
         if not self.models_dir.is_dir():
@@ -148,13 +159,7 @@ class ModelStore:
             arch_name = Path(arch).stem if arch.endswith(".json") else arch
             parts = [arch_name] + ([Path(checkpoint).stem] if checkpoint is not None else [])
             name = slugify("-".join(parts))
-        folder = self._dir(name)
-        if (folder / MODEL_JSON).is_file() and not replace:
-            raise ModelError(
-                f"Model {name!r} is already installed",
-                hint="choose another name, or remove it first",
-            )
-        self.models_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder = self._new_folder(name, replace)
         convert.convert_open_clip(arch, checkpoint, folder, name, quantize=quantize)
         os.chmod(folder, 0o700)
         return ClipModelInfo.load(folder)
@@ -182,13 +187,7 @@ class ModelStore:
             raise
         source_dir = Path(source_dir)
         name = name or slugify(source_dir.resolve().name)
-        folder = self._dir(name)
-        if (folder / MODEL_JSON).is_file() and not replace:
-            raise ModelError(
-                f"Model {name!r} is already installed",
-                hint="choose another name, or remove it first",
-            )
-        self.models_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder = self._new_folder(name, replace)
         onnx_import.import_clip_onnx(source_dir, folder, name, quantize=quantize)
         os.chmod(folder, 0o700)
         return ClipModelInfo.load(folder)
@@ -245,14 +244,8 @@ class ModelStore:
             if missing in _CONVERT_MODULES | {"transformers"}:
                 raise ConvertExtraMissingError(_CONVERT_EXTRA_MESSAGE) from exc
             raise
-        folder = self._dir(name)
-        if (folder / MODEL_JSON).is_file() and not replace:
-            raise ModelError(
-                f"Model {name!r} is already installed",
-                hint="choose another name, or remove it first",
-            )
+        folder = self._new_folder(name, replace)
         source = convert_text.offline_minilm_dir() if source_dir is None else Path(source_dir)
-        self.models_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         convert_text.convert_sentence_transformer(source, folder, name, quantize=quantize)
         os.chmod(folder, 0o700)
         return TextModelInfo.load(folder)

@@ -107,23 +107,27 @@ def _find_token(tokenizer: Tokenizer, spellings: Sequence[str]) -> int | None:
     return None
 
 
+def load_tokenizer_file(path: Path) -> Tokenizer:
+    """A ``tokenizer.json``; ModelError (re-import) when it is missing or unreadable."""
+    try:
+        return Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises a bare Exception for bad files
+        raise ModelError(
+            f"Tokenizer file is missing or unreadable: {path} ({exc})", hint="re-import the model"
+        ) from exc
+
+
 class ClipTokenizer:
     """Text -> int64 token ids (n, context_length), as the CLIP text tower expects."""
 
     def __init__(self, tokenizer_json: Path, context_length: int) -> None:
-        path = Path(tokenizer_json)
-        try:
-            tokenizer = Tokenizer.from_file(str(path))
-        except Exception as exc:  # tokenizers raises a bare Exception for bad files
-            raise ModelError(
-                f"Tokenizer file is missing or unreadable: {path} ({exc})",
-                hint="re-import the model",
-            ) from exc
+        tokenizer = load_tokenizer_file(tokenizer_json)
         start = _find_token(tokenizer, _START_TOKENS)
         end = _find_token(tokenizer, _END_TOKENS)
         if start is None or end is None:
             raise ModelError(
-                f"Tokenizer has no CLIP start/end tokens: {path}", hint="re-import the model"
+                f"Tokenizer has no CLIP start/end tokens: {tokenizer_json}",
+                hint="re-import the model",
             )
         # We add special tokens, truncate and pad ourselves (open_clip's rules), so whatever the
         # file configures for those is switched off.
@@ -221,14 +225,7 @@ class TextTokenizer:
     """
 
     def __init__(self, tokenizer_json: Path, spec: TokenizerSpec) -> None:
-        path = Path(tokenizer_json)
-        try:
-            tokenizer = Tokenizer.from_file(str(path))
-        except Exception as exc:  # tokenizers raises a bare Exception for bad files
-            raise ModelError(
-                f"Tokenizer file is missing or unreadable: {path} ({exc})",
-                hint="re-import the model",
-            ) from exc
+        tokenizer = load_tokenizer_file(tokenizer_json)
         tokenizer.no_padding()  # padding is ours (pad id and length come from the spec)
         if spec.special_tokens == "template":
             tokenizer.enable_truncation(max_length=spec.context_length)
