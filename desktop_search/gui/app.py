@@ -31,7 +31,7 @@ class DesktopApp:
         self.tray = TrayController(self.window, lambda: self.window.index_control)
         self._connect()
         settings = QAction("Settings…", self.window)
-        settings.setShortcut(QKeySequence.StandardKey.Preferences)
+        settings.setShortcut(QKeySequence("Ctrl+,"))
         settings.triggered.connect(self.open_settings)
         self.window.add_action(settings)
 

@@ -29,6 +29,8 @@ def desktop(qtbot, library_home):
 
 def test_the_window_offers_settings(qtbot, desktop):
     (action,) = [a for a in desktop.window.actions() if a.text() == "Settings…"]
+    assert action.shortcut().toString() == "Ctrl+,"
+    assert action in desktop.window.toolbar.actions()
     action.trigger()
     qtbot.waitUntil(lambda: desktop.window.findChild(SettingsDialog) is not None)
     dialog = desktop.window.findChild(SettingsDialog)
