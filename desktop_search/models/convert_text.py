@@ -34,7 +34,12 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from transformers import AutoModel
 
 from desktop_search.errors import ConvertExtraMissingError, ModelImportError
-from desktop_search.models.files import MODEL_JSON, install_folder, sha256_file
+from desktop_search.models.files import (
+    MODEL_JSON,
+    install_folder,
+    read_source_json,
+    sha256_file,
+)
 from desktop_search.models.quantize import quiet_quantizer
 from desktop_search.models.text import (
     KIND,
@@ -193,16 +198,6 @@ def offline_minilm_dir() -> Path:
     return folder
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelImportError(f"Cannot read {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ModelImportError(f"{path} is not a JSON object")
-    return data
-
-
 @dataclass(frozen=True)
 class _SourceConfig:
     max_length: int
@@ -223,7 +218,7 @@ def read_source_config(source_dir: Path) -> _SourceConfig:
                 f"{source_dir} is not a sentence-transformers model folder (no {name})",
                 hint="pass the folder that holds config.json, tokenizer.json and model.safetensors",
             )
-    config = _read_json(source_dir / "config.json")
+    config = read_source_json(source_dir / "config.json")
     normalize = True
     pooling_dir = None
     if (source_dir / "modules.json").is_file():
@@ -240,7 +235,7 @@ def read_source_config(source_dir: Path) -> _SourceConfig:
             if str(m.get("type", "")).endswith("Pooling"):
                 pooling_dir = source_dir / str(m.get("path", ""))
     if pooling_dir is not None and (pooling_dir / "config.json").is_file():
-        pooling = _read_json(pooling_dir / "config.json")
+        pooling = read_source_json(pooling_dir / "config.json")
         modes = sorted(k for k, v in pooling.items() if k.startswith("pooling_mode") and v)
         if modes != ["pooling_mode_mean_tokens"]:
             raise ModelImportError(
@@ -250,7 +245,7 @@ def read_source_config(source_dir: Path) -> _SourceConfig:
     max_length = max_positions
     st_config = source_dir / "sentence_bert_config.json"
     if st_config.is_file():
-        max_length = int(_read_json(st_config).get("max_seq_length") or max_positions)
+        max_length = int(read_source_json(st_config).get("max_seq_length") or max_positions)
     return _SourceConfig(
         max_length=min(max_length, max_positions),
         embed_dim=int(config["hidden_size"]),

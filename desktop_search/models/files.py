@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from desktop_search.errors import ModelError
+from desktop_search.errors import ModelError, ModelImportError
 
 MODEL_JSON = "model.json"
 REIMPORT_HINT = "re-import the model (desktop-search models import ...) or remove it"
@@ -49,6 +49,17 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_source_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a model source being imported; ModelImportError if it is not one."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelImportError(f"Cannot read {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ModelImportError(f"{path} is not a JSON object")
+    return data
 
 
 def read_model_json(model_dir: Path) -> dict[str, Any]:

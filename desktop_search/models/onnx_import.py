@@ -42,7 +42,7 @@ from desktop_search.models.clip import (
     ImageInputSpec,
     TextInputSpec,
 )
-from desktop_search.models.files import install_folder, sha256_file
+from desktop_search.models.files import install_folder, read_source_json, sha256_file
 from desktop_search.models.preprocess import ImageSpec, preprocess_batch
 from desktop_search.models.quantize import (
     CALIBRATION_TEXTS,
@@ -84,13 +84,7 @@ def _read_json(path: Path, required: bool = True) -> dict[str, Any]:
         if required:
             raise ModelImportError(f"Missing {path}", hint=_LAYOUT_HINT)
         return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelImportError(f"Cannot read {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ModelImportError(f"{path} is not a JSON object")
-    return data
+    return read_source_json(path)
 
 
 def _token_text(value: Any) -> str | None:
