@@ -144,16 +144,19 @@ class ProblemsView(QWidget):
             return
         self._loading = True
         self.refresh_button.setEnabled(False)
-        worker = Worker(self._load)  # connected before it starts: no signal can be missed
-        worker.signals.result.connect(self._loaded)
-        worker.signals.error.connect(self._failed)
-        worker.signals.finished.connect(self._load_finished)
-        self._workers.add(worker)
+        started: list[Worker] = []
         workers = self._workers
-        worker.signals.finished.connect(
-            lambda: QTimer.singleShot(0, lambda: workers.discard(worker))
+
+        def finished() -> None:
+            self._load_finished()
+            # Queued to the GUI thread, so `started` is filled by now.
+            QTimer.singleShot(0, lambda: workers.discard(started[0]))
+
+        worker = self.pool.start(
+            self._load, on_result=self._loaded, on_error=self._failed, on_finished=finished
         )
-        self.pool.pool.start(worker)
+        started.append(worker)
+        workers.add(worker)
 
     def _load(self) -> list[tuple[str, str]]:
         failures = self.library.status()["failures"]

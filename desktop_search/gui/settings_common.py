@@ -52,18 +52,14 @@ class TaskRunner:
         on_error: Callable[[BaseException], None] | None = None,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> Worker:
-        # Connect before starting: a quick task could emit before a later connect() (lost signals).
-        worker = Worker(fn, *args)
-        signals = worker.signals
-        if on_result is not None:
-            signals.result.connect(on_result)
-        if on_error is not None:
-            signals.error.connect(on_error)
-        if on_progress is not None:
-            signals.progress.connect(on_progress)
-        self._workers.add(worker)
+        started: list[Worker] = []
         workers = self._workers
-        # Drop the reference after the finished signal returned (never inside its emission).
-        signals.finished.connect(lambda: QTimer.singleShot(0, lambda: workers.discard(worker)))
-        self.pool.pool.start(worker)
+        worker = self.pool.start(
+            fn, *args, on_result=on_result, on_error=on_error, on_progress=on_progress,
+            # Queued to this (GUI) thread, so it runs after `started` is filled; the reference is
+            # dropped after the finished signal returned (never inside its emission).
+            on_finished=lambda: QTimer.singleShot(0, lambda: workers.discard(started[0])),
+        )  # fmt: skip
+        started.append(worker)
+        workers.add(worker)
         return worker

@@ -151,9 +151,10 @@ def pool():
     """A WorkerPool of its own for a widget under test; it must have drained at the end."""
     from desktop_search.gui.workers import WorkerPool
 
-    pool = WorkerPool()
+    pool = WorkerPool(max_threads=2)
     yield pool
-    assert pool.wait(), "a worker was still running after the test"
+    assert pool.wait(15_000), "a worker was still running after the test"
+    assert pool.pool.activeThreadCount() == 0
 
 
 @pytest.fixture

@@ -25,18 +25,8 @@ from desktop_search.gui.preview import (  # noqa: E402
     format_size,
     format_taken,
 )
-from desktop_search.gui.workers import WorkerPool  # noqa: E402
 
 THUMB = 128
-
-
-@pytest.fixture
-def pool(qtbot):
-    """A worker pool that must be drained (no thread still busy) when the test ends."""
-    workers = WorkerPool(max_threads=2)
-    yield workers
-    assert workers.wait(15_000), "a preview worker was still running"
-    assert workers.pool.activeThreadCount() == 0
 
 
 def _save_photo(

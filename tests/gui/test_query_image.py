@@ -25,16 +25,6 @@ from desktop_search.gui.query_image import (  # noqa: E402
     QueryImageBar,
     image_path_from_mime,
 )
-from desktop_search.gui.workers import WorkerPool  # noqa: E402
-
-
-@pytest.fixture
-def pool(qtbot):
-    """A worker pool that must be drained (no thread still busy) when the test ends."""
-    workers = WorkerPool(max_threads=2)
-    yield workers
-    assert workers.wait(15_000), "a query-image worker was still running"
-    assert workers.pool.activeThreadCount() == 0
 
 
 @pytest.fixture
