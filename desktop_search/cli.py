@@ -16,6 +16,9 @@ from pathlib import Path
 import click
 
 from desktop_search import __version__
+from desktop_search.cli_doctor import doctor
+from desktop_search.cli_watch import watch
+from desktop_search.core.control import lower_process_priority
 from desktop_search.core.items import Hit, IndexReport
 from desktop_search.core.search import Query
 from desktop_search.errors import DesktopSearchError
@@ -117,6 +120,7 @@ def index(
     library = _open(ctx)
     if library.active_model_name is None:
         _first_run_model(library, fetch_model)
+    lower_process_priority()
     with _ProgressBar() as progress:
         report = library.index(list(folders), exclude=list(exclude), progress=progress)
     if as_json:
@@ -168,6 +172,12 @@ def _print_report(report: IndexReport) -> None:
         click.echo(f"{report.caught_up} catalogued photo(s) encoded with the model")
     for path, reason in report.failures:
         click.echo(f"  failed: {path}: {reason}")
+    if report.moved or report.copied:
+        click.echo(f"{report.moved} moved and {report.copied} copied photo(s) kept their "
+                   "embeddings (not re-encoded)")  # fmt: skip
+    if report.retrying:
+        click.echo(f"{report.retrying} file(s) failed for a passing reason and will be retried "
+                   "by the next run")  # fmt: skip
     if report.still_failing:
         click.echo(
             f"{report.still_failing} unchanged file(s) failed before and were not retried "
@@ -250,10 +260,35 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"  {row['kind']:<6} {row['status']:<8} {row['count']:>8}")
     if report["pending"]:
         click.echo(f"{report['pending']} photo(s) catalogued but not yet encoded by a CLIP model")
+    _print_queue(report["queue"], report["indexer"])
     if report["failures"]:
         click.echo(f"{len(report['failures'])} file(s) could not be indexed:")
         for failure in report["failures"]:
             click.echo(f"  {failure['path']}: {failure['reason']}")
+
+
+def _print_queue(queue: dict, indexer: dict | None) -> None:
+    if indexer:
+        line = f"indexer: {indexer['state']} (process {indexer['pid']})"
+        if indexer.get("total"):
+            line += f", {indexer['done']} of {indexer['total']}"
+        if indexer.get("rate"):
+            line += f", {indexer['rate']:.1f} files/s"
+        if indexer.get("eta_seconds") is not None:
+            line += f", about {_duration(indexer['eta_seconds'])} left"
+        click.echo(line)
+        for root, reason in (indexer.get("unwatched") or {}).items():
+            click.echo(f"  not watched live: {root} ({reason})")
+    if queue["waiting"] or queue["retrying"]:
+        click.echo(f"queue:   {queue['waiting']} waiting, {queue['retrying']} to retry")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 @cli.group()
@@ -389,6 +424,10 @@ def gui(ctx: click.Context, hidden: bool) -> None:
     code = run(ctx.obj["home"], hidden=hidden)
     if code:
         sys.exit(code)
+
+
+cli.add_command(doctor)
+cli.add_command(watch)
 
 
 def main() -> None:

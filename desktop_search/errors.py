@@ -53,9 +53,12 @@ class QueryError(DesktopSearchError):
 class FileNotIndexableError(DesktopSearchError):
     """One file cannot be indexed; ``reason`` is what gets recorded for it."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, transient: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        # Transient: worth retrying later as it is (I/O error, changed while being read);
+        # otherwise the file waits until it changes.
+        self.transient = transient
 
 
 class IndexFileError(DesktopSearchError):

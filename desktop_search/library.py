@@ -14,9 +14,10 @@ import filelock
 import numpy as np
 
 from desktop_search.config import Paths, Settings, resolve_home
-from desktop_search.core.control import IndexControl
-from desktop_search.core.indexer import Indexer, ProgressCallback
+from desktop_search.core.control import IndexControl, UserActivity
+from desktop_search.core.indexer import Indexer
 from desktop_search.core.items import Hit, IndexReport
+from desktop_search.core.progress import Heartbeat, ProgressCallback
 from desktop_search.core.search import Query, Searcher
 from desktop_search.core.store import Store
 from desktop_search.core.thumbnails import ThumbnailStore
@@ -52,6 +53,7 @@ class Library:
         self._vectors: dict[str, VectorIndex] = {}
         # Readers share the indices: one lock so two threads never build the same one twice.
         self._vectors_lock = threading.Lock()
+        self.activity = UserActivity()  # searches here make indexing here step aside
 
     @classmethod
     def open(cls, home: str | Path | None = None) -> Library:
@@ -67,6 +69,7 @@ class Library:
         reader = Library(self.paths, self.settings, Store.open(self.paths.database), self.models)
         reader._clip_owner = self
         reader._vectors, reader._vectors_lock = self._vectors, self._vectors_lock
+        reader.activity = self.activity
         return reader
 
     def close(self) -> None:
@@ -191,23 +194,36 @@ class Library:
                 raise DesktopSearchError(
                     f"folder not found: {root}", hint="check the path (nothing was changed)"
                 )
-        clip = self.clip_or_none()
         with self.writer():
             self.store.add_roots(str(root) for root in roots if root.is_dir())
-            vectors = self.vectors(clip) if clip else None
-            indexer = Indexer(
-                self.store, vectors, clip, self.thumbnails,
-                model_id=clip.info.id if clip else None, batch_size=self.settings.batch_size,
-                threads=self.settings.index_threads,
-                exclude=[*self.settings.exclude, *(exclude or [])], control=control,
-            )  # fmt: skip
+            indexer = self.indexer(control, exclude)
+            heartbeat = Heartbeat(self.store)
             try:
-                report = indexer.run(roots, progress)
+                report = indexer.run(roots, heartbeat.wrap(progress))
             finally:
+                heartbeat.clear()
                 # Also after a cancel: the in-memory index holds exactly the committed batches.
-                if clip:
-                    self._save_vectors(vectors, clip.info.id)
+                self.save_vectors()
         return report
+
+    def indexer(
+        self, control: IndexControl | None = None, exclude: list[str] | None = None
+    ) -> Indexer:
+        """An indexer over this library's store (call it holding ``writer()``)."""
+        clip = self.clip_or_none()
+        return Indexer(
+            self.store, self.vectors(clip) if clip else None, clip, self.thumbnails,
+            model_id=clip.info.id if clip else None, batch_size=self.settings.batch_size,
+            threads=self.settings.index_threads,
+            exclude=[*self.settings.exclude, *(exclude or [])],
+            control=control or IndexControl(self.activity),
+        )  # fmt: skip
+
+    def save_vectors(self) -> None:
+        """Save the active model's vector index, if it was loaded (holding ``writer()``)."""
+        clip = self.clip_or_none()
+        if clip and clip.info.id in self._vectors:
+            self._save_vectors(self._vectors[clip.info.id], clip.info.id)
 
     def roots(self) -> list[str]:
         return self.store.roots()
@@ -215,15 +231,17 @@ class Library:
     def remove_root(self, root: str) -> int:
         """Stop indexing a folder and forget its files; returns how many files were forgotten."""
         with self.writer():
-            paths = list(self.store.file_states(root, None))
-            removed = self.store.remove_paths(paths)
-            self.store.remove_root(root)
-            for index in self._vectors.values():
-                index.remove(np.asarray(removed, dtype=np.int64))
-            clip = self.clip_or_none()
-            if clip and clip.info.id in self._vectors:
-                self._save_vectors(self._vectors[clip.info.id], clip.info.id)
-        return len(paths)
+            return self.forget_root(root)
+
+    def forget_root(self, root: str) -> int:
+        """``remove_root`` for a caller that holds the writer lock already."""
+        files = len(self.store.file_states(root, None))
+        removed = self.store.remove_under(root)
+        self.store.remove_root(root)
+        for index in self._vectors.values():
+            index.remove(np.asarray(removed, dtype=np.int64))
+        self.save_vectors()
+        return files
 
     # -- vectors -------------------------------------------------------------------------
 
@@ -273,6 +291,7 @@ class Library:
         return Searcher(self.store, self.vectors(clip) if clip else None, clip, self.thumbnails)
 
     def search(self, query: Query) -> list[Hit]:
+        self.activity.searched()
         return self.searcher().search(query)
 
     def status(self) -> dict:
@@ -284,8 +303,15 @@ class Library:
             "files": self.store.counts(),
             "embeddings": self.store.embedding_count(model) if model else 0,
             "pending": self.store.pending_count(model),
+            "queue": self._queue_status(),
+            "indexer": Heartbeat(self.store).read(),
             "failures": [{"path": p, "reason": r} for p, r in self.store.failures()],
         }
+
+    def _queue_status(self) -> dict:
+        ready, retrying = self.store.queue.waiting()
+        parked = sum(c["count"] for c in self.store.counts() if c["status"] == "failed")
+        return {"waiting": ready, "retrying": retrying, "parked": parked}
 
 
 def _outermost(roots: list[Path]) -> list[Path]:

@@ -85,3 +85,19 @@ def minilm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = ModelStore(tmp_path_factory.mktemp("minilm_models"))
     store.import_text_model(name=MINILM_NAME)
     return store.path(MINILM_NAME)
+
+
+def install_model_home(home: Path, model_dir: Path) -> Path:
+    """Make ``home`` a library home with the model in ``model_dir`` installed and active."""
+    import shutil
+
+    model_id = json.loads((model_dir / "model.json").read_text())["id"]
+    shutil.copytree(model_dir, home / "models" / model_id)
+    (home / "config.toml").write_text(f'active_model = "{model_id}"\n')
+    return home
+
+
+@pytest.fixture
+def model_home(tmp_path: Path, tiny_clip_dir: Path) -> Path:
+    """A library home with the tiny converted CLIP model installed and active."""
+    return install_model_home(tmp_path / "home", tiny_clip_dir)

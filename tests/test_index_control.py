@@ -131,3 +131,33 @@ def test_autostart_entry_is_written_and_removed(tmp_path, monkeypatch):
     assert "Exec=" in text and "-m desktop_search gui --hidden" in text and autostart_enabled()
     set_autostart(False)
     assert not path.exists() and not autostart_enabled()
+
+
+def test_indexing_steps_aside_after_a_search_but_is_never_starved():
+    import threading
+    import time
+
+    from desktop_search.core.control import UserActivity
+
+    activity = UserActivity(quiet=0.2, longest_wait=0.3)
+    never = threading.Event()
+    assert activity.wait_until_quiet(never) < 0.05  # nobody searched
+    activity.searched()
+    assert 0.15 < activity.wait_until_quiet(never) < 0.3  # keeps still after a search
+    # Someone searching all the time: waits at most longest_wait, then works as long.
+    stop = threading.Event()
+
+    def keep_searching():
+        while not stop.is_set():
+            activity.searched()
+            time.sleep(0.01)
+
+    searcher = threading.Thread(target=keep_searching)
+    searcher.start()
+    try:
+        waited = activity.wait_until_quiet(never)
+        assert 0.25 < waited < 0.45
+        assert activity.wait_until_quiet(never) == 0.0  # its turn to work now
+    finally:
+        stop.set()
+        searcher.join()

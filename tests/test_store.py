@@ -40,15 +40,44 @@ def unit(n: int, dim: int = 8, seed: int = 0) -> np.ndarray:
 
 def test_new_database_is_in_wal_mode_with_all_migrations(tmp_path, store):
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial"]
-    assert {"files", "items", "embeddings", "roots", "meta"} <= set(store.db.table_names())
+    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial", "m002_queue"]
+    assert {"files", "items", "embeddings", "roots", "meta", "queue"} <= set(
+        store.db.table_names()
+    )
+
+
+def test_a_version_1_database_is_upgraded_step_by_step_keeping_its_data(tmp_path):
+    import sqlite_utils
+
+    from desktop_search.core.store import m001_initial
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    old.execute("PRAGMA foreign_keys=ON")
+    m001_initial(old)
+    old.execute(
+        "CREATE TABLE _sqlite_migrations (migration_set TEXT, name TEXT, applied_at TEXT, "
+        "PRIMARY KEY (migration_set, name))"
+    )
+    old.execute("INSERT INTO _sqlite_migrations VALUES ('desktop_search', 'm001_initial', 'x')")
+    old.execute(
+        "INSERT INTO files(path, root, kind, status, updated_at) "
+        "VALUES ('/p/a.jpg', '/p', 'photo', 'indexed', 'x')"
+    )
+    old.conn.commit()
+    old.close()
+    upgraded = Store.open(path)
+    assert [m.name for m in migrations.applied(upgraded.db)] == ["m001_initial", "m002_queue"]
+    assert upgraded.db.execute("SELECT path FROM files").fetchall() == [("/p/a.jpg",)]
+    assert len(upgraded.queue) == 0
+    upgraded.close()
 
 
 def test_reopening_applies_nothing_twice(tmp_path, store):
     store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
     store.close()
     again = Store.open(tmp_path / "library.db")
-    assert len(migrations.applied(again.db)) == 1
+    assert len(migrations.applied(again.db)) == 2
     assert again.embedding_count("m") == 1
     again.close()
 

@@ -2,9 +2,76 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 import threading
+import time
 
 from desktop_search.errors import IndexCancelled
+
+log = logging.getLogger(__name__)
+
+BACKGROUND_NICENESS = 10
+
+
+def lower_thread_priority() -> None:
+    """Make the calling thread a background one, so indexing never slows the desktop down.
+
+    On Linux a thread has its own nice value (and threads it starts inherit it); elsewhere this
+    is a no-op and the process-wide ``lower_process_priority`` is what helps.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            os.setpriority(
+                os.PRIO_PROCESS, threading.get_native_id(), max(current, BACKGROUND_NICENESS)
+            )
+        except OSError as error:
+            log.debug("cannot lower the thread priority: %s", error)
+
+
+def lower_process_priority() -> None:
+    """For headless indexing processes (``index``, ``watch``): the whole process yields."""
+    try:
+        if hasattr(os, "nice"):
+            os.nice(max(0, BACKGROUND_NICENESS - os.nice(0)))
+    except OSError as error:
+        log.debug("cannot lower the process priority: %s", error)
+
+
+class UserActivity:
+    """When the user last searched: indexing in the same process steps aside for a moment,
+    so the model and the CPU answer the query first."""
+
+    def __init__(self, quiet: float = 0.5, longest_wait: float = 2.0) -> None:
+        self.quiet = quiet  # how long after a search the indexer keeps still
+        self.longest_wait = longest_wait  # then it works at least as long before yielding again
+        self._last_search = float("-inf")
+        self._working_until = float("-inf")
+
+    def searched(self) -> None:
+        self._last_search = time.monotonic()
+
+    def wait_until_quiet(self, cancelled: threading.Event) -> float:
+        """Block while a search happened within ``quiet`` seconds; returns the time waited.
+
+        Someone who keeps searching gets at most half of the time: after waiting
+        ``longest_wait`` the indexer works on for as long, so it is slowed, never starved.
+        """
+        started = time.monotonic()
+        if started < self._working_until:
+            return 0.0
+        while not cancelled.is_set():
+            now = time.monotonic()
+            remaining = self._last_search + self.quiet - now
+            if remaining <= 0:
+                break
+            if now - started >= self.longest_wait:
+                self._working_until = now + self.longest_wait
+                break
+            cancelled.wait(min(remaining, self.longest_wait - (now - started)))
+        return time.monotonic() - started
 
 
 class IndexControl:
@@ -14,10 +81,11 @@ class IndexControl:
     ``IndexCancelled`` once cancelled (what was committed so far stays committed).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, activity: UserActivity | None = None) -> None:
         self._running = threading.Event()
         self._running.set()
         self._cancelled = threading.Event()
+        self.activity = activity
 
     @property
     def paused(self) -> bool:
@@ -39,5 +107,7 @@ class IndexControl:
 
     def checkpoint(self) -> None:
         self._running.wait()
+        if self.activity is not None:
+            self.activity.wait_until_quiet(self._cancelled)
         if self._cancelled.is_set():
             raise IndexCancelled("indexing was cancelled; what was indexed so far is kept")

@@ -1,51 +1,42 @@
-"""Index photo folders: scan, decide what changed, decode ahead of the model, encode, store.
+"""Index photo folders: find what changed, queue it, then work the queue down.
 
-Decoding (read, hash, JPEG draft decode, thumbnail, preprocessing) runs in a bounded thread pool
-ahead of the model: Pillow and onnxruntime release the GIL, so both cores stay busy. The model and
-the database are used from the calling thread only.
+Two steps, both restartable at any moment:
+1. ``reconcile`` compares a folder with the store (size and modification time) and puts new and
+   changed files into the persistent queue (``core/queue.py``); files gone from disk are returned
+   as *vanished* and only forgotten after the queue was worked, so a moved file is recognised by
+   its bytes and keeps its embeddings.
+2. ``drain`` works the queue: the decode stage (``core/decode.py``) runs in a bounded thread pool
+   ahead of the model, the model and the database are used from the calling thread only, and
+   every file leaves the queue in the transaction that records its outcome.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from desktop_search.core.control import IndexControl
+from desktop_search.core.control import IndexControl, lower_thread_priority
+from desktop_search.core.decode import FilePreparer, Outcome, Prepared, up_to_date
 from desktop_search.core.encoders import ImageEncoder
-from desktop_search.core.items import FileState, IndexReport, PhotoRecord
-from desktop_search.core.scan import ScannedFile, scan
+from desktop_search.core.items import FileState, IndexReport
+from desktop_search.core.progress import ProgressCallback
+from desktop_search.core.queue import MAX_ATTEMPTS, QueuedFile
+from desktop_search.core.scan import scan
 from desktop_search.core.store import Store
 from desktop_search.core.thumbnails import ThumbnailStore
 from desktop_search.core.vectors import VectorIndex
-from desktop_search.errors import FileNotIndexableError
-from desktop_search.extract.images import IMAGE_EXTENSIONS, load_photo, read_file
-from desktop_search.models.preprocess import ImageSpec, preprocess
+from desktop_search.extract.images import IMAGE_EXTENSIONS, read_file
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[int, int], None]
-THUMBNAIL_SIZE = 256
-
-
-@dataclass
-class _Prepared:
-    """The outcome of the decode stage for one file."""
-
-    entry: ScannedFile
-    state: FileState | None
-    record: PhotoRecord | None = None
-    pixels: np.ndarray | None = None
-    unchanged_content: bool = False  # same bytes as indexed: only size/mtime need updating
-    reason: str | None = None
+QUEUE_CHUNK = 256
 
 
 class Indexer:
@@ -67,7 +58,9 @@ class Indexer:
         threads: int = 0,
         exclude: Iterable[str] = (),
         control: IndexControl | None = None,
+        read: Callable[[Path], bytes] = read_file,
     ) -> None:
+        self.read = read  # how files are read (tests pass one that changes the file meanwhile)
         self.store = store
         self.vectors = vectors
         self.encoder = encoder
@@ -79,74 +72,90 @@ class Indexer:
         self.control = control or IndexControl()
 
     def run(self, roots: list[Path], progress: ProgressCallback | None = None) -> IndexReport:
+        """Reconcile ``roots`` with the store and index everything that is queued."""
         started = time.perf_counter()
         report = IndexReport()
-        todo: list[tuple[ScannedFile, FileState | None]] = []
+        vanished: dict[str, FileState] = {}
         for root in roots:
-            todo += self._reconcile(root, report)
-        if todo:
-            self._process(todo, report, progress or (lambda done, total: None))
+            vanished |= self.reconcile(root, report)
+        self.drain(report, progress, vanished)
+        self.forget(list(vanished), report)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
-    def _reconcile(
-        self, root: Path, report: IndexReport
-    ) -> list[tuple[ScannedFile, FileState | None]]:
-        """Compare one root with the store: count unchanged, forget removed, return the rest."""
-        known = self.store.file_states(str(root), self.model_id)
-        todo = []
-        for entry in scan(root, IMAGE_EXTENSIONS, self.exclude):
+    def reconcile(
+        self, folder: Path, report: IndexReport, *, root: str | None = None
+    ) -> dict[str, FileState]:
+        """Queue new and changed files below ``folder`` (part of the indexed folder ``root``,
+        when given); return the known ones that are gone."""
+        known = self.store.file_states(str(folder), self.model_id)
+        changed: list[tuple[str, str]] = []
+        for entry in scan(folder, IMAGE_EXTENSIONS, self.exclude, within=root):
             state = known.pop(entry.path, None)
             if entry.error:
                 if state is None or state.status != "failed":
-                    self._fail(entry, entry.error, report)
+                    self._park(entry.path, entry.root, entry.size, entry.mtime_ns, entry.error,
+                               report)  # fmt: skip
                 else:
                     report.unchanged += 1
-            elif state and _looks_unchanged(state, entry, needs_embedding=bool(self.encoder)):
+            elif state and up_to_date(
+                state, entry.size, entry.mtime_ns, needs_embedding=bool(self.encoder)
+            ):
                 report.unchanged += 1
                 report.still_failing += state.status == "failed"
             else:
-                todo.append((entry, state))
-        if known:
-            self._drop_vectors(self.store.remove_paths(list(known)))
-            report.removed += len(known)
-        return todo
+                changed.append((entry.path, entry.root))
+        self.store.queue.add(changed)
+        return known
 
-    def _process(
+    def forget(self, paths: list[str], report: IndexReport) -> None:
+        """Forget files that are gone (after ``drain``: moved ones were claimed by then)."""
+        if paths:
+            self._drop_vectors(self.store.remove_paths(paths))
+            report.removed += len(paths)
+
+    def drain(
         self,
-        todo: list[tuple[ScannedFile, FileState | None]],
         report: IndexReport,
-        progress: ProgressCallback,
+        progress: ProgressCallback | None = None,
+        vanished: dict[str, FileState] | None = None,
     ) -> None:
-        spec = self.encoder.image_spec if self.encoder else None
-        batch: list[_Prepared] = []
-        progress(0, len(todo))
-        for done, prepared in enumerate(self._decode_ahead(todo, spec), 1):
+        """Index queued files until none is ready (files waiting for a retry stay queued)."""
+        progress = progress or (lambda done, total: None)
+        vanished = {} if vanished is None else vanished
+        total = self.store.queue.waiting()[0]
+        if not total:
+            return
+        run = _Run(self, report, vanished)
+        progress(0, total)
+        for done, prepared in enumerate(self._decode_ahead(run.preparer), 1):
             self.control.checkpoint()
-            if prepared.reason:
-                self._fail(prepared.entry, prepared.reason, report)
-            elif prepared.unchanged_content:
-                self.store.touch(prepared.state.id, prepared.entry.size, prepared.entry.mtime_ns)
-                report.unchanged += 1
-            else:
-                report.decoded += 1
-                batch.append(prepared)
-                if len(batch) >= self.batch_size:
-                    self._encode_and_save(batch, report)
-                    batch = []
-            progress(done, len(todo))
-        if batch:
-            self._encode_and_save(batch, report)
+            run.record(prepared)
+            progress(done, max(total, done))
+        run.flush()
 
-    def _decode_ahead(self, todo, spec: ImageSpec | None) -> Iterable[_Prepared]:
-        """Yield decoded files in order while the pool works a bounded distance ahead."""
+    def _queued(self) -> Iterator[tuple[QueuedFile, FileState | None]]:
+        """Ready queue entries with what the store knows of them, fetched a chunk at a time."""
+        after = 0
+        while True:
+            chunk = self.store.queue.ready_after(after, QUEUE_CHUNK)
+            if not chunk:
+                return
+            states = self.store.file_states_of([entry.path for _, entry in chunk], self.model_id)
+            for rowid, entry in chunk:
+                yield entry, states.get(entry.path)
+                after = rowid
+
+    def _decode_ahead(self, preparer: FilePreparer) -> Iterator[Prepared]:
+        """Yield prepared files in queue order while the pool works a bounded distance ahead."""
         ahead = self.batch_size * 2 + self.threads
-        pending: deque[Future[_Prepared]] = deque()
-        items = iter(todo)
-        with ThreadPoolExecutor(self.threads, thread_name_prefix="decode") as pool:
+        pending: deque[Future[Prepared]] = deque()
+        with ThreadPoolExecutor(
+            self.threads, thread_name_prefix="decode", initializer=lower_thread_priority
+        ) as pool:
             try:
-                for entry, state in items:
-                    pending.append(pool.submit(self._prepare, entry, state, spec))
+                for entry, state in self._queued():
+                    pending.append(pool.submit(preparer.prepare, entry.path, entry.root, state))
                     if len(pending) >= ahead:
                         yield pending.popleft().result()
                 while pending:
@@ -155,66 +164,123 @@ class Indexer:
                 for future in pending:
                     future.cancel()
 
-    def _prepare(
-        self, entry: ScannedFile, state: FileState | None, spec: ImageSpec | None
-    ) -> _Prepared:
-        """Runs in a pool thread: read once, hash, decode, thumbnail, preprocess."""
-        try:
-            data = read_file(Path(entry.path))
-            digest = hashlib.sha256(data).hexdigest()
-            if state and state.content_hash == digest and (state.has_embedding or not spec):
-                return _Prepared(entry, state, unchanged_content=True)
-            min_side = spec.size if spec else THUMBNAIL_SIZE
-            photo = load_photo(data, min_side=min_side, thumb_size=THUMBNAIL_SIZE)
-            pixels = preprocess(photo.image, spec) if spec else None
-            thumbnail = self.thumbnails.put(digest, photo.thumbnail)
-        except FileNotIndexableError as error:
-            return _Prepared(entry, state, reason=error.reason)
-        except Exception as error:  # noqa: BLE001 - one bad file must never stop the run
-            log.exception("unexpected error while reading %s", entry.path)
-            return _Prepared(entry, state, reason=f"unexpected error: {error}")
-        record = PhotoRecord(
-            path=entry.path, root=entry.root, size=entry.size, mtime_ns=entry.mtime_ns,
-            content_hash=digest, width=photo.width, height=photo.height,
-            taken_at=photo.taken_at, camera=photo.camera, gps=photo.gps, thumbnail=thumbnail,
-        )  # fmt: skip
-        return _Prepared(entry, state, record=record, pixels=pixels)
-
-    def _encode_and_save(self, batch: list[_Prepared], report: IndexReport) -> None:
-        embeddings = None
-        if self.encoder:
-            embeddings = self.encoder.encode_images(np.stack([p.pixels for p in batch]))
-            report.encoded += len(batch)
-        records = [prepared.record for prepared in batch]
-        item_ids, replaced = self.store.save_photos(records, embeddings, self.model_id)
-        self._drop_vectors(replaced)
-        if self.vectors is not None and embeddings is not None:
-            self.vectors.add(np.asarray(item_ids, dtype=np.int64), embeddings)
-        for prepared in batch:
-            if prepared.state is None:
-                report.new += 1
-            elif prepared.state.content_hash != prepared.record.content_hash:
-                report.changed += 1
-            else:  # same bytes, catalogued before a model was there (or for another model)
-                report.caught_up += 1
-
     def _drop_vectors(self, item_ids: list[int]) -> None:
         if self.vectors is not None and item_ids:
             self.vectors.remove(np.asarray(item_ids, dtype=np.int64))
 
-    def _fail(self, entry: ScannedFile, reason: str, report: IndexReport) -> None:
-        log.info("cannot index %s: %s", entry.path, reason)
-        self._drop_vectors(
-            self.store.record_failure(
-                entry.path, entry.root, "photo", entry.size, entry.mtime_ns, reason
-            )
-        )
+    def _park(
+        self, path: str, root: str, size: int | None, mtime_ns: int | None, reason: str,
+        report: IndexReport,
+    ) -> None:  # fmt: skip
+        """Record that ``path`` cannot be indexed; it waits until it changes."""
+        log.info("cannot index %s: %s", path, reason)
+        self._drop_vectors(self.store.record_failure(path, root, "photo", size, mtime_ns, reason))
         report.failed += 1
-        report.failures.append((entry.path, reason))
+        report.failures.append((path, reason))
 
 
-def _looks_unchanged(state: FileState, entry: ScannedFile, *, needs_embedding: bool) -> bool:
-    """Same size and mtime, and nothing left to do for it (failed files wait for a change)."""
-    if state.size != entry.size or state.mtime_ns != entry.mtime_ns:
-        return False
-    return state.status == "failed" or state.has_embedding or not needs_embedding
+class _Run:
+    """One drain: records each prepared file's outcome and batches the ones for the model."""
+
+    def __init__(self, indexer: Indexer, report: IndexReport, vanished: dict[str, FileState]):
+        self.indexer, self.store, self.report = indexer, indexer.store, report
+        self.vanished = vanished
+        # Bytes seen at a path that is gone now: a file moved there keeps its item.
+        self.moved_from = {
+            state.content_hash: path
+            for path, state in vanished.items()
+            if state.content_hash and state.status == "indexed"
+        }
+        known = self.store.hashes_with_embedding(indexer.model_id if indexer.encoder else None)
+        spec = indexer.encoder.image_spec if indexer.encoder else None
+        self.preparer = FilePreparer(indexer.thumbnails, spec, known, indexer.read)
+        self.batch: list[Prepared] = []
+
+    def record(self, prepared: Prepared) -> None:
+        report, outcome = self.report, prepared.outcome
+        if outcome is Outcome.DECODED:
+            report.decoded += 1
+            self.batch.append(prepared)
+            if len(self.batch) >= self.indexer.batch_size:
+                self.flush()
+        elif outcome is Outcome.FAILED:
+            self._failed(prepared)
+        elif outcome is Outcome.VANISHED:
+            if prepared.state:
+                self.indexer.forget([prepared.path], report)
+            else:  # queued, then deleted before it was ever indexed
+                self.store.queue.discard([prepared.path])
+        elif outcome is Outcome.KNOWN_BYTES:
+            self._reuse(prepared)
+        else:  # UNCHANGED or SAME_BYTES: only the recorded size and time may need updating
+            self.store.touch(prepared.state.id, prepared.size, prepared.mtime_ns)
+            report.unchanged += 1
+
+    def flush(self) -> None:
+        """Encode and save the batch in one transaction."""
+        if not self.batch:
+            return
+        batch, self.batch = self.batch, []
+        indexer, embeddings = self.indexer, None
+        if indexer.encoder:
+            embeddings = indexer.encoder.encode_images(np.stack([p.pixels for p in batch]))
+            self.report.encoded += len(batch)
+        item_ids, replaced = self.store.save_photos(
+            [p.record for p in batch], embeddings, indexer.model_id
+        )
+        indexer._drop_vectors(replaced)
+        if indexer.vectors is not None and embeddings is not None:
+            indexer.vectors.add(np.asarray(item_ids, dtype=np.int64), embeddings)
+        for prepared in batch:
+            self._count_saved(prepared)
+
+    def _count_saved(self, prepared: Prepared) -> None:
+        if prepared.state is None:
+            self.report.new += 1
+        elif prepared.state.content_hash != prepared.digest:
+            self.report.changed += 1
+        else:  # same bytes, catalogued before a model was there (or for another model)
+            self.report.caught_up += 1
+
+    def _reuse(self, prepared: Prepared) -> None:
+        """Index a file whose bytes are indexed already, without decoding or encoding it."""
+        source = self.moved_from.pop(prepared.digest, None)
+        if source is not None and source in self.vanished:
+            _, replaced = self.store.move_file(source, prepared.path, prepared.root)
+            self.indexer._drop_vectors(replaced)
+            file_id = self.vanished.pop(source).id
+            self.store.touch(file_id, prepared.size, prepared.mtime_ns)
+            self.report.moved += 1
+            return
+        copied = self.store.copy_photo(
+            prepared.digest, prepared.path, prepared.root, prepared.size, prepared.mtime_ns,
+            self.indexer.model_id,
+        )  # fmt: skip
+        if copied is None:  # the other file went meanwhile: decode this one after all
+            self.preparer.known_hashes.discard(prepared.digest)
+            self.store.queue.add([(prepared.path, prepared.root)], fresh=True)
+            return
+        item_id, replaced = copied
+        self.indexer._drop_vectors(replaced)
+        self._add_copied_vector(item_id)
+        self.report.copied += 1
+
+    def _add_copied_vector(self, item_id: int) -> None:
+        indexer = self.indexer
+        if indexer.vectors is None or indexer.model_id is None:
+            return
+        vector = self.store.vector_of(item_id, indexer.model_id)
+        if vector is not None:
+            indexer.vectors.add(np.asarray([item_id], dtype=np.int64), vector[None, :])
+
+    def _failed(self, prepared: Prepared) -> None:
+        reason = prepared.reason or "unknown error"
+        if prepared.transient:
+            if self.store.queue.retry_later(prepared.path, reason):
+                log.info("will retry %s later: %s", prepared.path, reason)
+                self.report.retrying += 1
+                return
+            reason = f"{reason} (gave up after {MAX_ATTEMPTS} attempts)"
+        self.indexer._park(
+            prepared.path, prepared.root, prepared.size, prepared.mtime_ns, reason, self.report
+        )

@@ -17,6 +17,7 @@ class FileState:
     content_hash: str | None
     status: str
     has_embedding: bool
+    thumbnail: str | None = None
 
 
 @dataclass
@@ -72,6 +73,9 @@ class IndexReport:
     removed: int = 0
     failed: int = 0
     still_failing: int = 0  # failed in an earlier run and unchanged since (not retried)
+    moved: int = 0  # renamed or moved: embeddings kept, nothing re-encoded
+    copied: int = 0  # new files with the bytes of an indexed one: embeddings copied
+    retrying: int = 0  # failed for a passing reason (I/O, changing); queued for a later retry
     decoded: int = 0
     encoded: int = 0
     seconds: float = 0.0

@@ -25,6 +25,10 @@ SKIPPED_FOLDERS = frozenset(
 )  # fmt: skip
 
 
+LARGEST_INT64 = 2**63 - 1
+REASON_NOT_UTF8 = "file name is not valid UTF-8 (rename the file to index it)"
+
+
 @dataclass(frozen=True)
 class ScannedFile:
     path: str
@@ -44,15 +48,38 @@ def is_excluded(path: str, patterns: Collection[str]) -> bool:
     return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
 
+def is_wanted(
+    path: str, root: str, extensions: Collection[str], exclude: Collection[str] = ()
+) -> bool:
+    """Would ``scan(root)`` list ``path``? (Checked by name only: for watcher events.)"""
+    if os.path.splitext(path)[1].lower() not in extensions or is_excluded(path, exclude):
+        return False
+    relative = os.path.relpath(path, root)
+    if relative.startswith(os.pardir):
+        return False
+    parts = relative.split(os.sep)
+    folders = [os.path.join(root, *parts[: i + 1]) for i in range(len(parts) - 1)]
+    return not any(is_skipped_name(part) for part in parts) and not any(
+        is_excluded(folder, exclude) for folder in folders
+    )
+
+
 def scan(
-    root: Path, extensions: Collection[str], exclude: Collection[str] = ()
+    root: Path,
+    extensions: Collection[str],
+    exclude: Collection[str] = (),
+    *,
+    within: str | None = None,
 ) -> Iterator[ScannedFile]:
-    """Yield every indexable file below ``root`` (a folder or a single file)."""
-    root_text = str(root)
+    """Yield every indexable file below ``root`` (a folder or a single file).
+
+    ``within``: the indexed folder ``root`` lies in, when only a part of it is rescanned.
+    """
+    root_text = within or str(root)
     if root.is_file():
-        yield from _entry(root_text, root_text, extensions, exclude)
+        yield from _entry(str(root), root_text, extensions, exclude)
         return
-    stack = [root_text]
+    stack = [str(root)]
     while stack:
         folder = stack.pop()
         try:
@@ -89,5 +116,29 @@ def _entry(
         reason = f"cannot read file information ({error.strerror})"
         yield ScannedFile(path, root, 0, 0, error=reason)
         return
-    if stat.S_ISREG(info.st_mode):  # FIFOs, sockets and devices would block or make no sense
-        yield ScannedFile(path, root, info.st_size, info.st_mtime_ns)
+    if not stat.S_ISREG(info.st_mode):  # FIFOs, sockets and devices would block
+        return
+    if not is_storable(path):
+        yield ScannedFile(printable(path), root, info.st_size, clamp_ns(info.st_mtime_ns),
+                          error=REASON_NOT_UTF8)  # fmt: skip
+        return
+    yield ScannedFile(path, root, info.st_size, clamp_ns(info.st_mtime_ns))
+
+
+def is_storable(path: str) -> bool:
+    """Can the database hold this name? Names that are not UTF-8 arrive with surrogates."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(path: str) -> str:
+    """A name that is not UTF-8, spelt with \\x escapes: shown to the user, never opened."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def clamp_ns(nanoseconds: int) -> int:
+    """Times after 2262 don't fit SQLite's 64-bit integers; any fixed value detects change."""
+    return max(-LARGEST_INT64, min(nanoseconds, LARGEST_INT64))

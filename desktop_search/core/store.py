@@ -18,6 +18,8 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from desktop_search.core.items import FileState, PhotoRecord
+from desktop_search.core.queue import WorkQueue, create_queue_table
+from desktop_search.core.sqlpaths import escape_like, under_folder
 from desktop_search.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,12 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-SCHEMA_MIGRATIONS = [m001_initial.__name__]
+@migrations()
+def m002_queue(db: sqlite_utils.Database) -> None:
+    create_queue_table(db)
+
+
+SCHEMA_MIGRATIONS = [m001_initial.__name__, m002_queue.__name__]
 
 
 def _now() -> str:
@@ -84,6 +91,7 @@ class Store:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        self.queue = WorkQueue(db)
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -139,21 +147,28 @@ class Store:
 
     def file_states(self, under: str, model: str | None) -> dict[str, FileState]:
         """Every known file below folder ``under``, keyed by path."""
-        prefix = under.rstrip("/\\")
+        condition, params = under_folder("f.path", under)
+        return self._states(condition, params, model)
+
+    def file_states_of(self, paths: list[str], model: str | None) -> dict[str, FileState]:
+        """The known ones among ``paths``, keyed by path."""
+        states: dict[str, FileState] = {}
+        for chunk in _chunks(paths, 500):
+            states |= self._states(f"f.path IN ({','.join('?' * len(chunk))})", chunk, model)
+        return states
+
+    def _states(self, condition: str, params: list, model: str | None) -> dict[str, FileState]:
         rows = self.db.execute(
-            """
+            f"""
             SELECT f.id, f.path, f.size, f.mtime_ns, f.content_hash, f.status,
                    EXISTS (SELECT 1 FROM items i JOIN embeddings e ON e.item_id = i.id
-                           WHERE i.file_id = f.id AND e.model = ?)
+                           WHERE i.file_id = f.id AND e.model = ?), f.thumbnail
             FROM files f
-            WHERE f.path = ? OR substr(f.path, 1, ?) = ?
+            WHERE {condition}
             """,
-            [model, prefix, len(prefix) + 1, prefix + _separator(prefix)],
+            [model, *params],
         )
-        return {
-            row[1]: FileState(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]))
-            for row in rows
-        }
+        return {row[1]: FileState(*row[:6], bool(row[6]), row[7]) for row in rows}
 
     def save_photos(
         self, photos: list[PhotoRecord], vectors: np.ndarray | None, model: str | None
@@ -183,6 +198,7 @@ class Store:
                 self._bump_all_generations()
             if vectors is not None:
                 self._bump_generation(model)
+            self.queue.discard(photo.path for photo in photos)
         return item_ids, replaced
 
     def _item_for(self, photo: PhotoRecord) -> tuple[int, list[int]]:
@@ -249,6 +265,7 @@ class Store:
             )
             if removed:
                 self._bump_all_generations()
+            self.queue.discard([path])
         return removed
 
     def touch(self, file_id: int, size: int, mtime_ns: int) -> None:
@@ -257,6 +274,9 @@ class Store:
             self.db.execute(
                 "UPDATE files SET size=?, mtime_ns=?, updated_at=? WHERE id=?",
                 [size, mtime_ns, _now(), file_id],
+            )
+            self.db.execute(
+                "DELETE FROM queue WHERE path = (SELECT path FROM files WHERE id = ?)", [file_id]
             )
 
     def remove_paths(self, paths: list[str]) -> list[int]:
@@ -270,7 +290,123 @@ class Store:
                 self.db.execute(f"DELETE FROM files WHERE path IN ({marks})", chunk)
             if removed:
                 self._bump_all_generations()
+            self.queue.discard(paths)
         return removed
+
+    def remove_under(self, folder: str) -> list[int]:
+        """Forget every file below ``folder`` (deleted or moved out of sight)."""
+        condition, params = under_folder("path", folder)
+        paths = [
+            row[0] for row in self.db.execute(f"SELECT path FROM files WHERE {condition}", params)
+        ]
+        with self.db.atomic():
+            removed = self.remove_paths(paths)
+            self.queue.discard_under(folder)
+        return removed
+
+    # -- moves and copies: no re-encoding for bytes already indexed ----------------------
+
+    def move_file(self, source: str, destination: str, root: str) -> tuple[bool, list[int]]:
+        """A file was renamed or moved: its items and embeddings follow it.
+
+        Returns (whether ``source`` was known, ids of items dropped because ``destination`` was
+        indexed as another file before).
+        """
+        with self.db.atomic():
+            known = self.db.execute("SELECT 1 FROM files WHERE path = ?", [source]).fetchone()
+            if not known:  # e.g. moved already along with its folder
+                return False, []
+            replaced = self._forget_other(destination, keep=source)
+            cursor = self.db.execute(
+                "UPDATE files SET path = ?, root = ?, updated_at = ? WHERE path = ?",
+                [destination, root, _now(), source],
+            )
+            self.queue.move(source, destination, root)
+        return bool(cursor.rowcount), replaced
+
+    def move_folder(self, source: str, destination: str, root: str) -> tuple[int, list[int]]:
+        """A folder was renamed or moved: every file below follows. Returns (moved, dropped)."""
+        source, destination = source.rstrip("/\\"), destination.rstrip("/\\")
+        condition, params = under_folder("path", source)
+        with self.db.atomic():
+            replaced = self.remove_under(destination) if destination != source else []
+            cursor = self.db.execute(
+                f"UPDATE files SET path = ? || substr(path, ?), root = ?, updated_at = ? "
+                f"WHERE {condition}",
+                [destination, len(source) + 1, root, _now(), *params],
+            )
+            self.queue.move_folder(source, destination, root)
+        return cursor.rowcount, replaced
+
+    def hashes_with_embedding(self, model: str | None) -> set[str]:
+        """Content hashes already indexed (with an embedding from ``model``, when given)."""
+        if model is None:
+            sql = ("SELECT DISTINCT f.content_hash FROM files f JOIN items i ON i.file_id = f.id "
+                   "WHERE f.status = 'indexed'")  # fmt: skip
+            return {row[0] for row in self.db.execute(sql)}
+        sql = ("SELECT DISTINCT f.content_hash FROM files f JOIN items i ON i.file_id = f.id "
+               "JOIN embeddings e ON e.item_id = i.id WHERE e.model = ?")  # fmt: skip
+        return {row[0] for row in self.db.execute(sql, [model])}
+
+    def copy_photo(
+        self, content_hash: str, path: str, root: str, size: int, mtime_ns: int, model: str | None
+    ) -> tuple[int, list[int]] | None:
+        """Index ``path`` as a copy of an indexed file with the same bytes: metadata,
+        thumbnail and every model's embedding are copied. Returns (new item id, dropped item
+        ids), or None when no indexed file has those bytes (any more)."""
+        with self.db.atomic():
+            source = self.db.execute(
+                "SELECT f.id, i.id FROM files f JOIN items i ON i.file_id = f.id "
+                "WHERE f.content_hash = ? AND f.status = 'indexed' AND f.path != ? "
+                "ORDER BY EXISTS (SELECT 1 FROM embeddings e WHERE e.item_id = i.id "
+                "AND e.model = ?) DESC LIMIT 1",
+                [content_hash, path, model],
+            ).fetchone()
+            if source is None:
+                return None
+            source_file, source_item = source
+            replaced = self._forget_other(path, keep=None)
+            file_id = self.db.execute(
+                """
+                INSERT INTO files(path, root, kind, size, mtime_ns, content_hash, status, width,
+                    height, taken_at, camera, gps_lat, gps_lon, thumbnail, updated_at)
+                SELECT ?, ?, kind, ?, ?, content_hash, 'indexed', width, height, taken_at, camera,
+                    gps_lat, gps_lon, thumbnail, ? FROM files WHERE id = ?
+                """,
+                [path, root, size, mtime_ns, _now(), source_file],
+            ).lastrowid
+            item_id = self.db.execute(
+                "INSERT INTO items(file_id, kind, locator) SELECT ?, kind, locator FROM items "
+                "WHERE id = ?",
+                [file_id, source_item],
+            ).lastrowid
+            models = self.db.execute(
+                "INSERT INTO embeddings(item_id, model, vector) "
+                "SELECT ?, model, vector FROM embeddings WHERE item_id = ? RETURNING model",
+                [item_id, source_item],
+            ).fetchall()
+            for (model,) in models:
+                self._bump_generation(model)
+            if replaced:
+                self._bump_all_generations()
+            self.queue.discard([path])
+        return item_id, replaced
+
+    def vector_of(self, item_id: int, model: str) -> np.ndarray | None:
+        row = self.db.execute(
+            "SELECT vector FROM embeddings WHERE item_id = ? AND model = ?", [item_id, model]
+        ).fetchone()
+        return np.frombuffer(row[0], dtype=np.float16).astype(np.float32) if row else None
+
+    def _forget_other(self, path: str, keep: str | None) -> list[int]:
+        """Delete the row of ``path`` (unless it is ``keep``) before another file takes its name."""
+        if path == keep:
+            return []
+        replaced = self._item_ids_of_paths([path])
+        self.db.execute("DELETE FROM files WHERE path = ?", [path])
+        if replaced:
+            self._bump_all_generations()
+        return replaced
 
     def _item_ids_of_paths(self, paths: list[str]) -> list[int]:
         ids: list[int] = []
@@ -331,6 +467,20 @@ class Store:
         for model in set(models):
             self._bump_generation(model)
 
+    # -- small shared values -------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+
     # -- reading for search and status ---------------------------------------------------
 
     def hits(self, item_ids: list[int]) -> dict[int, dict]:
@@ -382,7 +532,7 @@ class Store:
         if not words:
             return []
         where = " AND ".join("f.path LIKE ? ESCAPE '\\'" for _ in words)
-        patterns = [f"%{_escape_like(word)}%" for word in words]
+        patterns = [f"%{escape_like(word)}%" for word in words]
         cursor = self.db.execute(
             f"""
             SELECT i.id AS item_id, f.id AS file_id, f.path, f.kind, f.size, f.width, f.height,
@@ -401,14 +551,6 @@ class Store:
             "SELECT i.id FROM items i JOIN files f ON f.id = i.file_id WHERE f.path = ?", [path]
         ).fetchone()
         return row[0] if row else None
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _separator(prefix: str) -> str:
-    return "\\" if "\\" in prefix and "/" not in prefix else "/"
 
 
 def _chunks(values: list, size: int) -> Iterator[list]:

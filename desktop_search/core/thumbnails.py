@@ -28,5 +28,8 @@ class ThumbnailStore:
             os.replace(temporary, target)
         return relative
 
+    def exists(self, relative: str | None) -> bool:
+        return bool(relative) and (self.folder / relative).is_file()
+
     def path(self, relative: str | None) -> Path | None:
         return self.folder / relative if relative else None

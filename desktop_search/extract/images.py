@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import io
 import logging
+import os
 import re
 import struct
 import warnings
@@ -103,6 +104,14 @@ REASON_HEIF_UNAVAILABLE = "HEIC support unavailable"
 REASON_PERMISSION = "permission denied"
 REASON_VANISHED = "file disappeared while reading"
 REASON_IS_DIR = "is a directory"
+REASON_IO = "I/O error while reading (failing disk or network share?)"
+# Reading again later may well work: these are retried a few times before the file is parked.
+TRANSIENT_REASONS = frozenset({REASON_VANISHED, REASON_IO})
+
+# Larger files are refused unread: decoding needs every byte in memory, and no photo is this
+# big, but a disk image, a video or a sparse file named .jpg can be (a 5 GB read would take the
+# memory and minutes of a run, only to find out it is not a photo).
+MAX_FILE_BYTES = 512 * 1024**2
 
 _THUMB_QUALITY = 85
 _WHITE = (255, 255, 255)
@@ -140,14 +149,36 @@ class Photo:
     gps: tuple[float, float] | None = None
 
 
-def read_file(path: Path) -> bytes:
-    """Read a whole file; OS errors become ``FileNotIndexableError`` with a readable reason."""
+def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """Read a whole file; OS errors become ``FileNotIndexableError`` with a readable reason.
+
+    Files larger than ``max_bytes`` are refused without reading them (see ``MAX_FILE_BYTES``).
+    """
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > max_bytes:
+                raise FileNotIndexableError(_too_large_reason(size, max_bytes))
+            data = file.read(max_bytes + 1)  # + 1: a file that grew meanwhile is caught too
+        if len(data) > max_bytes:
+            raise FileNotIndexableError(_too_large_reason(len(data), max_bytes))
+        return data
     except MemoryError:
         raise FileNotIndexableError("file too large to read into memory") from None
     except OSError as exc:
-        raise FileNotIndexableError(_os_error_reason(exc)) from None
+        reason = _os_error_reason(exc)
+        raise FileNotIndexableError(reason, transient=reason in TRANSIENT_REASONS) from None
+
+
+def _too_large_reason(size: int, limit: int) -> str:
+    return f"file too large ({_bytes_text(size)}, limit {_bytes_text(limit)})"
+
+
+def _bytes_text(size: int) -> str:
+    gib, mib = 1024**3, 1024**2
+    if size >= gib:
+        return f"{size / gib:.1f} GB"
+    return f"{size / mib:.0f} MB" if size >= mib else f"{size} bytes"
 
 
 def _os_error_reason(exc: OSError) -> str:
@@ -161,8 +192,8 @@ def _os_error_reason(exc: OSError) -> str:
         return REASON_IS_DIR
     if code == errno.ELOOP:
         return "symlink loop"
-    if code == errno.EIO:
-        return "I/O error while reading (failing disk or network share?)"
+    if code in (errno.EIO, errno.ETIMEDOUT, errno.ESTALE, errno.EAGAIN):
+        return REASON_IO
     detail = exc.strerror or type(exc).__name__
     return f"cannot read file: {detail}"
 

@@ -25,6 +25,7 @@ _INTERPOLATIONS = {
     "bilinear": Image.Resampling.BILINEAR,
 }
 _RESIZE_MODES = ("shortest", "squash", "longest")
+EXTREME_ASPECT = 8  # beyond this, only the part that survives the centre crop is resized
 
 
 @dataclass(frozen=True)
@@ -90,10 +91,31 @@ def _resize_longest(image: Image.Image, size: int, resample: int) -> Image.Image
     # open_clip ResizeKeepRatio(longest=1): ratio from the long side, Python round() per side.
     w, h = image.size
     ratio = max(h / size, w / size)
-    new_h, new_w = round(h / ratio), round(w / ratio)
+    new_h, new_w = max(1, round(h / ratio)), max(1, round(w / ratio))
     if (new_w, new_h) == (w, h):
         return image
     return image.resize((new_w, new_h), resample)
+
+
+def _extreme(image: Image.Image, size: int) -> bool:
+    """A panorama strip so long that scaling all of it first would take a lot of memory."""
+    w, h = image.size
+    return max(w, h) > EXTREME_ASPECT * min(w, h) and max(w, h) > size
+
+
+def _resize_centre(image: Image.Image, size: int, resample: int) -> Image.Image:
+    """Resize-then-centre-crop in one step: only the centre square is resampled.
+
+    Equal to the two-step path up to edge resampling; used for extreme aspect ratios only, so
+    a 20000 x 2 strip costs a 224 x 224 image instead of a 2,240,000 x 224 one.
+    """
+    w, h = image.size
+    short, long = min(w, h), max(w, h)
+    scaled_long = int(size * long / short)
+    offset = int(round((scaled_long - size) / 2.0)) * long / scaled_long
+    span = size * long / scaled_long
+    box = (offset, 0, offset + span, h) if w > h else (0, offset, w, offset + span)
+    return image.resize((size, size), resample, box=box)
 
 
 def _center_crop_or_pad(image: Image.Image, size: int, fill: int) -> Image.Image:
@@ -122,7 +144,9 @@ def preprocess(image: Image.Image, spec: ImageSpec) -> np.ndarray:
     """One PIL image -> float32 array (3, size, size), normalised as the model expects."""
     resample = _INTERPOLATIONS[spec.interpolation]
     size = spec.size
-    if spec.resize_mode == "shortest":
+    if spec.resize_mode == "shortest" and _extreme(image, size):
+        image = _resize_centre(image, size, resample)
+    elif spec.resize_mode == "shortest":
         image = _center_crop_or_pad(_resize_shortest(image, size, resample), size, 0)
     elif spec.resize_mode == "longest":
         image = _center_crop_or_pad(_resize_longest(image, size, resample), size, spec.fill_color)

@@ -1,0 +1,150 @@
+"""The decode stage of indexing: look at one queued file and get it ready for the model.
+
+Runs in pool threads ahead of the model (Pillow and hashlib release the GIL). It decides as
+cheaply as it can what a file needs: nothing (same size and time, or same bytes), a copy of
+embeddings already computed for the same bytes, or a full decode, thumbnail and preprocessing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+import numpy as np
+
+from desktop_search.core.items import FileState, PhotoRecord
+from desktop_search.core.scan import clamp_ns
+from desktop_search.core.thumbnails import ThumbnailStore
+from desktop_search.errors import FileNotIndexableError
+from desktop_search.extract.images import load_photo, read_file
+from desktop_search.models.preprocess import ImageSpec, preprocess
+
+log = logging.getLogger(__name__)
+
+THUMBNAIL_SIZE = 256
+REASON_CHANGING = "file changed while being read (still being written?)"
+
+
+class Outcome(Enum):
+    DECODED = "decoded"  # ready for the model
+    UNCHANGED = "unchanged"  # same size and modification time as indexed: nothing to do
+    SAME_BYTES = "same bytes"  # touched, but the content is what was indexed
+    KNOWN_BYTES = "known bytes"  # another indexed file has these bytes: reuse its embeddings
+    VANISHED = "vanished"  # gone before it could be read
+    FAILED = "failed"
+
+
+@dataclass
+class Prepared:
+    """What the decode stage found out about one file."""
+
+    path: str
+    root: str
+    state: FileState | None
+    outcome: Outcome
+    size: int = 0
+    mtime_ns: int = 0
+    digest: str | None = None
+    record: PhotoRecord | None = None
+    pixels: np.ndarray | None = None
+    reason: str | None = None
+    transient: bool = False  # a failure worth retrying as it is
+
+
+class FilePreparer:
+    """Prepares queued files; safe to call from several threads at once."""
+
+    def __init__(
+        self,
+        thumbnails: ThumbnailStore,
+        spec: ImageSpec | None,
+        known_hashes: set[str],
+        read: Callable[[Path], bytes] = read_file,
+    ) -> None:
+        self.read = read
+        self.thumbnails = thumbnails
+        self.spec = spec  # None: no model yet, photos are only catalogued
+        self.known_hashes = known_hashes  # read-only here; the indexer may discard entries
+
+    def prepare(self, path: str, root: str, state: FileState | None) -> Prepared:
+        found = Prepared(path, root, state, Outcome.DECODED)
+        try:
+            self._prepare(found)
+        except FileNotIndexableError as error:
+            found.outcome, found.reason, found.transient = (
+                Outcome.FAILED, error.reason, error.transient
+            )  # fmt: skip
+        except Exception as error:  # noqa: BLE001 - one bad file must never stop the run
+            log.exception("unexpected error while reading %s", path)
+            found.outcome, found.reason, found.transient = (
+                Outcome.FAILED, f"unexpected error: {error}", True
+            )  # fmt: skip
+        return found
+
+    def _prepare(self, found: Prepared) -> None:
+        """Fill in ``found``; its size and time are set before anything can fail on reading,
+        so a parked file is only retried once it changes."""
+        before = _stat(found.path)
+        if before is None:
+            found.outcome = Outcome.VANISHED
+            return
+        found.size, found.mtime_ns = before
+        state = found.state
+        kept = state is not None and not self._thumbnail_missing(state)
+        if kept and up_to_date(state, *before, needs_embedding=bool(self.spec)):
+            found.outcome = Outcome.UNCHANGED
+            return
+        data = self.read(Path(found.path))
+        if _stat(found.path) != before or len(data) != found.size:
+            raise FileNotIndexableError(REASON_CHANGING, transient=True)
+        found.digest = hashlib.sha256(data).hexdigest()
+        if kept and state.content_hash == found.digest and (state.has_embedding or not self.spec):
+            found.outcome = Outcome.SAME_BYTES
+        elif found.digest in self.known_hashes:
+            found.outcome = Outcome.KNOWN_BYTES
+        else:
+            self._decode(data, found)
+
+    def _thumbnail_missing(self, state: FileState) -> bool:
+        """A lost thumbnail (e.g. found by ``doctor``) is remade by a full decode."""
+        return state.status == "indexed" and not self.thumbnails.exists(state.thumbnail)
+
+    def _decode(self, data: bytes, found: Prepared) -> None:
+        spec = self.spec
+        photo = load_photo(data, min_side=spec.size if spec else THUMBNAIL_SIZE,
+                           thumb_size=THUMBNAIL_SIZE)  # fmt: skip
+        found.pixels = preprocess(photo.image, spec) if spec else None
+        found.record = PhotoRecord(
+            path=found.path, root=found.root, size=found.size, mtime_ns=found.mtime_ns,
+            content_hash=found.digest, width=photo.width, height=photo.height,
+            taken_at=photo.taken_at, camera=photo.camera, gps=photo.gps,
+            thumbnail=self.thumbnails.put(found.digest, photo.thumbnail),
+        )  # fmt: skip
+
+
+def _stat(path: str) -> tuple[int, int] | None:
+    """(size, mtime) of a regular file; None when it is gone."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise FileNotIndexableError("broken symbolic link") from None
+        return None
+    except OSError:
+        return (-1, -1)  # let the read report the reason (permission, I/O, loop, ...)
+    if not stat.S_ISREG(info.st_mode):
+        raise FileNotIndexableError("not a regular file")
+    return info.st_size, clamp_ns(info.st_mtime_ns)
+
+
+def up_to_date(state: FileState, size: int, mtime_ns: int, *, needs_embedding: bool) -> bool:
+    """Same size and mtime, and nothing left to do for it (failed files wait for a change)."""
+    if state.size != size or state.mtime_ns != mtime_ns:
+        return False
+    return state.status == "failed" or state.has_embedding or not needs_embedding

@@ -1,0 +1,543 @@
+"""Check that the parts of a library home agree with each other, and repair what can be repaired.
+
+The SQLite store is the source of truth; vector index files, thumbnails and the work queue are
+derived from it. Each check returns a :class:`CheckResult` (ok, fixed or problem). Checking only
+reads; repairing runs under the library's writer lock, so no indexer works meanwhile.
+
+Meant for a Library opened for the purpose (the CLI's): a repair may replace ``library.store``
+and rewrite index files that other open Library objects have loaded already.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from desktop_search.config import Paths
+from desktop_search.core.sqlpaths import under_folder
+from desktop_search.core.store import Store
+from desktop_search.core.vectors import VectorIndex
+from desktop_search.errors import IndexFileError, StoreError
+from desktop_search.library import Library
+
+log = logging.getLogger(__name__)
+
+OK, FIXED, PROBLEM = "ok", "fixed", "problem"
+
+# How many stored vectors are compared with the index (cosine of each with its own entry): enough
+# to catch an index saved from other vectors, cheap on 100k items.
+VECTOR_SAMPLE = 32
+# Stored vectors are float16, the index may hold the float32 originals: their cosine is ~0.9999.
+MIN_COSINE = 0.99
+# Model installs do not take the writer lock: a recent work folder may belong to one running now.
+MODEL_WORK_MIN_AGE = 3600.0
+
+START_OVER = (
+    "move it aside (e.g. add .broken to its name) and run 'desktop-search index FOLDER' to "
+    "build the library again; your photos are not touched"
+)
+_EXAMPLES = 3  # paths named in a detail line
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: ``status`` is ok, fixed or problem; ``detail`` says what."""
+
+    name: str
+    status: str
+    detail: str = ""
+
+    def line(self) -> str:
+        return f"{self.status:<8}{self.name}" + (f": {self.detail}" if self.detail else "")
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "status": self.status, "detail": self.detail}
+
+
+@dataclass
+class DoctorReport:
+    """Every check's result; ``repair`` tells whether repairs were made or only reported."""
+
+    repair: bool
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[CheckResult]:
+        return [check for check in self.checks if check.status == PROBLEM]
+
+    def counts(self) -> dict[str, int]:
+        counts = Counter(check.status for check in self.checks)
+        return {status: counts[status] for status in (OK, FIXED, PROBLEM)}
+
+    def summary(self) -> str:
+        counts = self.counts()
+        if not counts[FIXED] and not counts[PROBLEM]:
+            return f"the library is consistent ({counts[OK]} checks ok)"
+        if not self.repair:
+            return (
+                f"{counts[PROBLEM]} problem(s), {counts[OK]} ok: run 'desktop-search doctor' to "
+                "repair (each line says what it would do)"
+            )
+        return f"{counts[FIXED]} fixed, {counts[PROBLEM]} problem(s) left, {counts[OK]} ok"
+
+    def to_json(self) -> dict:
+        return {
+            "mode": "repair" if self.repair else "check",
+            "checks": [check.to_json() for check in self.checks],
+            **self.counts(),
+        }
+
+
+def run_doctor(library: Library, *, repair: bool) -> DoctorReport:
+    """Run every check; with ``repair``, under the writer lock (raises WriterLockedError)."""
+    if not repair:
+        return DoctorReport(False, _run_checks(library, repair=False))
+    with library.writer():
+        return DoctorReport(True, _run_checks(library, repair=True))
+
+
+def unopenable_report(error: StoreError, database: Path, *, repair: bool) -> DoctorReport | None:
+    """The report for a database file SQLite cannot open at all (None: ``error`` is another
+    kind of failure). Nothing is repaired: a file SQLite cannot open has no readable schema to
+    rebuild from (and a rebuild without the schema steps record would not open either)."""
+    cause = error.__cause__
+    if not isinstance(cause, sqlite3.DatabaseError) or not _is_corruption(cause):
+        return None
+    detail = f"cannot open {database} ({cause}): {START_OVER}"
+    return DoctorReport(repair, [CheckResult("database integrity", PROBLEM, detail)])
+
+
+def _run_checks(library: Library, *, repair: bool) -> list[CheckResult]:
+    # Order matters: the database first (a rebuild changes everything below), orphans before the
+    # vector indices (removing them changes what the indices must hold).
+    results = _guarded("database integrity", lambda: _check_integrity(library, repair))
+    results += _guarded("orphans", lambda: _check_orphans(library.store, repair))
+    results += _guarded("thumbnails", lambda: _check_thumbnails(library, repair))
+    results += _guarded("vector indices", lambda: _check_vector_indices(library, repair))
+    results += [_check_temporaries(library.paths, repair)]
+    results += _guarded("files on disk", lambda: _check_files_on_disk(library.store))
+    return results
+
+
+def _guarded(name: str, check: Callable[[], CheckResult | list[CheckResult]]) -> list[CheckResult]:
+    """Run a check; a damaged database part it had to read makes it a problem, not a crash."""
+    try:
+        result = check()
+    except sqlite3.DatabaseError as error:
+        if not _is_corruption(error):
+            raise
+        return [CheckResult(name, PROBLEM, f"could not check: the database is damaged ({error})")]
+    return result if isinstance(result, list) else [result]
+
+
+def _is_corruption(error: sqlite3.DatabaseError) -> bool:
+    code = getattr(error, "sqlite_errorcode", 0) & 0xFF  # the primary code of an extended one
+    return code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+# -- 1. the database file ---------------------------------------------------------------------
+
+
+def _check_integrity(library: Library, repair: bool) -> CheckResult:
+    name = "database integrity"
+    issues = _integrity_issues(library.store.db.conn)
+    if not issues:
+        return CheckResult(name, OK)
+    if not repair:
+        detail = f"damaged ({issues}); would rebuild it from what is readable, keeping a copy"
+        return CheckResult(name, PROBLEM, detail)
+    return _salvage(library, issues)
+
+
+def _integrity_issues(conn: sqlite3.Connection) -> str:
+    """A short description of what ``PRAGMA integrity_check`` finds ("" when all is well)."""
+    try:
+        rows = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as error:
+        if not _is_corruption(error):
+            raise
+        return str(error)
+    if rows == ["ok"]:
+        return ""
+    # Rows may start with a "*** in database main ***" header line.
+    lines = [line for row in rows for line in row.splitlines() if not line.startswith("***")]
+    more = f" and {len(lines) - 1} more" if len(lines) > 1 else ""
+    return f"{lines[0] if lines else rows[0]}{more}"
+
+
+def _salvage(library: Library, issues: str) -> CheckResult:
+    """Rebuild the database from its readable rows; the damaged file is kept next to it."""
+    name, database = "database integrity", library.paths.database
+    library.store.close()
+    try:
+        aside, damaged = _rebuild_database(database)
+    except (sqlite3.DatabaseError, StoreError, OSError) as error:
+        log.warning("could not rebuild %s: %s", database, error)
+        library.store = Store.open(database)
+        detail = f"damaged ({issues}) and could not be rebuilt ({error}): {START_OVER}"
+        return CheckResult(name, PROBLEM, detail)
+    library.store = Store.open(database)
+    with library.store.db.atomic():
+        library.store._bump_all_generations()  # saved vector indices predate the rebuild
+    lost = (
+        f"unreadable rows of {', '.join(damaged)} were lost: 'desktop-search index' adds back "
+        "what they described"
+        if damaged
+        else "nothing was lost"
+    )
+    detail = f"rebuilt from the readable data ({issues}); {lost}; damaged file kept as {aside.name}"
+    return CheckResult(name, FIXED, detail)
+
+
+def _rebuild_database(database: Path) -> tuple[Path, list[str]]:
+    """Copy the damaged file aside, then replace it atomically by a copy of its readable rows.
+
+    Returns (the damaged copy, the tables that could not be read completely).
+    """
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = database.with_name(f"{database.name}.corrupt-{stamp}")
+    fd, name = tempfile.mkstemp(dir=database.parent, prefix=f"{database.name}.", suffix=".tmp")
+    os.close(fd)
+    rebuilt = Path(name)
+    try:
+        _copy_aside(database, aside)
+        damaged = _copy_readable(database, rebuilt)
+        Store.open(rebuilt).close()  # it must open as a library before it replaces the damaged one
+    except BaseException:
+        _remove_database(rebuilt)
+        _remove_database(aside)  # the damaged file stays in place: no need for a copy
+        raise
+    # The damaged file's write-ahead log must go: SQLite would replay it onto the new file.
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    os.replace(rebuilt, database)
+    return aside, damaged
+
+
+def _copy_aside(database: Path, aside: Path) -> None:
+    shutil.copy2(database, aside)
+    wal = Path(f"{database}-wal")
+    if wal.exists():  # committed transactions not yet in the main file
+        shutil.copy2(wal, Path(f"{aside}-wal"))
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _copy_readable(source_path: Path, target_path: Path) -> list[str]:
+    """Copy schema and every readable row into a new database; return the damaged tables.
+
+    Like ``iterdump()``, but table by table: iterdump stops at the first unreadable row of the
+    whole database, losing every table after it.
+    """
+    source, target = sqlite3.connect(source_path), sqlite3.connect(target_path)
+    try:
+        schema = source.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
+        ).fetchall()
+        # SQLite makes its own tables (sqlite_sequence comes with the first AUTOINCREMENT table).
+        tables = [name for kind, name, _ in schema if kind == "table"]
+        # Tables and indices first: INSERT OR IGNORE then drops rows that damage duplicated.
+        for kind, name, sql in schema:
+            if kind in ("table", "index") and not name.startswith("sqlite_"):
+                target.execute(sql)
+        copied = [name for name in tables if not name.startswith("sqlite_")]
+        damaged = [table for table in copied if not _salvage_table(source, target, table)]
+        if "sqlite_sequence" in tables:
+            # Last, replacing what the inserts above counted: the source's counters may be higher
+            # (item ids are never reused) and the table has no key to ignore duplicates by.
+            target.execute("DELETE FROM sqlite_sequence")
+            if not _salvage_table(source, target, "sqlite_sequence"):
+                damaged.append("sqlite_sequence")
+        for kind, _, sql in schema:
+            if kind in ("trigger", "view"):
+                target.execute(sql)
+        target.commit()
+    finally:
+        source.close()
+        target.close()
+    return damaged
+
+
+def _salvage_table(source: sqlite3.Connection, target: sqlite3.Connection, table: str) -> bool:
+    """Copy what can be read of ``table``; False when part of it was unreadable."""
+    if _copy_rows(source, target, table):
+        return True
+    # Read backwards as well: the rows after a damaged page are reachable from the other end.
+    _copy_rows(source, target, table, "ORDER BY rowid DESC")
+    return False
+
+
+def _copy_rows(
+    source: sqlite3.Connection, target: sqlite3.Connection, table: str, order: str = ""
+) -> bool:
+    """Copy rows until the source cannot read further; False if it stopped early."""
+    quoted = '"' + table.replace('"', '""') + '"'
+    try:
+        cursor = source.execute(f"SELECT * FROM {quoted} {order}")
+    except sqlite3.DatabaseError:
+        return False
+    insert = f"INSERT OR IGNORE INTO {quoted} VALUES ({', '.join('?' * len(cursor.description))})"
+    while True:
+        try:
+            row = cursor.fetchone()
+        except sqlite3.DatabaseError:  # errors writing the target propagate: only reads stop
+            return False
+        if row is None:
+            return True
+        target.execute(insert, row)
+
+
+# -- 2. orphans -------------------------------------------------------------------------------
+
+
+def _check_orphans(store: Store, repair: bool) -> list[CheckResult]:
+    # One transaction for every orphan removal: all or nothing.
+    with store.db.atomic():
+        return [
+            _check_foreign_keys(store, repair),
+            _check_files_without_items(store, repair),
+            _check_files_outside_roots(store, repair),
+            _check_queue_outside_roots(store, repair),
+        ]
+
+
+_FOREIGN_KEY_WORDS = {
+    "items": "item(s) whose file is gone",
+    "embeddings": "embedding(s) whose item is gone",
+}
+
+
+def _check_foreign_keys(store: Store, repair: bool) -> CheckResult:
+    """Items without their file, embeddings without their item (``PRAGMA foreign_key_check``)."""
+    name = "foreign keys"
+    rows = store.db.execute("PRAGMA foreign_key_check").fetchall()
+    if not rows:
+        return CheckResult(name, OK)
+    counts = Counter(row[0] for row in rows)
+    what = ", ".join(
+        f"{n} {_FOREIGN_KEY_WORDS.get(table, f'{table} row(s) pointing at missing rows')}"
+        for table, n in sorted(counts.items())
+    )
+    if not repair:
+        return CheckResult(name, PROBLEM, f"{what}; would delete them")
+    for table, rowid, *_ in rows:
+        quoted = '"' + table.replace('"', '""') + '"'
+        store.db.execute(f"DELETE FROM {quoted} WHERE rowid = ?", [rowid])
+    store._bump_all_generations()  # items and embeddings went: every index must be rebuilt
+    return CheckResult(name, FIXED, f"deleted {what}")
+
+
+def _check_files_without_items(store: Store, repair: bool) -> CheckResult:
+    name = "indexed files without items"
+    paths = _column(
+        store,
+        "SELECT path FROM files f WHERE status = 'indexed' "
+        "AND NOT EXISTS (SELECT 1 FROM items i WHERE i.file_id = f.id)",
+    )
+    if not paths:
+        return CheckResult(name, OK)
+    what = f"{len(paths)} file(s) marked indexed without an item ({_examples(paths)})"
+    if not repair:
+        return CheckResult(name, PROBLEM, f"{what}; would forget them (the next index adds them)")
+    store.remove_paths(paths)
+    return CheckResult(name, FIXED, f"forgot {what}; the next index run adds them again")
+
+
+def _check_files_outside_roots(store: Store, repair: bool) -> CheckResult:
+    name = "files outside the indexed folders"
+    roots = store.roots()
+    paths = _outside_roots(store, "files", roots)
+    if not paths:
+        return CheckResult(name, OK)
+    what = f"{len(paths)} file(s) outside every indexed folder ({_examples(paths)})"
+    if not roots:
+        # No folder recorded at all: more likely a lost roots table than files to forget.
+        hint = "no folder is recorded: run 'desktop-search index FOLDER' for their folders"
+        return CheckResult(name, PROBLEM, f"{what}, and {hint}")
+    if not repair:
+        return CheckResult(name, PROBLEM, f"{what}; would forget them")
+    store.remove_paths(paths)
+    return CheckResult(name, FIXED, f"forgot {what}")
+
+
+def _check_queue_outside_roots(store: Store, repair: bool) -> CheckResult:
+    name = "queue entries outside the indexed folders"
+    paths = _outside_roots(store, "queue", store.roots())
+    if not paths:
+        return CheckResult(name, OK)
+    what = f"{len(paths)} queued path(s) outside every indexed folder ({_examples(paths)})"
+    if not repair:
+        return CheckResult(name, PROBLEM, f"{what}; would drop them")
+    store.queue.discard(paths)
+    return CheckResult(name, FIXED, f"dropped {what}")
+
+
+def _outside_roots(store: Store, table: str, roots: list[str]) -> list[str]:
+    """Paths of ``table`` under none of ``roots``. A row whose root is its own path is a single
+    file indexed by name (``index photo.jpg``): no folder is recorded for those."""
+    conditions, params = ["root = path"], []
+    for root in roots:
+        condition, values = under_folder("path", root)
+        conditions.append(condition)
+        params += values
+    return _column(store, f"SELECT path FROM {table} WHERE NOT ({' OR '.join(conditions)})", params)
+
+
+# -- 3. vector indices ------------------------------------------------------------------------
+
+
+def _check_vector_indices(library: Library, repair: bool) -> list[CheckResult]:
+    # Dimension from the stored blobs (float16: 2 bytes a value): no need to load the model.
+    models = library.store.db.execute(
+        "SELECT model, max(length(vector)) / 2 FROM embeddings GROUP BY model ORDER BY model"
+    ).fetchall()
+    return [_check_vector_index(library, model, dim, repair) for model, dim in models]
+
+
+def _check_vector_index(library: Library, model: str, dim: int, repair: bool) -> CheckResult:
+    name, store = f"vector index {model}", library.store
+    path = library.paths.vectors / f"{model}.index"
+    ids = np.asarray(
+        _column(store, "SELECT item_id FROM embeddings WHERE model = ? ORDER BY item_id", [model]),
+        dtype=np.int64,
+    )
+    why = _index_mismatch(store, model, path, dim, ids)
+    if why is None:
+        return CheckResult(name, OK)
+    if not repair:
+        return CheckResult(name, PROBLEM, f"{why}; would rebuild it from the database")
+    stored_ids, vectors = store.embeddings(model)
+    index = VectorIndex.build(dim, stored_ids, vectors.reshape(len(stored_ids), dim))
+    index.save(path, generation=store.generation(model))
+    return CheckResult(name, FIXED, f"rebuilt from the database ({why})")
+
+
+def _index_mismatch(store: Store, model: str, path: Path, dim: int, ids: np.ndarray) -> str | None:
+    """Why the saved index of ``model`` is not the one its embeddings make (None: it is)."""
+    try:
+        index = VectorIndex.load(path, dim=dim, generation=store.generation(model))
+    except IndexFileError as error:
+        return error.message.removeprefix(f"vector index {path} ")
+    held = index.ids()
+    if len(held) != len(ids):
+        return f"held {len(held)} vectors, database {len(ids)}"
+    if not np.array_equal(held, ids):
+        return f"held {int(np.isin(held, ids, invert=True).sum())} ids not in the database"
+    sample = np.unique(ids[np.linspace(0, len(ids) - 1, min(VECTOR_SAMPLE, len(ids)), dtype=int)])
+    wrong = sum(not _holds_vector(index, store, model, int(item)) for item in sample)
+    if wrong:
+        return f"{wrong} of {len(sample)} sampled vectors differ from the database"
+    return None
+
+
+def _holds_vector(index: VectorIndex, store: Store, model: str, item_id: int) -> bool:
+    vector = store.vector_of(item_id, model)
+    hits = index.search(vector, 1, allowed_ids=[item_id])
+    return bool(hits) and hits[0][1] >= MIN_COSINE
+
+
+# -- 4. thumbnails ----------------------------------------------------------------------------
+
+
+def _check_thumbnails(library: Library, repair: bool) -> CheckResult:
+    name, store = "thumbnails", library.store
+    rows = store.db.execute("SELECT path, root, thumbnail FROM files WHERE thumbnail IS NOT NULL")
+    missing = [(p, root) for p, root, rel in rows if not library.thumbnails.path(rel).is_file()]
+    queued = set(_column(store, "SELECT path FROM queue"))
+    waiting = [(p, root) for p, root in missing if p not in queued]
+    if not waiting:
+        detail = f"{len(missing)} missing, queued for the next index run" if missing else ""
+        return CheckResult(name, OK, detail)
+    what = f"{len(waiting)} file(s) have no thumbnail file ({_examples(p for p, _ in waiting)})"
+    if not repair:
+        return CheckResult(name, PROBLEM, f"{what}; would queue them to be indexed again")
+    store.queue.add(waiting, fresh=True)
+    return CheckResult(name, FIXED, f"{what}: queued for the next index run")
+
+
+# -- 5. temporary files -----------------------------------------------------------------------
+
+
+def _check_temporaries(paths: Paths, repair: bool) -> CheckResult:
+    name = "temporary files"
+    leftovers = _leftover_temporaries(paths, time.time())
+    if not leftovers:
+        return CheckResult(name, OK)
+    names = _examples(str(leftover.relative_to(paths.home)) for leftover in leftovers)
+    what = f"{len(leftovers)} left by interrupted saves ({names})"
+    if not repair:
+        return CheckResult(name, PROBLEM, f"{what}; would delete them")
+    for leftover in leftovers:
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+    return CheckResult(name, FIXED, f"deleted {what}")
+
+
+def _leftover_temporaries(paths: Paths, now: float) -> list[Path]:
+    """Temp files of atomic saves (named as in vector_files.py, thumbnails.py, the model
+    installers and the database rebuild above) that no running save can own any more."""
+    found = [
+        *paths.vectors.glob("*.tmp"),
+        *paths.thumbnails.glob("*/.*.tmp"),
+        *paths.home.glob(f"{paths.database.name}.*.tmp"),
+    ]
+    found += [
+        work
+        for work in paths.models.glob(".*.tmp-*")
+        if now - _newest_mtime(work) > MODEL_WORK_MIN_AGE
+    ]
+    return sorted(found)
+
+
+def _newest_mtime(folder: Path) -> float:
+    """The latest change anywhere in ``folder`` (a running install keeps writing into it)."""
+    try:
+        return max(
+            os.stat(os.path.join(parent, name)).st_mtime
+            for parent, _, files in os.walk(folder)
+            for name in (".", *files)
+        )
+    except (OSError, ValueError):
+        return time.time()  # vanished or unreadable meanwhile: treat it as in use
+
+
+# -- 6. files gone from disk ------------------------------------------------------------------
+
+
+def _check_files_on_disk(store: Store) -> CheckResult:
+    """Report only: the next index run forgets them (and finds them again if they come back)."""
+    name = "files on disk"
+    gone = [path for path in _column(store, "SELECT path FROM files") if not os.path.exists(path)]
+    if not gone:
+        return CheckResult(name, OK)
+    detail = f"{len(gone)} file(s) in the library no longer exist ({_examples(gone)})"
+    return CheckResult(name, PROBLEM, f"{detail}: run 'desktop-search index' to forget them")
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _column(store: Store, sql: str, params: list | None = None) -> list:
+    return [row[0] for row in store.db.execute(sql, params or [])]
+
+
+def _examples(paths: Iterable[str]) -> str:
+    paths = list(paths)
+    shown = ", ".join(paths[:_EXAMPLES])
+    return shown + (f", ... {len(paths) - _EXAMPLES} more" if len(paths) > _EXAMPLES else "")

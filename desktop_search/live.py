@@ -1,0 +1,316 @@
+"""Keep a library current while the app (or ``desktop-search watch``) runs.
+
+``LiveIndex`` holds the writer lock for its whole life and owns one worker thread, the only one
+that writes: at start it reconciles every indexed folder (changes made while nothing ran), then
+it applies the watcher's settled changes, works the persistent queue down, retries what failed
+for a passing reason, and rescans folders that cannot be watched. Listeners get a ``LiveStatus``
+after every step; they are called on the worker thread (the GUI forwards them as Qt signals).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from watchdog.observers import Observer
+
+from desktop_search.core.control import IndexControl, lower_thread_priority
+from desktop_search.core.indexer import Indexer
+from desktop_search.core.items import FileState, IndexReport
+from desktop_search.core.progress import Heartbeat
+from desktop_search.core.watch import ChangeCollector, Changes, FolderWatcher, root_of
+from desktop_search.errors import IndexCancelled
+from desktop_search.extract.images import IMAGE_EXTENSIONS
+from desktop_search.library import Library
+
+log = logging.getLogger(__name__)
+
+TICK = 0.1  # seconds between looks at the watcher's settled changes
+RESCAN_INTERVAL = 15 * 60.0  # folders that cannot be watched are rescanned this often
+SAVE_INTERVAL = 30.0  # while busy, the vector index file is saved at most this often
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    """A snapshot for status lines: what the worker does and how far it is."""
+
+    state: str = "starting"  # starting | scanning | indexing | idle | paused | stopped | error
+    done: int = 0
+    total: int = 0
+    rate: float | None = None  # files per second
+    eta_seconds: float | None = None
+    queued: int = 0  # waiting now
+    retrying: int = 0  # waiting for a retry after a passing failure
+    unwatched: dict[str, str] = field(default_factory=dict)  # root -> why it is rescanned
+    last_report: IndexReport | None = None
+    error: str | None = None
+
+
+class LiveIndex:
+    """The one writer of a library while it runs; ``start`` raises ``WriterLockedError`` when
+    another process indexes the same library."""
+
+    def __init__(
+        self,
+        library: Library,
+        *,
+        settle: float | None = None,
+        rescan_interval: float = RESCAN_INTERVAL,
+        observer_factory: Callable[[], Observer] = Observer,
+    ) -> None:
+        self.library = library
+        self.control = IndexControl(library.activity)
+        self.collector = ChangeCollector() if settle is None else ChangeCollector(settle)
+        self.watcher = FolderWatcher(
+            self.collector, IMAGE_EXTENSIONS, library.settings.exclude,
+            observer_factory=observer_factory, on_overflow=self.rescan,
+        )  # fmt: skip
+        self.rescan_interval = rescan_interval
+        self._listeners: list[Callable[[LiveStatus], None]] = []
+        self._status = LiveStatus()
+        self._status_lock = threading.Lock()
+        self._requests_lock = threading.Lock()
+        self._rescan_roots: set[str] = set()
+        self._forget_roots: set[str] = set()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._writer = None
+        self._next_periodic = time.monotonic() + rescan_interval
+
+    # -- life cycle (any thread) -----------------------------------------------------------
+
+    def start(self) -> None:
+        self._writer = self.library.writer()
+        self._writer.__enter__()  # raises WriterLockedError: nothing else is started then
+        try:
+            self.watcher.start()
+            roots = self.library.roots()
+            for root in roots:
+                self._watch(root)
+        except BaseException:
+            self._writer.__exit__(None, None, None)
+            raise
+        self.rescan()
+        self._thread = threading.Thread(target=self._work, name="live-index", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the file at hand, save, release the writer lock. Safe to call twice."""
+        self._stopping.set()
+        self.control.cancel()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.watcher.stop()
+        if self._writer is not None:
+            self._writer.__exit__(None, None, None)
+            self._writer = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def subscribe(self, listener: Callable[[LiveStatus], None]) -> None:
+        self._listeners.append(listener)
+
+    def status(self) -> LiveStatus:
+        with self._status_lock:
+            return self._status
+
+    # -- requests (any thread) ---------------------------------------------------------------
+
+    def rescan(self, folders: list[Path] | None = None) -> None:
+        """Reconcile ``folders`` (new ones become indexed folders), or every indexed folder."""
+        roots = [os.path.abspath(folder) for folder in folders] if folders else None
+        with self._requests_lock:
+            self._rescan_roots |= set(roots) if roots else {""}  # "" stands for all roots
+        self._wake.set()
+
+    def forget(self, root: str) -> None:
+        """Stop indexing ``root`` and forget its files."""
+        with self._requests_lock:
+            self._forget_roots.add(root)
+        self._wake.set()
+
+    def pause(self) -> None:
+        self.control.pause()
+        self._publish(state="paused")
+
+    def resume(self) -> None:
+        self.control.resume()
+        self._wake.set()
+
+    # -- the worker thread -----------------------------------------------------------------
+
+    def _work(self) -> None:
+        lower_thread_priority()
+        library = self.library.reader()  # this thread's own database connection
+        heartbeat = Heartbeat(
+            library.store, context=lambda: {"unwatched": self.status().unwatched}
+        )
+        unsaved, last_save = False, time.monotonic()
+        try:
+            while not self._stopping.is_set():
+                self._wake.wait(TICK)
+                self._wake.clear()
+                try:
+                    busy = self._step(library, heartbeat)
+                except IndexCancelled:
+                    continue  # stopping; what was committed stays
+                except Exception as error:  # noqa: BLE001 - keep watching; say what went wrong
+                    log.exception("live indexing step failed")
+                    self._publish(state="error", error=f"indexing failed: {error}")
+                    self._stopping.wait(5.0)
+                    continue
+                unsaved |= busy
+                # Save once things calm down, and now and then during long runs: other
+                # processes (a CLI search) read the file; a crash loses nothing either way.
+                if unsaved and (not busy or time.monotonic() - last_save >= SAVE_INTERVAL):
+                    library.save_vectors()
+                    unsaved, last_save = False, time.monotonic()
+                heartbeat.keep_alive(self.status().state, **self._queue_counts())
+        finally:
+            library.save_vectors()
+            heartbeat.clear()
+            library.close()
+            self._publish(state="stopped")
+
+    def _queue_counts(self) -> dict:
+        status = self.status()
+        return {"queued": status.queued, "retrying": status.retrying}
+
+    def _step(self, library: Library, heartbeat: Heartbeat) -> bool:
+        """One round: returns whether anything was indexed or changed."""
+        self.control.checkpoint()  # blocks while paused
+        with self._requests_lock:
+            forget, self._forget_roots = self._forget_roots, set()
+            rescan, self._rescan_roots = self._rescan_roots, set()
+        for root in forget:
+            self.watcher.unwatch(root)
+            library.forget_root(root)
+        rescan |= self._periodic_rescans()
+        changes = self.collector.take()
+        indexer = library.indexer(self.control)
+        report = IndexReport()
+        vanished = self._apply(library, indexer, changes, report)
+        if rescan:
+            self._publish(state="scanning")
+            vanished |= self._reconcile(library, indexer, rescan, report)
+        queued, retrying = library.store.queue.waiting()
+        if not (queued or vanished or forget or changes):
+            self._publish(state="idle", queued=0, retrying=retrying, done=0, total=0)
+            return False
+        self._drain(indexer, heartbeat, report, vanished)
+        return True
+
+    def _drain(
+        self, indexer: Indexer, heartbeat: Heartbeat, report: IndexReport,
+        vanished: dict[str, FileState],
+    ) -> None:  # fmt: skip
+        def progress(done: int, total: int) -> None:
+            meter = heartbeat.meter
+            self._publish(
+                state="indexing", done=done, total=total, rate=meter.rate,
+                eta_seconds=meter.eta_seconds, queued=max(0, total - done),
+            )  # fmt: skip
+
+        started = time.perf_counter()
+        indexer.drain(report, heartbeat.wrap(progress), vanished)
+        indexer.forget(list(vanished), report)
+        report.seconds = round(time.perf_counter() - started, 3)
+        queued, retrying = indexer.store.queue.waiting()
+        heartbeat.publish("idle", queued=queued, retrying=retrying)
+        self._publish(state="idle", last_report=report, queued=queued, retrying=retrying)
+
+    def _apply(
+        self, library: Library, indexer: Indexer, changes: Changes, report: IndexReport
+    ) -> dict[str, FileState]:
+        """Carry settled watcher changes into the store and queue; returns vanished files."""
+        store, roots = library.store, library.roots()
+        for source, destination in changes.folder_moves:
+            root = root_of(destination, roots)
+            if root is None:  # moved out of every indexed folder
+                indexer._drop_vectors(store.remove_under(source))
+                continue
+            _, replaced = store.move_folder(source, destination, root)
+            indexer._drop_vectors(replaced)
+            changes.folders.add(destination)  # and look at what arrived with it
+        for source, destination in changes.moves:
+            root = root_of(destination, roots)
+            moved, replaced = store.move_file(source, destination, root) if root else (False, [])
+            indexer._drop_vectors(replaced)
+            if not moved:  # unknown before, or moved out of sight: look at both ends
+                changes.paths |= {source, destination}
+        return self._look_again(library, indexer, changes, report, roots)
+
+    def _look_again(
+        self, library: Library, indexer: Indexer, changes: Changes, report: IndexReport,
+        roots: list[str],
+    ) -> dict[str, FileState]:  # fmt: skip
+        store, vanished, fresh = library.store, {}, []
+        gone = [path for path in changes.paths if not os.path.lexists(path)]
+        vanished |= store.file_states_of(gone, indexer.model_id)
+        for path in changes.paths:
+            root = root_of(path, roots)
+            if root is not None and path not in gone:
+                fresh.append((path, root))
+        store.queue.add(fresh, fresh=True)
+        for folder in changes.folders:
+            root = root_of(folder, roots)
+            if root is None:
+                continue
+            if os.path.isdir(folder):
+                vanished |= indexer.reconcile(Path(folder), report, root=root)
+            else:
+                vanished |= store.file_states(folder, indexer.model_id)
+        return vanished
+
+    def _reconcile(
+        self, library: Library, indexer: Indexer, requested: set[str], report: IndexReport
+    ) -> dict[str, FileState]:
+        if "" in requested:
+            requested = (requested - {""}) | set(library.roots())
+        new_roots = [root for root in requested if os.path.isdir(root)]
+        library.store.add_roots(new_roots)
+        vanished: dict[str, FileState] = {}
+        for root in sorted(requested):
+            if not os.path.exists(root):
+                log.warning("indexed folder %s is missing (unmounted?); its files are kept", root)
+                continue
+            self._watch(root)
+            vanished |= indexer.reconcile(Path(root), report)
+        return vanished
+
+    def _periodic_rescans(self) -> set[str]:
+        now = time.monotonic()
+        if not self.watcher.unwatched or now < self._next_periodic:
+            return set()
+        self._next_periodic = now + self.rescan_interval
+        return set(self.watcher.unwatched)
+
+    def _watch(self, root: str) -> None:
+        if os.path.isdir(root):
+            self.watcher.watch(root)
+        unwatched = {r: u.reason for r, u in self.watcher.unwatched.items()}
+        self._publish(unwatched=unwatched)
+
+    def _publish(self, **changes: object) -> None:
+        with self._status_lock:
+            if self.control.paused and changes.get("state") not in (None, "stopped", "paused"):
+                changes["state"] = "paused"
+            status = replace(self._status, **changes)
+            if status == self._status:
+                return  # idle ticks: nothing new to tell
+            self._status = status
+        for listener in list(self._listeners):
+            try:
+                listener(status)
+            except Exception:  # noqa: BLE001 - a broken listener must not stop indexing
+                log.exception("status listener failed")
