@@ -189,7 +189,7 @@ def _salvage(library: Library, issues: str) -> CheckResult:
         return CheckResult(name, PROBLEM, detail)
     library.store = Store.open(database)
     with library.store.db.atomic():
-        library.store._bump_all_generations()  # saved vector indices predate the rebuild
+        library.store.invalidate_vector_files()  # saved vector indices predate the rebuild
     lost = (
         f"unreadable rows of {', '.join(damaged)} were lost: 'desktop-search index' adds back "
         "what they described"
@@ -337,7 +337,7 @@ def _check_foreign_keys(store: Store, repair: bool) -> CheckResult:
     for table, rowid, *_ in rows:
         quoted = '"' + table.replace('"', '""') + '"'
         store.db.execute(f"DELETE FROM {quoted} WHERE rowid = ?", [rowid])
-    store._bump_all_generations()  # items and embeddings went: every index must be rebuilt
+    store.invalidate_vector_files()  # items and embeddings went: every index must be rebuilt
     return CheckResult(name, FIXED, f"deleted {what}")
 
 
@@ -420,9 +420,11 @@ def _check_vector_index(library: Library, model: str, dim: int, repair: bool) ->
         return CheckResult(name, OK)
     if not repair:
         return CheckResult(name, PROBLEM, f"{why}; would rebuild it from the database")
+    generation = store.generation(model)  # repairs hold the writer lock: nothing changes
     stored_ids, vectors = store.embeddings(model)
     index = VectorIndex.build(dim, stored_ids, vectors.reshape(len(stored_ids), dim))
-    index.save(path, generation=store.generation(model))
+    index.save(path, generation=generation)
+    store.vector_log.trim(model, generation)
     return CheckResult(name, FIXED, f"rebuilt from the database ({why})")
 
 

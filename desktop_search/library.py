@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import ssl
 import threading
 from collections.abc import Callable, Iterator
@@ -54,6 +55,7 @@ class Library:
         # Readers share the indices: one lock so two threads never build the same one twice.
         self._vectors_lock = threading.Lock()
         self.activity = UserActivity()  # searches here make indexing here step aside
+        self._writing = _WriterState()  # this process writes: its indices are the newest
 
     @classmethod
     def open(cls, home: str | Path | None = None) -> Library:
@@ -69,7 +71,7 @@ class Library:
         reader = Library(self.paths, self.settings, Store.open(self.paths.database), self.models)
         reader._clip_owner = self
         reader._vectors, reader._vectors_lock = self._vectors, self._vectors_lock
-        reader.activity = self.activity
+        reader.activity, reader._writing = self.activity, self._writing
         return reader
 
     def close(self) -> None:
@@ -167,9 +169,11 @@ class Library:
                 f"another desktop-search process is indexing the library in {self.paths.home}",
                 hint="wait for it to finish (searching works meanwhile) or stop it",
             ) from None
+        self._writing.active += 1
         try:
             yield
         finally:
+            self._writing.active -= 1
             lock.release()
 
     def index(
@@ -254,35 +258,77 @@ class Library:
         with self._vectors_lock:
             if model_id not in self._vectors:
                 self._vectors[model_id] = self._load_vectors(clip)
+            elif not self._writing.active:  # another process may index: follow its changes
+                self._follow(model_id, clip)
             return self._vectors[model_id]
 
+    def _follow(self, model_id: str, clip: ClipModel) -> None:
+        index = self._vectors[model_id]
+        if self.store.generation(model_id) == index.generation:
+            return  # one indexed query: nothing changed
+        try:
+            self._catch_up(index, model_id)
+        except IndexFileError as error:
+            log.info("reloading the vector index of %s: %s", model_id, error)
+            self._vectors[model_id] = self._load_vectors(clip)
+
     def _load_vectors(self, clip: ClipModel) -> VectorIndex:
-        """The saved index file if it is current, else an index rebuilt from the store."""
+        """The saved index file caught up with the store, else one rebuilt from the store."""
         model_id, dim = clip.info.id, clip.info.embed_dim
         try:
-            index = VectorIndex.load(
-                self._vector_path(model_id), dim=dim, generation=self.store.generation(model_id)
-            )
-            stored = self.store.embedding_count(model_id)
-            if len(index) != stored:  # cheap guard against an index that drifted anyway
-                raise IndexFileError(f"holds {len(index)} vectors, the database {stored}")
+            index = VectorIndex.load(self._vector_path(model_id), dim=dim, generation=None)
+            self._catch_up(index, model_id)
         except IndexFileError as error:
             log.info("rebuilding the vector index of %s from the database: %s", model_id, error)
-            ids, vectors = self.store.embeddings(model_id)
+            with self.store.db.atomic():  # one snapshot: the vectors and their generation
+                generation = self.store.generation(model_id)
+                ids, vectors = self.store.embeddings(model_id)
             index = VectorIndex.build(dim, ids, vectors.reshape(len(ids), dim))
+            index.generation = generation
             self._save_if_free(index, model_id)
         return index
 
-    def _save_vectors(self, index: VectorIndex, model_id: str) -> None:
-        index.save(self._vector_path(model_id), generation=self.store.generation(model_id))
+    def _catch_up(self, index: VectorIndex, model_id: str) -> None:
+        """Apply the embedding changes logged since ``index`` was saved (another process
+        indexes meanwhile); IndexFileError when the log can't tell (then: rebuild)."""
+        with self.store.db.atomic():  # one snapshot: log, vectors and count agree
+            current = self.store.generation(model_id)
+            if index.generation > current:
+                raise IndexFileError(f"is newer than the database ({index.generation} > {current})")
+            changed = self.store.vector_log.changed_since(model_id, index.generation)
+            if changed is None:
+                raise IndexFileError(f"is too old to catch up (generation {index.generation})")
+            vectors = self.store.embeddings_of(changed, model_id)
+            stored = self.store.embedding_count(model_id)
+        index.remove(np.asarray([i for i in changed if i not in vectors], dtype=np.int64))
+        if vectors:
+            index.add(np.fromiter(vectors, dtype=np.int64), np.stack(list(vectors.values())))
+        index.generation = current
+        if len(index) != stored:  # cheap guard against an index that drifted anyway
+            raise IndexFileError(f"holds {len(index)} vectors, the database {stored}")
+        if changed:
+            log.info("caught the vector index of %s up: %d change(s)", model_id, len(changed))
+
+    def _save_vectors(self, index: VectorIndex, model_id: str, *, current: bool = True) -> None:
+        """Save the index file. ``current``: the writer's own index, which reflects every
+        commit so far; otherwise (a reader's rebuild) it keeps its snapshot's generation and is
+        only saved over an older file. One lock per file: readers never take the writer lock,
+        so they can't keep a writer from starting."""
+        path = self._vector_path(model_id)
+        with filelock.FileLock(path.with_name(path.name + ".lock"), timeout=60):
+            if current:
+                index.generation = self.store.generation(model_id)
+            elif (VectorIndex.saved_generation(path) or -1) >= index.generation:
+                return  # a writer saved something at least as new meanwhile
+            index.save(path, generation=index.generation)
+            self.store.vector_log.trim(model_id, index.generation)
 
     def _save_if_free(self, index: VectorIndex, model_id: str) -> None:
-        """Save a rebuilt index unless a writer is active (its own save will be newer)."""
+        """Save a rebuilt index so the next process need not rebuild it (best effort)."""
         try:
-            with self.writer():
-                self._save_vectors(index, model_id)
-        except WriterLockedError:
-            log.debug("not saving the rebuilt index: a writer is active")
+            self._save_vectors(index, model_id, current=False)
+        except (OSError, filelock.Timeout, sqlite3.OperationalError) as error:
+            log.debug("not saving the rebuilt index: %s", error)
 
     # -- search and status ---------------------------------------------------------------
 
@@ -312,6 +358,13 @@ class Library:
         ready, retrying = self.store.queue.waiting()
         parked = sum(c["count"] for c in self.store.counts() if c["status"] == "failed")
         return {"waiting": ready, "retrying": retrying, "parked": parked}
+
+
+class _WriterState:
+    """Shared by a Library and its readers: how many writer sections are open here."""
+
+    def __init__(self) -> None:
+        self.active = 0
 
 
 def _outermost(roots: list[Path]) -> list[Path]:

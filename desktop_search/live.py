@@ -152,9 +152,7 @@ class LiveIndex:
     def _work(self) -> None:
         lower_thread_priority()
         library = self.library.reader()  # this thread's own database connection
-        heartbeat = Heartbeat(
-            library.store, context=lambda: {"unwatched": self.status().unwatched}
-        )
+        heartbeat = Heartbeat(library.store, context=lambda: {"unwatched": self.status().unwatched})
         unsaved, last_save = False, time.monotonic()
         try:
             while not self._stopping.is_set():

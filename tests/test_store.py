@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from desktop_search.core.items import PhotoRecord
-from desktop_search.core.store import Store, migrations
+from desktop_search.core.store import SCHEMA_MIGRATIONS, Store, migrations
 from desktop_search.errors import StoreError
 
 
@@ -40,8 +40,8 @@ def unit(n: int, dim: int = 8, seed: int = 0) -> np.ndarray:
 
 def test_new_database_is_in_wal_mode_with_all_migrations(tmp_path, store):
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial", "m002_queue"]
-    assert {"files", "items", "embeddings", "roots", "meta", "queue"} <= set(
+    assert [m.name for m in migrations.applied(store.db)] == SCHEMA_MIGRATIONS
+    assert {"files", "items", "embeddings", "roots", "meta", "queue", "vector_log"} <= set(
         store.db.table_names()
     )
 
@@ -67,7 +67,7 @@ def test_a_version_1_database_is_upgraded_step_by_step_keeping_its_data(tmp_path
     old.conn.commit()
     old.close()
     upgraded = Store.open(path)
-    assert [m.name for m in migrations.applied(upgraded.db)] == ["m001_initial", "m002_queue"]
+    assert [m.name for m in migrations.applied(upgraded.db)] == SCHEMA_MIGRATIONS
     assert upgraded.db.execute("SELECT path FROM files").fetchall() == [("/p/a.jpg",)]
     assert len(upgraded.queue) == 0
     upgraded.close()
@@ -77,7 +77,7 @@ def test_reopening_applies_nothing_twice(tmp_path, store):
     store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
     store.close()
     again = Store.open(tmp_path / "library.db")
-    assert len(migrations.applied(again.db)) == 2
+    assert len(migrations.applied(again.db)) == 3
     assert again.embedding_count("m") == 1
     again.close()
 

@@ -245,13 +245,17 @@ class _Run:
     def _reuse(self, prepared: Prepared) -> None:
         """Index a file whose bytes are indexed already, without decoding or encoding it."""
         source = self.moved_from.pop(prepared.digest, None)
-        if source is not None and source in self.vanished:
-            _, replaced = self.store.move_file(source, prepared.path, prepared.root)
+        if source is None or source not in self.vanished:
+            source = self._gone_twin(prepared.digest)
+        if source is not None:
+            moved, replaced = self.store.move_file(source, prepared.path, prepared.root)
             self.indexer._drop_vectors(replaced)
-            file_id = self.vanished.pop(source).id
-            self.store.touch(file_id, prepared.size, prepared.mtime_ns)
-            self.report.moved += 1
-            return
+            self.vanished.pop(source, None)
+            if moved:
+                state = self.store.file_states_of([prepared.path], None)[prepared.path]
+                self.store.touch(state.id, prepared.size, prepared.mtime_ns)
+                self.report.moved += 1
+                return
         copied = self.store.copy_photo(
             prepared.digest, prepared.path, prepared.root, prepared.size, prepared.mtime_ns,
             self.indexer.model_id,
@@ -264,6 +268,14 @@ class _Run:
         self.indexer._drop_vectors(replaced)
         self._add_copied_vector(item_id)
         self.report.copied += 1
+
+    def _gone_twin(self, digest: str) -> str | None:
+        """An indexed file with these bytes that is no longer on disk: this one moved from
+        there, even if the watcher saw the move as a delete and a create."""
+        for path in self.store.paths_with_hash(digest):
+            if not os.path.lexists(path):
+                return path
+        return None
 
     def _add_copied_vector(self, item_id: int) -> None:
         indexer = self.indexer

@@ -1,6 +1,9 @@
-"""SQL conditions on path columns, shared by the store and the queue."""
+"""Small SQL helpers shared by the store's parts and the queue."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 
 def under_folder(column: str, folder: str) -> tuple[str, list]:
@@ -13,3 +16,13 @@ def under_folder(column: str, folder: str) -> tuple[str, list]:
 
 def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def chunks(values: list, size: int = 500) -> Iterator[list]:
+    """Slices of ``values`` small enough for one statement's parameters."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def now_text() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,10 @@ from sqlite_utils.migrations import Migrations
 
 from desktop_search.core.items import FileState, PhotoRecord
 from desktop_search.core.queue import WorkQueue, create_queue_table
-from desktop_search.core.sqlpaths import escape_like, under_folder
+from desktop_search.core.sqlpaths import chunks, now_text, under_folder
+from desktop_search.core.store_moves import FileMoves
+from desktop_search.core.store_reads import SearchReads
+from desktop_search.core.vector_log import VectorLog, create_vector_log
 from desktop_search.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -79,19 +81,21 @@ def m002_queue(db: sqlite_utils.Database) -> None:
     create_queue_table(db)
 
 
-SCHEMA_MIGRATIONS = [m001_initial.__name__, m002_queue.__name__]
+@migrations()
+def m003_vector_log(db: sqlite_utils.Database) -> None:
+    create_vector_log(db)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+SCHEMA_MIGRATIONS = [m001_initial.__name__, m002_queue.__name__, m003_vector_log.__name__]
 
 
-class Store:
+class Store(FileMoves, SearchReads):
     """One connection to the library database. Use one Store per thread."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
         self.queue = WorkQueue(db)
+        self.vector_log = VectorLog(db)
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -133,7 +137,7 @@ class Store:
         with self.db.atomic():
             for root in roots:
                 self.db.execute(
-                    "INSERT OR IGNORE INTO roots(path, added_at) VALUES (?, ?)", [root, _now()]
+                    "INSERT OR IGNORE INTO roots(path, added_at) VALUES (?, ?)", [root, now_text()]
                 )
 
     def remove_root(self, root: str) -> None:
@@ -153,7 +157,7 @@ class Store:
     def file_states_of(self, paths: list[str], model: str | None) -> dict[str, FileState]:
         """The known ones among ``paths``, keyed by path."""
         states: dict[str, FileState] = {}
-        for chunk in _chunks(paths, 500):
+        for chunk in chunks(paths, 500):
             states |= self._states(f"f.path IN ({','.join('?' * len(chunk))})", chunk, model)
         return states
 
@@ -194,10 +198,6 @@ class Store:
                         [item_id, model, vector.astype(np.float16).tobytes()],
                     )
                 item_ids.append(item_id)
-            if replaced:
-                self._bump_all_generations()
-            if vectors is not None:
-                self._bump_generation(model)
             self.queue.discard(photo.path for photo in photos)
         return item_ids, replaced
 
@@ -220,7 +220,7 @@ class Store:
         values = [
             photo.root, "photo", photo.size, photo.mtime_ns, photo.content_hash,
             photo.width, photo.height, photo.taken_at, photo.camera, lat, lon,
-            photo.thumbnail, _now(), photo.path,
+            photo.thumbnail, now_text(), photo.path,
         ]  # fmt: skip
         cursor = self.db.execute(
             """
@@ -258,13 +258,11 @@ class Store:
                     status='failed', error=excluded.error, thumbnail=NULL,
                     updated_at=excluded.updated_at
                 """,
-                [path, root, kind, size, mtime_ns, reason, _now()],
+                [path, root, kind, size, mtime_ns, reason, now_text()],
             )
             self.db.execute(
                 "DELETE FROM items WHERE file_id = (SELECT id FROM files WHERE path = ?)", [path]
             )
-            if removed:
-                self._bump_all_generations()
             self.queue.discard([path])
         return removed
 
@@ -273,7 +271,7 @@ class Store:
         with self.db.atomic():
             self.db.execute(
                 "UPDATE files SET size=?, mtime_ns=?, updated_at=? WHERE id=?",
-                [size, mtime_ns, _now(), file_id],
+                [size, mtime_ns, now_text(), file_id],
             )
             self.db.execute(
                 "DELETE FROM queue WHERE path = (SELECT path FROM files WHERE id = ?)", [file_id]
@@ -285,11 +283,9 @@ class Store:
             return []
         with self.db.atomic():
             removed = self._item_ids_of_paths(paths)
-            for chunk in _chunks(paths, 500):
+            for chunk in chunks(paths, 500):
                 marks = ",".join("?" * len(chunk))
                 self.db.execute(f"DELETE FROM files WHERE path IN ({marks})", chunk)
-            if removed:
-                self._bump_all_generations()
             self.queue.discard(paths)
         return removed
 
@@ -304,113 +300,9 @@ class Store:
             self.queue.discard_under(folder)
         return removed
 
-    # -- moves and copies: no re-encoding for bytes already indexed ----------------------
-
-    def move_file(self, source: str, destination: str, root: str) -> tuple[bool, list[int]]:
-        """A file was renamed or moved: its items and embeddings follow it.
-
-        Returns (whether ``source`` was known, ids of items dropped because ``destination`` was
-        indexed as another file before).
-        """
-        with self.db.atomic():
-            known = self.db.execute("SELECT 1 FROM files WHERE path = ?", [source]).fetchone()
-            if not known:  # e.g. moved already along with its folder
-                return False, []
-            replaced = self._forget_other(destination, keep=source)
-            cursor = self.db.execute(
-                "UPDATE files SET path = ?, root = ?, updated_at = ? WHERE path = ?",
-                [destination, root, _now(), source],
-            )
-            self.queue.move(source, destination, root)
-        return bool(cursor.rowcount), replaced
-
-    def move_folder(self, source: str, destination: str, root: str) -> tuple[int, list[int]]:
-        """A folder was renamed or moved: every file below follows. Returns (moved, dropped)."""
-        source, destination = source.rstrip("/\\"), destination.rstrip("/\\")
-        condition, params = under_folder("path", source)
-        with self.db.atomic():
-            replaced = self.remove_under(destination) if destination != source else []
-            cursor = self.db.execute(
-                f"UPDATE files SET path = ? || substr(path, ?), root = ?, updated_at = ? "
-                f"WHERE {condition}",
-                [destination, len(source) + 1, root, _now(), *params],
-            )
-            self.queue.move_folder(source, destination, root)
-        return cursor.rowcount, replaced
-
-    def hashes_with_embedding(self, model: str | None) -> set[str]:
-        """Content hashes already indexed (with an embedding from ``model``, when given)."""
-        if model is None:
-            sql = ("SELECT DISTINCT f.content_hash FROM files f JOIN items i ON i.file_id = f.id "
-                   "WHERE f.status = 'indexed'")  # fmt: skip
-            return {row[0] for row in self.db.execute(sql)}
-        sql = ("SELECT DISTINCT f.content_hash FROM files f JOIN items i ON i.file_id = f.id "
-               "JOIN embeddings e ON e.item_id = i.id WHERE e.model = ?")  # fmt: skip
-        return {row[0] for row in self.db.execute(sql, [model])}
-
-    def copy_photo(
-        self, content_hash: str, path: str, root: str, size: int, mtime_ns: int, model: str | None
-    ) -> tuple[int, list[int]] | None:
-        """Index ``path`` as a copy of an indexed file with the same bytes: metadata,
-        thumbnail and every model's embedding are copied. Returns (new item id, dropped item
-        ids), or None when no indexed file has those bytes (any more)."""
-        with self.db.atomic():
-            source = self.db.execute(
-                "SELECT f.id, i.id FROM files f JOIN items i ON i.file_id = f.id "
-                "WHERE f.content_hash = ? AND f.status = 'indexed' AND f.path != ? "
-                "ORDER BY EXISTS (SELECT 1 FROM embeddings e WHERE e.item_id = i.id "
-                "AND e.model = ?) DESC LIMIT 1",
-                [content_hash, path, model],
-            ).fetchone()
-            if source is None:
-                return None
-            source_file, source_item = source
-            replaced = self._forget_other(path, keep=None)
-            file_id = self.db.execute(
-                """
-                INSERT INTO files(path, root, kind, size, mtime_ns, content_hash, status, width,
-                    height, taken_at, camera, gps_lat, gps_lon, thumbnail, updated_at)
-                SELECT ?, ?, kind, ?, ?, content_hash, 'indexed', width, height, taken_at, camera,
-                    gps_lat, gps_lon, thumbnail, ? FROM files WHERE id = ?
-                """,
-                [path, root, size, mtime_ns, _now(), source_file],
-            ).lastrowid
-            item_id = self.db.execute(
-                "INSERT INTO items(file_id, kind, locator) SELECT ?, kind, locator FROM items "
-                "WHERE id = ?",
-                [file_id, source_item],
-            ).lastrowid
-            models = self.db.execute(
-                "INSERT INTO embeddings(item_id, model, vector) "
-                "SELECT ?, model, vector FROM embeddings WHERE item_id = ? RETURNING model",
-                [item_id, source_item],
-            ).fetchall()
-            for (model,) in models:
-                self._bump_generation(model)
-            if replaced:
-                self._bump_all_generations()
-            self.queue.discard([path])
-        return item_id, replaced
-
-    def vector_of(self, item_id: int, model: str) -> np.ndarray | None:
-        row = self.db.execute(
-            "SELECT vector FROM embeddings WHERE item_id = ? AND model = ?", [item_id, model]
-        ).fetchone()
-        return np.frombuffer(row[0], dtype=np.float16).astype(np.float32) if row else None
-
-    def _forget_other(self, path: str, keep: str | None) -> list[int]:
-        """Delete the row of ``path`` (unless it is ``keep``) before another file takes its name."""
-        if path == keep:
-            return []
-        replaced = self._item_ids_of_paths([path])
-        self.db.execute("DELETE FROM files WHERE path = ?", [path])
-        if replaced:
-            self._bump_all_generations()
-        return replaced
-
     def _item_ids_of_paths(self, paths: list[str]) -> list[int]:
         ids: list[int] = []
-        for chunk in _chunks(paths, 500):
+        for chunk in chunks(paths, 500):
             marks = ",".join("?" * len(chunk))
             ids += [
                 row[0]
@@ -443,29 +335,24 @@ class Store:
         ).fetchone()[0]
 
     def generation(self, model: str) -> int:
-        row = self.db.execute(
-            "SELECT value FROM meta WHERE key = ?", [f"generation:{model}"]
-        ).fetchone()
-        return int(row[0]) if row else 0
+        """Changes with every change to the model's embeddings (see ``core/vector_log.py``)."""
+        return self.vector_log.generation(model)
 
-    def _bump_generation(self, model: str) -> None:
-        self.db.execute(
-            """
-            INSERT INTO meta(key, value) VALUES (?, '1')
-            ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
-            """,
-            [f"generation:{model}"],
-        )
+    def invalidate_vector_files(self) -> None:
+        """Embeddings changed behind the log's back (doctor's repairs): rebuild every index."""
+        self.vector_log.invalidate_all()
 
-    def _bump_all_generations(self) -> None:
-        # Removing items changes every model's index that held them.
-        models = [row[0] for row in self.db.execute("SELECT DISTINCT model FROM embeddings")]
-        models += [
-            row[0][len("generation:") :]
-            for row in self.db.execute("SELECT key FROM meta WHERE key LIKE 'generation:%'")
-        ]
-        for model in set(models):
-            self._bump_generation(model)
+    def embeddings_of(self, item_ids: list[int], model: str) -> dict[int, np.ndarray]:
+        """The float32 vectors of those of ``item_ids`` that have one from ``model``."""
+        found: dict[int, np.ndarray] = {}
+        for chunk in chunks(item_ids, 500):
+            marks = ",".join("?" * len(chunk))
+            for item_id, blob in self.db.execute(
+                f"SELECT item_id, vector FROM embeddings WHERE model = ? AND item_id IN ({marks})",
+                [model, *chunk],
+            ):
+                found[item_id] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        return found
 
     # -- small shared values -------------------------------------------------------------
 
@@ -480,79 +367,3 @@ class Store:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 [key, value],
             )
-
-    # -- reading for search and status ---------------------------------------------------
-
-    def hits(self, item_ids: list[int]) -> dict[int, dict]:
-        """File metadata for items, keyed by item id."""
-        found: dict[int, dict] = {}
-        for chunk in _chunks(item_ids, 500):
-            marks = ",".join("?" * len(chunk))
-            cursor = self.db.execute(
-                f"""
-                SELECT i.id AS item_id, i.kind AS item_kind, i.locator, f.id AS file_id, f.path,
-                       f.kind, f.size, f.width, f.height, f.taken_at, f.camera, f.thumbnail
-                FROM items i JOIN files f ON f.id = i.file_id WHERE i.id IN ({marks})
-                """,
-                chunk,
-            )
-            columns = [c[0] for c in cursor.description]
-            for row in cursor:
-                record = dict(zip(columns, row, strict=True))
-                found[record["item_id"]] = record
-        return found
-
-    def counts(self) -> list[dict]:
-        cursor = self.db.execute(
-            "SELECT kind, status, count(*) FROM files GROUP BY kind, status ORDER BY kind, status"
-        )
-        return [{"kind": kind, "status": status, "count": n} for kind, status, n in cursor]
-
-    def failures(self) -> Iterator[tuple[str, str]]:
-        yield from self.db.execute(
-            "SELECT path, error FROM files WHERE status = 'failed' ORDER BY path"
-        )
-
-    def pending_count(self, model: str | None) -> int:
-        """Catalogued photos that have no embedding from ``model`` (all of them without one)."""
-        return self.db.execute(
-            """
-            SELECT count(*) FROM files f WHERE f.status = 'indexed' AND NOT EXISTS (
-                SELECT 1 FROM items i JOIN embeddings e ON e.item_id = i.id
-                WHERE i.file_id = f.id AND e.model = ?)
-            """,
-            [model],
-        ).fetchone()[0]
-
-    def match_paths(self, words: list[str], limit: int) -> list[dict]:
-        """Indexed files whose path contains every word (case-insensitive), best names first.
-
-        The fallback search while no model is installed: names and folders are all there is.
-        """
-        if not words:
-            return []
-        where = " AND ".join("f.path LIKE ? ESCAPE '\\'" for _ in words)
-        patterns = [f"%{escape_like(word)}%" for word in words]
-        cursor = self.db.execute(
-            f"""
-            SELECT i.id AS item_id, f.id AS file_id, f.path, f.kind, f.size, f.width, f.height,
-                   f.taken_at, f.camera, f.thumbnail
-            FROM files f JOIN items i ON i.file_id = f.id
-            WHERE f.status = 'indexed' AND {where}
-            ORDER BY f.path LIMIT ?
-            """,
-            [*patterns, limit * 5],
-        )
-        columns = [c[0] for c in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor]
-
-    def item_id_of_path(self, path: str) -> int | None:
-        row = self.db.execute(
-            "SELECT i.id FROM items i JOIN files f ON f.id = i.file_id WHERE f.path = ?", [path]
-        ).fetchone()
-        return row[0] if row else None
-
-
-def _chunks(values: list, size: int) -> Iterator[list]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

@@ -197,7 +197,15 @@ def _sidecar_dict(header: IndexHeader, files: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------- reading
 
 
-def read_header(path: Path, *, dim: int, generation: int) -> IndexHeader:
+def saved_generation(path: Path) -> int | None:
+    """The generation the sidecar of ``path`` claims (unverified), or None without one."""
+    try:
+        return int(json.loads(sidecar_path(Path(path)).read_text(encoding="utf-8"))["generation"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def read_header(path: Path, *, dim: int, generation: int | None) -> IndexHeader:
     """Parse and validate the sidecar of the index at ``path`` and check the size and crc32 of
     its payload and ids files; raise :class:`IndexFileError` saying why it can't be trusted."""
     path = Path(path)
@@ -220,7 +228,7 @@ def _read_sidecar(path: Path) -> Any:
 
 
 def _parse_sidecar(
-    path: Path, meta: Any, *, dim: int, generation: int
+    path: Path, meta: Any, *, dim: int, generation: int | None
 ) -> tuple[IndexHeader, dict[str, Any]]:
     # The checks run in this order (format first) so the message names the most basic problem;
     # a missing key or wrong type anywhere is an "invalid sidecar".
@@ -230,7 +238,7 @@ def _parse_sidecar(
     try:
         if meta["format"] != FORMAT or meta["version"] != FORMAT_VERSION:
             raise fail(f"has unsupported format {meta['format']!r} v{meta['version']}")
-        if meta["generation"] != generation:
+        if generation is not None and meta["generation"] != generation:
             raise fail(f"is stale (generation {meta['generation']}, expected {generation})")
         if meta["dim"] != dim:
             raise fail(f"has dimension {meta['dim']}, expected {dim}")
@@ -243,7 +251,7 @@ def _parse_sidecar(
         if isinstance(exc, IndexFileError):
             raise
         raise fail(f"has an invalid sidecar: {exc!r}") from None
-    header = IndexHeader(generation, dim, count, mode, m, ef_construction)
+    header = IndexHeader(int(meta["generation"]), dim, count, mode, m, ef_construction)
     return header, files
 
 

@@ -150,6 +150,8 @@ class VectorIndex:
         self.ef_search = int(ef_search)
         # None: size-aware default (see EXACT_FILTER_DIVISOR); an int fixes the threshold.
         self.exact_filter_below = exact_filter_below
+        # The store generation this index reflects (see core/vector_log.py); kept by its owner.
+        self.generation = 0
         self._rw = _RWLock()
         self._writer = threading.Lock()
         # Exact mode: rows [0, len(_row)) of _mat/_ids are live, _row maps id -> row.
@@ -537,19 +539,27 @@ class VectorIndex:
             )
             out.commit(header)
 
+    @staticmethod
+    def saved_generation(path: Path) -> int | None:
+        """The generation a saved index file claims (without verifying the file)."""
+        return vector_files.saved_generation(path)
+
     @classmethod
     def load(
         cls,
         path: Path,
         *,
         dim: int,
-        generation: int,
+        generation: int | None,
         exact_below: int = EXACT_SEARCH_BELOW,
         ef_search: int = DEFAULT_EF_SEARCH,
         exact_filter_below: int | None = None,
     ) -> VectorIndex:
         """Load an index saved by :meth:`save`, or raise :class:`IndexFileError` saying why it
-        can't be trusted (missing, stale generation, wrong dim, truncated or corrupt)."""
+        can't be trusted (missing, stale generation, wrong dim, truncated or corrupt).
+
+        ``generation=None`` accepts any generation; the loaded one is in ``index.generation``
+        (the caller catches it up)."""
         path = Path(path)
         header = vector_files.read_header(path, dim=dim, generation=generation)
         index = cls(
@@ -567,6 +577,7 @@ class VectorIndex:
             index._restore_hnsw(path, ids)
         with index._writer:
             index._rebalance()
+        index.generation = header.generation
         return index
 
     def _restore_exact(self, path: Path, ids: np.ndarray) -> None:

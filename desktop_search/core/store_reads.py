@@ -1,0 +1,81 @@
+"""What search and status read from the store: hits, counts, failures, name matches.
+
+A mixin of ``Store`` (same connection), kept apart to keep each file short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from desktop_search.core.sqlpaths import chunks, escape_like
+
+
+class SearchReads:
+    def hits(self, item_ids: list[int]) -> dict[int, dict]:
+        """File metadata for items, keyed by item id."""
+        found: dict[int, dict] = {}
+        for chunk in chunks(item_ids, 500):
+            marks = ",".join("?" * len(chunk))
+            cursor = self.db.execute(
+                f"""
+                SELECT i.id AS item_id, i.kind AS item_kind, i.locator, f.id AS file_id, f.path,
+                       f.kind, f.size, f.width, f.height, f.taken_at, f.camera, f.thumbnail
+                FROM items i JOIN files f ON f.id = i.file_id WHERE i.id IN ({marks})
+                """,
+                chunk,
+            )
+            columns = [c[0] for c in cursor.description]
+            for row in cursor:
+                record = dict(zip(columns, row, strict=True))
+                found[record["item_id"]] = record
+        return found
+
+    def counts(self) -> list[dict]:
+        cursor = self.db.execute(
+            "SELECT kind, status, count(*) FROM files GROUP BY kind, status ORDER BY kind, status"
+        )
+        return [{"kind": kind, "status": status, "count": n} for kind, status, n in cursor]
+
+    def failures(self) -> Iterator[tuple[str, str]]:
+        yield from self.db.execute(
+            "SELECT path, error FROM files WHERE status = 'failed' ORDER BY path"
+        )
+
+    def pending_count(self, model: str | None) -> int:
+        """Catalogued photos that have no embedding from ``model`` (all of them without one)."""
+        return self.db.execute(
+            """
+            SELECT count(*) FROM files f WHERE f.status = 'indexed' AND NOT EXISTS (
+                SELECT 1 FROM items i JOIN embeddings e ON e.item_id = i.id
+                WHERE i.file_id = f.id AND e.model = ?)
+            """,
+            [model],
+        ).fetchone()[0]
+
+    def match_paths(self, words: list[str], limit: int) -> list[dict]:
+        """Indexed files whose path contains every word (case-insensitive), best names first.
+
+        The fallback search while no model is installed: names and folders are all there is.
+        """
+        if not words:
+            return []
+        where = " AND ".join("f.path LIKE ? ESCAPE '\\'" for _ in words)
+        patterns = [f"%{escape_like(word)}%" for word in words]
+        cursor = self.db.execute(
+            f"""
+            SELECT i.id AS item_id, f.id AS file_id, f.path, f.kind, f.size, f.width, f.height,
+                   f.taken_at, f.camera, f.thumbnail
+            FROM files f JOIN items i ON i.file_id = f.id
+            WHERE f.status = 'indexed' AND {where}
+            ORDER BY f.path LIMIT ?
+            """,
+            [*patterns, limit * 5],
+        )
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor]
+
+    def item_id_of_path(self, path: str) -> int | None:
+        row = self.db.execute(
+            "SELECT i.id FROM items i JOIN files f ON f.id = i.file_id WHERE f.path = ?", [path]
+        ).fetchone()
+        return row[0] if row else None
