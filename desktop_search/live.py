@@ -235,15 +235,15 @@ class LiveIndex:
         for source, destination in changes.folder_moves:
             root = root_of(destination, roots)
             if root is None:  # moved out of every indexed folder
-                indexer._drop_vectors(store.remove_under(source))
+                indexer.drop_vectors(store.remove_under(source))
                 continue
             _, replaced = store.move_folder(source, destination, root)
-            indexer._drop_vectors(replaced)
+            indexer.drop_vectors(replaced)
             changes.folders.add(destination)  # and look at what arrived with it
         for source, destination in changes.moves:
             root = root_of(destination, roots)
             moved, replaced = store.move_file(source, destination, root) if root else (False, [])
-            indexer._drop_vectors(replaced)
+            indexer.drop_vectors(replaced)
             if not moved:  # unknown before, or moved out of sight: look at both ends
                 changes.paths |= {source, destination}
         return self._look_again(library, indexer, changes, report, roots)

@@ -94,7 +94,7 @@ class Indexer:
             state = known.pop(entry.path, None)
             if entry.error:
                 if state is None or state.status != "failed":
-                    self._park(entry.path, entry.root, entry.size, entry.mtime_ns, entry.error,
+                    self.park(entry.path, entry.root, entry.size, entry.mtime_ns, entry.error,
                                report)  # fmt: skip
                 else:
                     report.unchanged += 1
@@ -111,7 +111,7 @@ class Indexer:
     def forget(self, paths: list[str], report: IndexReport) -> None:
         """Forget files that are gone (after ``drain``: moved ones were claimed by then)."""
         if paths:
-            self._drop_vectors(self.store.remove_paths(paths))
+            self.drop_vectors(self.store.remove_paths(paths))
             report.removed += len(paths)
 
     def drain(
@@ -164,17 +164,18 @@ class Indexer:
                 for future in pending:
                     future.cancel()
 
-    def _drop_vectors(self, item_ids: list[int]) -> None:
+    def drop_vectors(self, item_ids: list[int]) -> None:
+        """Take items the store just dropped out of the in-memory vector index too."""
         if self.vectors is not None and item_ids:
             self.vectors.remove(np.asarray(item_ids, dtype=np.int64))
 
-    def _park(
+    def park(
         self, path: str, root: str, size: int | None, mtime_ns: int | None, reason: str,
         report: IndexReport,
     ) -> None:  # fmt: skip
         """Record that ``path`` cannot be indexed; it waits until it changes."""
         log.info("cannot index %s: %s", path, reason)
-        self._drop_vectors(self.store.record_failure(path, root, "photo", size, mtime_ns, reason))
+        self.drop_vectors(self.store.record_failure(path, root, "photo", size, mtime_ns, reason))
         report.failed += 1
         report.failures.append((path, reason))
 
@@ -228,7 +229,7 @@ class _Run:
         item_ids, replaced = self.store.save_photos(
             [p.record for p in batch], embeddings, indexer.model_id
         )
-        indexer._drop_vectors(replaced)
+        indexer.drop_vectors(replaced)
         if indexer.vectors is not None and embeddings is not None:
             indexer.vectors.add(np.asarray(item_ids, dtype=np.int64), embeddings)
         for prepared in batch:
@@ -249,7 +250,7 @@ class _Run:
             source = self._gone_twin(prepared.digest)
         if source is not None:
             moved, replaced = self.store.move_file(source, prepared.path, prepared.root)
-            self.indexer._drop_vectors(replaced)
+            self.indexer.drop_vectors(replaced)
             self.vanished.pop(source, None)
             if moved:
                 state = self.store.file_states_of([prepared.path], None)[prepared.path]
@@ -265,7 +266,7 @@ class _Run:
             self.store.queue.add([(prepared.path, prepared.root)], fresh=True)
             return
         item_id, replaced = copied
-        self.indexer._drop_vectors(replaced)
+        self.indexer.drop_vectors(replaced)
         self._add_copied_vector(item_id)
         self.report.copied += 1
 
@@ -293,6 +294,6 @@ class _Run:
                 self.report.retrying += 1
                 return
             reason = f"{reason} (gave up after {MAX_ATTEMPTS} attempts)"
-        self.indexer._park(
+        self.indexer.park(
             prepared.path, prepared.root, prepared.size, prepared.mtime_ns, reason, self.report
         )
