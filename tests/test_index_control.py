@@ -1,6 +1,7 @@
 """Pausing, resuming and cancelling a real indexing run; a reader Library searching meanwhile."""
 
 import shutil
+import sys
 import threading
 import time
 
@@ -161,3 +162,22 @@ def test_indexing_steps_aside_after_a_search_but_is_never_starved():
     finally:
         stop.set()
         searcher.join()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_indexing_threads_run_at_background_priority():
+    import os
+    import threading
+
+    from desktop_search.core.control import BACKGROUND_NICENESS, lower_thread_priority
+
+    seen = {}
+
+    def worker():
+        lower_thread_priority()
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen["nice"] >= BACKGROUND_NICENESS

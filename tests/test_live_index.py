@@ -213,3 +213,18 @@ def test_a_copied_photo_reuses_the_embedding(library, live, photos):
     report = wait_for(lambda: live.status().state == "idle" and live.status().last_report)
     assert (report.copied, report.encoded) == (1, 0)
     wait_for(lambda: in_vector_index(library, item))
+
+
+def test_a_deleted_folder_takes_its_photos_with_it(library, live, photos):
+    album = photos / "album"
+    album.mkdir()
+    for name in ("coffee", "camera"):
+        save_photo(album / f"{name}.jpg", name)
+    items = [wait_for(lambda n=name: indexed(library, album / f"{n}.jpg")) for name in
+             ("coffee", "camera")]  # fmt: skip
+    shutil.rmtree(album)
+    wait_for(
+        lambda: all(indexed(library, album / f"{n}.jpg") is None for n in ("coffee", "camera"))
+    )
+    wait_for(lambda: not any(in_vector_index(library, item) for item in items))
+    assert indexed(library, photos / "rocket.jpg") is not None  # the rest stays
