@@ -51,6 +51,7 @@ class Library:
         self.thumbnails = ThumbnailStore(paths.thumbnails)
         self._clip: ClipModel | None = None
         self._clip_owner: Library | None = None  # set on readers: the model lives there
+        self._clip_lock = threading.Lock()
         self._vectors: dict[str, VectorIndex] = {}
         # Readers share the indices: one lock so two threads never build the same one twice.
         self._vectors_lock = threading.Lock()
@@ -105,10 +106,12 @@ class Library:
         """The active CLIP model, or None while none is installed (photos are catalogued only)."""
         if self._clip_owner is not None:
             return self._clip_owner.clip_or_none()
-        if self._clip is None and self.settings.active_model:
-            threads = self.settings.index_threads or None
-            self._clip = ClipModel(self.models.path(self.settings.active_model), threads=threads)
-        return self._clip
+        with self._clip_lock:  # the GUI's search and the live index may ask at once
+            if self._clip is None and self.settings.active_model:
+                threads = self.settings.index_threads or None
+                model = self.models.path(self.settings.active_model)
+                self._clip = ClipModel(model, threads=threads)
+            return self._clip
 
     def import_model(self, checkpoint: Path, arch: str, name: str | None = None) -> str:
         """Convert an open_clip checkpoint into an int8 model and make it the active one."""

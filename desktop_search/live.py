@@ -67,7 +67,7 @@ class LiveIndex:
         self.control = IndexControl(library.activity)
         self.collector = ChangeCollector() if settle is None else ChangeCollector(settle)
         self.watcher = FolderWatcher(
-            self.collector, IMAGE_EXTENSIONS, library.settings.exclude,
+            self.collector, IMAGE_EXTENSIONS, lambda: library.settings.exclude,
             observer_factory=observer_factory, on_overflow=self.rescan,
         )  # fmt: skip
         self.rescan_interval = rescan_interval
@@ -94,7 +94,9 @@ class LiveIndex:
             for root in roots:
                 self._watch(root)
         except BaseException:
+            self.watcher.stop()
             self._writer.__exit__(None, None, None)
+            self._writer = None
             raise
         self.rescan()
         self._thread = threading.Thread(target=self._work, name="live-index", daemon=True)

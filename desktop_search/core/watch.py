@@ -171,32 +171,40 @@ class FolderWatcher:
         self,
         collector: ChangeCollector,
         extensions: Collection[str],
-        exclude: Collection[str] = (),
+        exclude: Callable[[], Collection[str]] = tuple,
         *,
         observer_factory: Callable[[], Observer] = Observer,
         on_overflow: Callable[[], None] | None = None,
     ) -> None:
         self.collector = collector
-        self.extensions, self.exclude = extensions, list(exclude)
-        self.observer = observer_factory()
+        # A callable: exclude patterns changed in the settings apply to the next event.
+        self.extensions, self.exclude = extensions, exclude
+        self.observer_factory = observer_factory
+        self.observer: Observer | None = None  # made in start(): watchdog starts a thread
         self.unwatched: dict[str, Unwatched] = {}
         self._watches: dict[str, object] = {}
         self._overflow = _OverflowListener(on_overflow) if on_overflow else None
 
     def start(self) -> None:
+        self.observer = self.observer_factory()
         self.observer.start()
         if self._overflow:
             self._overflow.attach()
 
     def stop(self) -> None:
+        if self.observer is None:
+            return
         if self._overflow:
             self._overflow.detach()
         self.observer.stop()
         if self.observer.is_alive():
             self.observer.join(timeout=5)
+        self.observer = None
 
     def watch(self, root: str) -> Unwatched | None:
         """Start watching ``root``; returns why it can't be watched (rescans instead)."""
+        if self.observer is None:
+            raise RuntimeError("start() the watcher first")
         if root in self._watches or root in self.unwatched:
             return self.unwatched.get(root)
         reason = network_filesystem(root)
@@ -215,11 +223,11 @@ class FolderWatcher:
     def unwatch(self, root: str) -> None:
         self.unwatched.pop(root, None)
         watch = self._watches.pop(root, None)
-        if watch is not None:
+        if watch is not None and self.observer is not None:
             self.observer.unschedule(watch)
 
     def _wanted(self, path: str, root: str) -> bool:
-        return is_wanted(path, root, self.extensions, self.exclude)
+        return is_wanted(path, root, self.extensions, self.exclude())
 
 
 def _watch_error_reason(error: OSError) -> str:

@@ -28,7 +28,7 @@ class DesktopApp:
         self.pool = pool
         self.window = MainWindow(library, pool)
         self.window.setWindowIcon(app_icon())
-        self.tray = TrayController(self.window, lambda: self.window.index_control)
+        self.tray = TrayController(self.window, self.window.live)
         self._connect()
         settings = QAction("Settings…", self.window)
         settings.setShortcut(QKeySequence("Ctrl+,"))
@@ -37,27 +37,37 @@ class DesktopApp:
 
     def _connect(self) -> None:
         window, tray = self.window, self.tray
-        window.indexing_started.connect(tray.indexing_started)
-        window.indexing_progress.connect(tray.indexing_progress)
-        window.indexing_paused.connect(tray.indexing_paused)
-        window.indexing_finished.connect(tray.indexing_finished)
+        window.activity_changed.connect(tray.show_activity)
         window.problem.connect(tray.problem)
-        # Paused or resumed from the tray menu: the window's buttons and status follow.
-        tray.pause_toggled.connect(lambda _paused: window.paused_changed())
+        # Paused or resumed from the tray menu: the window's button and status follow.
+        tray.pause_toggled.connect(lambda _paused: window.refresh_activity())
         tray.quit_requested.connect(window.shutdown)
         window.close_requested.connect(self._close_requested)
+        tray.show_activity(window.activity)
 
     def _close_requested(self, event: QCloseEvent) -> None:
-        """Closing the window keeps indexing in the tray when the user wants that."""
+        """Closing the window keeps the live index running in the tray when the user wants."""
         if self.tray.should_hide_on_close(self.library.settings):
             event.ignore()
             self.window.hide()
             self.tray.notify("desktop-search keeps indexing in the background")
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.library, self.pool, self.window)
-        dialog.folder_added.connect(lambda folder: self.window.start_indexing([folder]))
-        dialog.model_changed.connect(lambda _model: self.window.start_indexing([]))
+        # While the live index runs it holds the writer lock: folders are removed through it.
+        dialog = SettingsDialog(
+            self.library, self.pool, self.window, forget_folder=self.window.forget_folder
+        )
+        dialog.folder_added.connect(lambda folder: self.window.index_folders([folder]))
+        dialog.model_changed.connect(self.window.model_changed)
+        excluded = list(self.library.settings.exclude)
+
+        def saved() -> None:
+            # Other exclude patterns: look again (newly excluded photos go, others come).
+            if self.library.settings.exclude != excluded:
+                excluded[:] = self.library.settings.exclude
+                self.window.index_folders([])
+
+        dialog.settings_saved.connect(saved)
         dialog.open()
 
 
@@ -75,7 +85,8 @@ def _load_tokenizer(library: Library) -> None:
 def run(home: str | None = None, *, hidden: bool = False) -> int:
     """Build the application over the library in ``home``; returns the exit code.
 
-    ``hidden``: start in the tray only (start at login), indexing the known folders.
+    ``hidden``: start in the tray only (start at login); the live index keeps the known
+    folders current either way.
     """
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
@@ -88,10 +99,7 @@ def run(home: str | None = None, *, hidden: bool = False) -> int:
         desktop = DesktopApp(library, pool)
         # Without a tray icon a hidden window could never be reopened: show it anyway.
         app.setQuitOnLastWindowClosed(desktop.tray.tray_icon is None)
-        if hidden and desktop.tray.tray_icon is not None:
-            if library.roots():
-                desktop.window.start_indexing([])
-        else:
+        if not hidden or desktop.tray.tray_icon is None:
             desktop.window.show()
         code = app.exec()
         desktop.window.shutdown()

@@ -1,41 +1,22 @@
-"""The status bar's indexing row: progress text, progress bar, Pause/Resume and Cancel.
+"""The status bar's indexing row: what the live index does, a progress bar, Pause/Resume.
 
-The main window owns the indexing run (its ``IndexControl``) and drives this widget; the bar
-only shows what it is told and forwards the button clicks.
+The main window decides what to show (an ``Activity`` from ``live_text.describe``); the bar only
+shows it and forwards the button's clicks. There is no Cancel: a live index has no end to reach,
+so stopping it for a while is what Pause is for.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from desktop_search.errors import IndexCancelled
+from desktop_search.gui.live_text import Activity
 
-
-def progress_text(done: int, total: int, paused: bool) -> str:
-    text = f"Indexing {done:,} of {total:,}"
-    return f"{text} (paused)" if paused else text
-
-
-def report_outcome(report) -> tuple[str, str | None]:  # noqa: ANN001 - IndexReport
-    """(status line summary, problem to report or None) of a finished run."""
-    summary = (
-        f"Indexed: {report.new} new, {report.changed} changed, {report.removed} removed, "
-        f"{report.failed} failed ({report.seconds:.1f} s)"
-    )
-    return summary, f"{report.failed} file(s) could not be indexed" if report.failed else None
-
-
-def error_outcome(error: Exception) -> tuple[str, str | None]:
-    """(status line summary, problem or None) of a run that raised: cancelling is no problem."""
-    if isinstance(error, IndexCancelled):
-        return "Indexing cancelled; what was indexed so far is kept", None
-    return f"Indexing failed: {error}", str(error)
+LABEL_WIDTH = 520  # the line is elided beyond this: the search's status line needs room too
 
 
 class IndexingBar(QWidget):
     pause_clicked = Signal()
-    cancel_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,40 +26,24 @@ class IndexingBar(QWidget):
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setFixedWidth(180)
         self.progress_bar.setTextVisible(False)
+        self.progress_bar.hide()
         self.pause_button = QPushButton("Pause", self)
         self.pause_button.clicked.connect(self.pause_clicked)
-        self.cancel_button = QPushButton("Cancel", self)
-        self.cancel_button.clicked.connect(self.cancel_clicked)
-        for widget in (self.label, self.progress_bar, self.pause_button, self.cancel_button):
+        self.pause_button.hide()
+        for widget in (self.label, self.progress_bar, self.pause_button):
             layout.addWidget(widget)
 
-    def set_running(self, running: bool) -> None:
-        """Show the row (buttons enabled, "Pause") for a run, or hide it."""
-        self.setVisible(running)
-        self.pause_button.setEnabled(running)
-        self.cancel_button.setEnabled(running)
-        self.pause_button.setText("Pause")
-
-    def show_started(self) -> None:
-        # The total is unknown until the scan is done: a busy bar until the first progress.
-        self.label.setText("Looking for photos…")
-        self.progress_bar.setRange(0, 0)
-
-    def show_progress(self, done: int, total: int) -> None:
-        self.progress_bar.setRange(0, max(total, 1))
-        self.progress_bar.setValue(done)
-
-    def show_text(self, done: int, total: int, paused: bool) -> None:
-        self.label.setText(progress_text(done, total, paused))
-
-    def show_paused(self, paused: bool) -> None:
-        self.pause_button.setText("Resume" if paused else "Pause")
-
-    def show_cancelling(self) -> None:
-        # The run stops at its next checkpoint; no more clicks until it has.
-        self.label.setText("Cancelling…")
-        self.pause_button.setEnabled(False)
-        self.cancel_button.setEnabled(False)
-
-    def clear_text(self) -> None:
-        self.label.setText("")
+    def show_activity(self, activity: Activity) -> None:
+        metrics = self.label.fontMetrics()
+        line = metrics.elidedText(activity.line, Qt.TextElideMode.ElideRight, LABEL_WIDTH)
+        self.label.setText(line)
+        self.label.setToolTip("\n".join(t for t in (activity.line, activity.details) if t))
+        # Busy but no total yet (starting, looking for changes): a busy bar.
+        self.progress_bar.setVisible(activity.busy and not activity.paused)
+        if activity.total > 0:
+            self.progress_bar.setRange(0, activity.total)
+            self.progress_bar.setValue(min(activity.done, activity.total))
+        else:
+            self.progress_bar.setRange(0, 0)
+        self.pause_button.setVisible(activity.pausable)
+        self.pause_button.setText("Resume" if activity.paused else "Pause")

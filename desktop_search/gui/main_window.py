@@ -1,22 +1,24 @@
 """The main window: search box, image query, result grid, preview, first run and indexing.
 
 Everything slow runs on the ``WorkerPool``: searches (``SearchController``), thumbnails
-(``ThumbnailCache``), status queries and indexing runs. The GUI thread only reads settings.
+(``ThumbnailCache``) and status queries. Indexing is the live index's (``LiveBridge``): it keeps
+the indexed folders current on its own thread while the window lives, and its statuses arrive
+here as queued signals (shown by ``IndexingMixin``, window_indexing.py). The GUI thread only reads
+settings.
 
 Hooks for other parts of the app (the tray, the settings dialog):
 
-- signals ``indexing_started(int)``, ``indexing_progress(int, int)``, ``indexing_paused(bool)``,
-  ``indexing_finished(object)`` (the ``IndexReport``, or ``None`` when cancelled or failed),
-  ``problem(str)`` (a user-facing line: indexing failed, files could not be read) and
+- signals ``activity_changed(object)`` (an ``Activity``: what the indexing bar shows, for the
+  tray), ``problem(str)`` (a user-facing line: files could not be indexed, indexing failed) and
   ``status_changed(dict)`` (the latest ``library.status()``).
-- ``index_control`` (property): the ``IndexControl`` of the running indexing job, or ``None``.
-- ``start_indexing(folders)``, ``pause_indexing()``, ``resume_indexing()``,
-  ``cancel_indexing()``, ``refresh_status()``.
+- ``live`` (``LiveBridge``): pause/resume, ``running``; ``index_folders(folders)``,
+  ``forget_folder(root)``, ``pause_indexing()``, ``resume_indexing()``, ``refresh_status()``,
+  ``refresh_activity()``.
 - ``close_requested(QCloseEvent)``: emitted first thing in ``closeEvent`` (a direct
   connection). A slot that calls ``event.ignore()`` (e.g. to hide into the tray when
-  ``keep_in_tray`` is set) keeps the app running: nothing is cancelled. Otherwise the window
-  calls ``shutdown()``: cancel indexing, stop searches and thumbnail loads, wait for the
-  workers. ``shutdown()`` is public (the tray's Quit may call it) and runs once.
+  ``keep_in_tray`` is set) keeps the app running: the live index goes on. Otherwise the window
+  calls ``shutdown()``: stop searches and thumbnail loads, wait for the workers, stop the live
+  index. ``shutdown()`` is public (the tray's Quit calls it) and runs once.
 - ``toolbar`` (``QToolBar``) and ``add_action(action)`` for more actions (e.g. Settings).
 - ``open_path``: the callable that opens a file (default: the desktop's handler via
   ``QDesktopServices``); tests replace it to capture what would be opened.
@@ -39,7 +41,6 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
-    QFileDialog,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -50,11 +51,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_search.core.control import IndexControl
 from desktop_search.gui.file_actions import open_path as open_with_desktop
 from desktop_search.gui.first_run import FirstRunPanel
-from desktop_search.gui.indexing_bar import IndexingBar, error_outcome, report_outcome
+from desktop_search.gui.indexing_bar import IndexingBar
 from desktop_search.gui.keys import KeyRouter
+from desktop_search.gui.live_bridge import LiveBridge
+from desktop_search.gui.live_text import READER, READER_NOTE
 from desktop_search.gui.preview import PreviewPane
 from desktop_search.gui.problems import ProblemsView
 from desktop_search.gui.query_image import image_path_from_mime
@@ -76,6 +78,7 @@ from desktop_search.gui.view_state import (
     counts_text,
     problems_text,
 )
+from desktop_search.gui.window_indexing import IndexingMixin
 from desktop_search.gui.workers import WorkerPool
 from desktop_search.library import Library
 
@@ -94,15 +97,8 @@ __all__ = [
 ]
 
 
-def _index_job(library: Library, folders: list[Path], control: IndexControl, progress=None):  # noqa: ANN001
-    return library.index(folders, progress=progress, control=control)
-
-
-class MainWindow(QMainWindow):
-    indexing_started = Signal(int)
-    indexing_progress = Signal(int, int)
-    indexing_paused = Signal(bool)
-    indexing_finished = Signal(object)
+class MainWindow(IndexingMixin, QMainWindow):
+    activity_changed = Signal(object)  # Activity
     problem = Signal(str)
     status_changed = Signal(dict)
     close_requested = Signal(object)  # QCloseEvent: ignore() it to keep the app running
@@ -122,9 +118,6 @@ class MainWindow(QMainWindow):
         self.status: dict | None = None
         self.state = LOADING
         self._error = ""
-        self._control: IndexControl | None = None
-        self._index_worker = None
-        self._index_done = (0, 0)
         self._problems_view = None
         self._problems_reader: Library | None = None
         self._shut_down = False
@@ -144,6 +137,7 @@ class MainWindow(QMainWindow):
         self.resize(1200, 800)
         self.setMinimumSize(QSize(760, 520))
         self.keys = KeyRouter(self)
+        self._init_indexing(LiveBridge(library, pool, self))
         self._build()
         self._make_actions()
         self._status_poller = StatusPoller(library, pool, self)
@@ -151,6 +145,9 @@ class MainWindow(QMainWindow):
         self._status_poller.failed.connect(lambda error: self._show_message(f"status: {error}"))
         self._update_view()
         self.refresh_status()
+        # The live index starts once the search side is loaded: the first query stays quick,
+        # and both never create the library's CLIP model at once (clip_or_none has no lock).
+        self.search.ready.connect(self._start_live)
         self.search.warm_up()
 
     # -- building ------------------------------------------------------------------------
@@ -164,7 +161,6 @@ class MainWindow(QMainWindow):
         outer.addWidget(self._build_pages(central), 1)
         self.setCentralWidget(central)
         self._build_status_bar()
-        self._show_indexing(False)
         self._cutoff_changed(self.query_row.cutoff())
 
     def _build_query_row(self, central: QWidget) -> QueryRow:
@@ -203,7 +199,7 @@ class MainWindow(QMainWindow):
         font.setPointSizeF(font.pointSizeF() * 1.3)
         self.message.setFont(font)
         self.first_run = FirstRunPanel(self.stack)
-        self.first_run.start.connect(self.start_indexing)
+        self.first_run.start.connect(self.index_folders)
         if self.library.active_model_name is None:
             self.first_run.show_no_model_note()
         for page in (self.view, self.message, self.first_run):
@@ -224,12 +220,10 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.status_label, 1)
         self.indexing_bar = IndexingBar(bar)
         self.indexing_bar.pause_clicked.connect(self._toggle_pause)
-        self.indexing_bar.cancel_clicked.connect(self.cancel_indexing)
         # The bar's parts stay reachable under their old names (tests and the app use them).
         self.progress_label = self.indexing_bar.label
         self.progress_bar = self.indexing_bar.progress_bar
         self.pause_button = self.indexing_bar.pause_button
-        self.cancel_button = self.indexing_bar.cancel_button
         self.count_label = QLabel(bar)
         self.problems_button = QPushButton("Problems", bar)
         self.problems_button.setFlat(True)
@@ -254,7 +248,7 @@ class MainWindow(QMainWindow):
             return act
 
         self.add_folder_action = action("Add folder…", self.choose_folder_to_index, in_toolbar=True)
-        self.update_action = action("Update index", lambda: self.start_indexing([]),
+        self.update_action = action("Update index", lambda: self.index_folders([]),
                                     in_toolbar=True)  # fmt: skip
         self.problems_action = action("Problems…", self.show_problems, in_toolbar=True)
         self.find_action = action("Find", self.focus_search, QKeySequence.Find)
@@ -311,8 +305,13 @@ class MainWindow(QMainWindow):
 
     def _show_outcome(self, outcome: SearchOutcome) -> None:
         self._error = ""
+        # The live index refreshes the results as photos come and go: keep the selection.
+        selected = self.selected_path()
         self.model.set_hits(outcome.hits, outcome.dates)
-        if self.model.rowCount() and self.view.hasFocus():
+        rows = [row for row, hit in enumerate(self.model.hits()) if Path(hit.path) == selected]
+        if rows:
+            self.view.setCurrentIndex(self.model.index(rows[0]))
+        elif self.model.rowCount() and self.view.hasFocus():
             self.view.setCurrentIndex(self.model.index(0))
         self._update_view()
 
@@ -350,7 +349,7 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         state, message = central_state(
-            self.status, self._control is not None, self._error, self.search,
+            self.status, self._awaiting_roots, self._error, self.search,
             self.model.rowCount(), self.model.total,
         )  # fmt: skip
         self.state = state
@@ -370,9 +369,9 @@ class MainWindow(QMainWindow):
         return "" if self.state == RESULTS else self.message.text()
 
     def _update_status_line(self) -> None:
-        paused = self._control.paused if self._control is not None else None
+        note = READER_NOTE if self.live.mode == READER else None
         self.status_label.setText(
-            activity_text(self.state, paused, self.model.rowCount(), self.model.total,
+            activity_text(self.state, note, self.model.rowCount(), self.model.total,
                           self.model.sort)
         )  # fmt: skip
         if self.status is not None:
@@ -390,7 +389,11 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self.status = status
+        if status.get("roots"):
+            self._awaiting_roots = False
+        self.live.take_over_if_free(status.get("indexer"))
         self._update_view()
+        self.refresh_activity()
         self.status_changed.emit(status)
 
     def _show_message(self, text: str) -> None:
@@ -405,114 +408,6 @@ class MainWindow(QMainWindow):
             self._problems_view.refresh()
         self._problems_view.show()
         self._problems_view.raise_()
-
-    # -- indexing ------------------------------------------------------------------------
-
-    @property
-    def index_control(self) -> IndexControl | None:
-        return self._control
-
-    @property
-    def indexing(self) -> bool:
-        return self._control is not None
-
-    def choose_folder_to_index(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder to index", str(Path.home()))
-        if folder:
-            self.start_indexing([Path(folder)])
-
-    def start_indexing(self, folders: list[Path]) -> bool:
-        """Index ``folders`` (empty: the known ones) on a worker. False if a run is going on."""
-        if self._control is not None or self._shut_down:
-            return False
-        self._control = IndexControl()
-        self._index_done = (0, 0)
-        folders = [Path(folder) for folder in folders]
-        self._index_worker = self.pool.start(
-            _index_job, self.library, folders, self._control, on_progress=self._index_progress,
-            on_result=self._index_result, on_error=self._index_error,
-            on_finished=self._index_finished,
-        )  # fmt: skip
-        self._show_indexing(True)
-        self.indexing_bar.show_started()
-        self._status_poller.start_polling()
-        self.indexing_started.emit(0)
-        self._update_view()
-        return True
-
-    def pause_indexing(self) -> None:
-        if self._control is not None and not self._control.paused:
-            self._control.pause()
-            self.paused_changed()
-
-    def resume_indexing(self) -> None:
-        if self._control is not None and self._control.paused:
-            self._control.resume()
-            self.paused_changed()
-
-    def cancel_indexing(self) -> None:
-        if self._control is not None:
-            self._control.cancel()
-            self.indexing_bar.show_cancelling()
-
-    def _toggle_pause(self) -> None:
-        if self._control is not None and self._control.paused:
-            self.resume_indexing()
-        else:
-            self.pause_indexing()
-
-    def paused_changed(self) -> None:
-        paused = bool(self._control and self._control.paused)
-        self.indexing_bar.show_paused(paused)
-        self._show_progress_text()
-        self._update_status_line()
-        self.indexing_paused.emit(paused)
-
-    def _show_indexing(self, visible: bool) -> None:
-        self.indexing_bar.set_running(visible)
-        for name in ("add_folder_action", "update_action"):
-            if hasattr(self, name):
-                getattr(self, name).setEnabled(not visible)
-        self.first_run.start_button.setEnabled(not visible and self.first_run.folders.count() > 0)
-
-    def _index_progress(self, done: int, total: int) -> None:
-        self._index_done = (done, total)
-        self.indexing_bar.show_progress(done, total)
-        self._show_progress_text()
-        self.indexing_progress.emit(done, total)
-
-    def _show_progress_text(self) -> None:
-        if self._control is None or self._control.cancelled:
-            return
-        self.indexing_bar.show_text(*self._index_done, self._control.paused)
-
-    def _index_result(self, report) -> None:  # noqa: ANN001 - IndexReport
-        self._index_ended(report, *report_outcome(report))
-
-    def _index_error(self, error: Exception) -> None:
-        self._index_ended(None, *error_outcome(error))
-
-    def _index_ended(self, report, summary: str, problem: str | None) -> None:  # noqa: ANN001
-        self._finish_indexing(summary, report)
-        if problem is not None:
-            self.problem.emit(problem)
-
-    def _finish_indexing(self, summary: str, report) -> None:  # noqa: ANN001
-        self._control = None
-        self._status_poller.stop_polling()
-        if self._shut_down:
-            return
-        self._show_indexing(False)
-        self.indexing_bar.clear_text()
-        self.refresh_status()
-        if not self.search.empty:
-            self.search.refresh()
-        self._update_view()
-        self._show_message(summary)
-        self.indexing_finished.emit(report)
-
-    def _index_finished(self) -> None:
-        self._index_worker = None
 
     # -- keys, drag and drop ---------------------------------------------------------
 
@@ -544,22 +439,21 @@ class MainWindow(QMainWindow):
         event.accept()
         self.close_requested.emit(event)
         if not event.isAccepted():
-            return  # e.g. hidden into the tray: indexing goes on
+            return  # e.g. hidden into the tray: the live index goes on
         self.shutdown()
         super().closeEvent(event)
 
     def shutdown(self, wait_ms: int = 30_000) -> None:
-        """Cancel indexing, stop searches and thumbnail loads, wait for the workers."""
+        """Stop searches and thumbnail loads, wait for the workers, stop the live index."""
         if self._shut_down:
             return
         self._shut_down = True
-        if self._control is not None:
-            self._control.cancel()
         self._status_poller.stop()
         self.search.close()
         self.thumbnails.close()
         if not self.pool.wait(wait_ms):
             log.warning("background work still running after %d ms", wait_ms)
+        self.live.stop(wait_ms / 1000)  # finishes the file at hand, saves, releases the lock
         self.search.release()
         self._status_poller.close()
         if self._problems_view is not None:

@@ -38,6 +38,7 @@ from desktop_search.gui.settings_folders import (
     Confirm,
     FolderChooser,
     FoldersTab,
+    ForgetFolder,
     choose_folder,
     confirm,
 )
@@ -72,7 +73,8 @@ def parse_patterns(text: str) -> list[str]:
 
 class SettingsDialog(QDialog):
     """``SettingsDialog(library, pool, parent=None)``; ``choose_folder`` and ``confirm`` are
-    injectable (tests). Signals: ``folders_changed()`` after a folder was added or removed,
+    injectable (tests), ``forget_folder`` removes a folder through the app's live index (see
+    settings_folders.py). Signals: ``folders_changed()`` after a folder was added or removed,
     ``folder_added(Path)`` for a newly chosen folder (the window starts indexing it),
     ``model_changed(str)`` when another CLIP model became active, ``settings_saved()``."""
 
@@ -89,14 +91,16 @@ class SettingsDialog(QDialog):
         *,
         choose_folder: FolderChooser = choose_folder,
         confirm: Confirm = confirm,
+        forget_folder: ForgetFolder | None = None,
     ) -> None:
         super().__init__(parent)
         self.library = library
         self.pool = pool
         self._runner = TaskRunner(pool)
         self.folders_tab = FoldersTab(
-            library, self._runner, choose_folder=choose_folder, confirm=confirm
-        )
+            library, self._runner, choose_folder=choose_folder, confirm=confirm,
+            forget_folder=forget_folder,
+        )  # fmt: skip
         self.folders_tab.folder_added.connect(self.folder_added)
         self.folders_tab.folders_changed.connect(self.folders_changed)
         self.model_tab = ModelTab(library, self._runner)
@@ -172,7 +176,7 @@ class SettingsDialog(QDialog):
         self.threads_spin.setRange(0, cores)
         self.threads_spin.setSpecialValueText(f"All cores ({cores})")
         note = QLabel("Threads that decode photos while indexing. Fewer keep the computer "
-                      "more responsive; used from the next indexing run.")  # fmt: skip
+                      "more responsive; used for the photos indexed next.")  # fmt: skip
         note.setWordWrap(True)
         layout = QFormLayout(page)
         layout.addRow("CPU threads for indexing:", self.threads_spin)

@@ -2,6 +2,8 @@
 
 Listing and removing roots touch the database, so they run on the worker pool. A newly chosen
 folder is only shown as "to be indexed": whoever listens to ``folder_added`` starts indexing it.
+While the app's live index runs it holds the writer lock, so removing goes through it
+(``forget_folder``); the folder leaves the list at once and its photos go in the background.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from desktop_search.gui.settings_common import ERROR_STYLE, ID_ROLE, TaskRunner,
 
 FolderChooser = Callable[[QWidget], "str | Path | None"]
 Confirm = Callable[[QWidget, str, str], bool]
+ForgetFolder = Callable[[str], bool]  # False: no live index took it (remove it here then)
 
 
 def choose_folder(parent: QWidget) -> str:
@@ -44,7 +47,8 @@ def confirm(parent: QWidget, title: str, text: str) -> bool:
 
 class FoldersTab(QWidget):
     """Signals: ``folders_changed()`` after a folder was added or removed, ``folder_added(Path)``
-    for a newly chosen folder. ``choose_folder`` and ``confirm`` are replaceable (tests)."""
+    for a newly chosen folder. ``choose_folder`` and ``confirm`` are replaceable (tests);
+    ``forget_folder`` hands a removal to the app's live index."""
 
     folders_changed = Signal()
     folder_added = Signal(object)  # pathlib.Path
@@ -56,13 +60,16 @@ class FoldersTab(QWidget):
         *,
         choose_folder: FolderChooser = choose_folder,
         confirm: Confirm = confirm,
+        forget_folder: ForgetFolder | None = None,
     ) -> None:
         super().__init__()
         self.library = library
         self.runner = runner
         self.choose_folder = choose_folder
         self.confirm = confirm
+        self.forget_folder = forget_folder
         self._pending_folders: list[Path] = []  # added here, not indexed (not a root) yet
+        self._forgetting: set[str] = set()  # handed to the live index, maybe not gone yet
         self._roots: list[str] = []
         self._build()
 
@@ -94,7 +101,9 @@ class FoldersTab(QWidget):
         self.runner.run(self.library.roots, on_result=self._show_roots, on_error=self._error)
 
     def _show_roots(self, roots: list[str]) -> None:
-        self._roots = [str(root) for root in roots]
+        listed = [str(root) for root in roots]
+        self._forgetting &= set(listed)
+        self._roots = [root for root in listed if root not in self._forgetting]
         known = set(self._roots)
         self._pending_folders = [p for p in self._pending_folders if str(p) not in known]
         self._fill_list()
@@ -169,6 +178,12 @@ class FoldersTab(QWidget):
         text = (f"Stop indexing {folder} and forget its photos?\n\n"
                 "The files themselves are not touched.")  # fmt: skip
         if not self.confirm(self.window(), "Remove folder", text):
+            return
+        if self.forget_folder is not None and self.forget_folder(folder):
+            self._forgetting.add(folder)
+            self._roots.remove(folder)
+            self._fill_list()
+            self.folders_changed.emit()
             return
         self.remove_folder_button.setEnabled(False)
         self.folders_status.setStyleSheet("")

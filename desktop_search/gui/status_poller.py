@@ -12,7 +12,7 @@ from desktop_search.gui.search_controller import Readers
 from desktop_search.gui.workers import WorkerPool
 from desktop_search.library import Library
 
-STATUS_INTERVAL_MS = 2000  # status refresh while indexing
+STATUS_INTERVAL_MS = 2000  # status refresh while indexing, or while another process indexes
 
 
 def _status_job(readers: Readers) -> dict:
@@ -52,7 +52,8 @@ class StatusPoller(QObject):
             self.refresh()
 
     def start_polling(self) -> None:
-        self._timer.start()
+        if not self._timer.isActive():  # restarting it on every call would never let it fire
+            self._timer.start()
 
     def stop_polling(self) -> None:
         self._timer.stop()

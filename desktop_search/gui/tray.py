@@ -1,29 +1,29 @@
-"""The system-tray icon: background indexing keeps running when the window is hidden.
+"""The system-tray icon: the live index keeps the library current while the window is hidden.
 
-``TrayState`` is plain Python (idle / indexing n of m / paused / problem) and decides the tooltip,
-the icon and the pause action's label. ``TrayController`` wires it to Qt: it owns a
-``QSystemTrayIcon`` only when the platform has a tray (offscreen and some desktops have none; the
-app then simply runs without one), but its actions and slots work either way, so the logic is
-testable without a tray. Icons are drawn with QPainter: no image files.
+``TrayState`` is plain Python: it keeps the window's latest ``Activity`` (idle / indexing / paused,
+the same line the window's bar shows) and a problem to report, and decides the tooltip, the icon
+and the pause action's label. ``TrayController`` wires it to Qt: it owns a ``QSystemTrayIcon`` only
+when the platform has a tray (offscreen and some desktops have none; the app then simply runs
+without one), but its actions and slots work either way, so the logic is testable without a tray.
+Icons are drawn with QPainter: no image files.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
-from desktop_search.core.control import IndexControl
+from desktop_search.gui.live_text import IDLE, INDEXING, PAUSED, PROBLEM, Activity
 
 log = logging.getLogger(__name__)
 
 APP_NAME = "desktop-search"
 
-IDLE, INDEXING, PAUSED, PROBLEM = "idle", "indexing", "paused", "problem"
 ICON_COLOURS = {
     IDLE: "#2563eb",  # blue
     INDEXING: "#16a34a",  # green
@@ -33,55 +33,41 @@ ICON_COLOURS = {
 ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 
 
+class Pausable(Protocol):
+    """What the tray steers: the app's live index (``LiveBridge``)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    @property
+    def paused(self) -> bool: ...
+
+    def pause(self) -> bool: ...
+
+    def resume(self) -> bool: ...
+
+
 class TrayState:
-    """What the tray shows. Plain Python: the transitions are the controller's slots."""
+    """What the tray shows. Plain Python: the controller's slots feed it."""
 
     def __init__(self) -> None:
-        self.mode = IDLE
-        self.done = 0
-        self.total = 0
-        self.message = ""
-        self.summary = ""  # what the last finished run did, shown while idle
+        self.activity = Activity()
+        self.message = ""  # a problem, shown until the next spell of work
 
-    # -- transitions ----------------------------------------------------------------------
-
-    def started(self, total: int) -> None:
-        self.mode, self.done, self.total, self.message = INDEXING, 0, max(total, 0), ""
-
-    def progress(self, done: int, total: int) -> None:
-        if self.mode == IDLE and not 0 <= done < total:
-            return  # a late report of a run that already finished
-        self.done, self.total = max(done, 0), max(total, 0)
-        if self.mode == IDLE:
-            self.mode = INDEXING  # a run whose start was not reported
-
-    def paused(self, paused: bool) -> None:
-        if paused and self.mode == INDEXING:
-            self.mode = PAUSED
-        elif not paused and self.mode == PAUSED:
-            self.mode = INDEXING
-
-    def finished(self, report: Any = None) -> None:
-        """``report`` is an IndexReport, or None when the run was cancelled."""
-        self.summary = _summary(report)
-        if self.mode != PROBLEM:
-            self.mode = IDLE
-        self.done = self.total = 0
+    def show(self, activity: Activity) -> None:
+        if activity.busy and not self.activity.busy:
+            self.message = ""  # work starts again: the last problem was told
+        self.activity = activity
 
     def problem(self, message: str) -> None:
-        self.mode = PROBLEM
         self.message = _one_line(message)
 
     def clear_problem(self) -> None:
-        if self.mode == PROBLEM:
-            self.mode, self.message = IDLE, ""
-
-    # -- what it looks like ---------------------------------------------------------------
+        self.message = ""
 
     @property
-    def indexing(self) -> bool:
-        """True while a run is active (running or paused)."""
-        return self.mode in (INDEXING, PAUSED)
+    def mode(self) -> str:
+        return PROBLEM if self.message else self.activity.mode
 
     @property
     def icon_name(self) -> str:
@@ -89,34 +75,14 @@ class TrayState:
 
     @property
     def tooltip(self) -> str:
-        if self.mode == INDEXING:
-            return f"{APP_NAME} — indexing {self._count()}"
-        if self.mode == PAUSED:
-            return f"{APP_NAME} — indexing paused ({self._count()})"
-        if self.mode == PROBLEM:
-            return f"{APP_NAME} — problem: {self.message}"
-        return f"{APP_NAME} — {self.summary}" if self.summary else f"{APP_NAME} — idle"
+        line = self.activity.line or "idle"
+        if self.message:
+            return f"{APP_NAME} — problem: {self.message}\n{line}"
+        return f"{APP_NAME} — {line}"
 
     @property
     def pause_label(self) -> str:
-        return "Resume indexing" if self.mode == PAUSED else "Pause indexing"
-
-    def _count(self) -> str:
-        if self.total <= 0:
-            return "files…"
-        return f"{min(self.done, self.total):,} of {self.total:,}"
-
-
-def _summary(report: Any) -> str:
-    if report is None:
-        return "indexing stopped"
-    failed = int(getattr(report, "failed", 0)) + int(getattr(report, "still_failing", 0))
-    added = int(getattr(report, "new", 0)) + int(getattr(report, "changed", 0))
-    text = "up to date" if not added else f"up to date ({added:,} new or changed)"
-    if failed:
-        noun = "file" if failed == 1 else "files"
-        text += f", {failed:,} {noun} could not be indexed"
-    return text
+        return "Resume indexing" if self.activity.paused else "Pause indexing"
 
 
 def _one_line(message: object) -> str:
@@ -179,27 +145,27 @@ def app_icon() -> QIcon:
 
 
 class TrayController(QObject):
-    """Tray icon, menu (Open, Pause/Resume, Quit) and the indexing state they show.
+    """Tray icon, menu (Open, Pause/Resume, Quit) and the activity they show.
 
-    ``control_provider()`` returns the IndexControl of the running indexing job, or None.
-    Connect the window's indexing signals to the slots below. ``quit_app`` (default
-    ``QApplication.quit``) is injectable for tests.
+    ``live`` is the app's live index (``LiveBridge``): Pause/Resume steer it. Connect the
+    window's ``activity_changed`` and ``problem`` to ``show_activity`` and ``problem``.
+    ``quit_app`` (default ``QApplication.quit``) is injectable for tests.
     """
 
     pause_toggled = Signal(bool)  # the user paused (True) or resumed (False) from the tray
-    quit_requested = Signal()  # emitted before the app quits: indexing is already cancelled
+    quit_requested = Signal()  # emitted before the app quits: the window shuts down then
 
     def __init__(
         self,
         window: QWidget,
-        control_provider: Callable[[], IndexControl | None],
+        live: Pausable,
         parent: QObject | None = None,
         *,
         quit_app: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(parent if parent is not None else window)
         self.window = window
-        self._control_provider = control_provider
+        self.live = live
         self._quit_app = quit_app or QApplication.quit
         self.state = TrayState()
         self.quitting = False
@@ -250,24 +216,9 @@ class TrayController(QObject):
 
     # -- slots the window connects ----------------------------------------------------------
 
-    @Slot(int)
-    def indexing_started(self, total: int) -> None:
-        self.state.started(total)
-        self._refresh()
-
-    @Slot(int, int)
-    def indexing_progress(self, done: int, total: int) -> None:
-        self.state.progress(done, total)
-        self._refresh()
-
-    @Slot(bool)
-    def indexing_paused(self, paused: bool) -> None:
-        self.state.paused(paused)
-        self._refresh()
-
     @Slot(object)
-    def indexing_finished(self, report: Any = None) -> None:
-        self.state.finished(report)
+    def show_activity(self, activity: Activity) -> None:
+        self.state.show(activity)
         self._refresh()
 
     @Slot(str)
@@ -303,25 +254,21 @@ class TrayController(QObject):
 
     @Slot()
     def toggle_pause(self) -> None:
-        control = self._control_provider()
-        if control is None or control.cancelled:
+        live = self.live
+        if not live.running:
             self._refresh()
             return
-        if control.paused:
-            control.resume()
+        if live.paused:
+            live.resume()
         else:
-            control.pause()
-        self.state.paused(control.paused)
+            live.pause()
         self._refresh()
-        self.pause_toggled.emit(control.paused)
+        self.pause_toggled.emit(live.paused)
 
     @Slot()
     def quit(self) -> None:
-        """Cancel indexing (what is committed stays), then quit the app."""
+        """Quit the app: ``quit_requested`` first (the window stops the live index)."""
         self.quitting = True
-        control = self._control_provider()
-        if control is not None:
-            control.cancel()
         self.quit_requested.emit()
         if self.tray_icon is not None:
             self.tray_icon.hide()
@@ -335,11 +282,10 @@ class TrayController(QObject):
             self.open_window()
 
     def _refresh(self) -> None:
-        control = self._control_provider()
-        running = control is not None and not control.cancelled
-        if running:
-            self.state.paused(control.paused)  # the control is the truth (the window may pause too)
-        self.pause_action.setText(self.state.pause_label)
+        # The live index is the truth about pausing (the window's button pauses it too).
+        running = self.live.running
+        paused = running and self.live.paused
+        self.pause_action.setText("Resume indexing" if paused else "Pause indexing")
         self.pause_action.setEnabled(running)
         if self.tray_icon is not None:
             self.tray_icon.setIcon(self.icon())

@@ -58,11 +58,9 @@ def central_state(
     return NO_MATCH, message
 
 
-def activity_text(state: str, paused: bool | None, shown: int, total: int, sort: str) -> str:
-    """The status line: indexing (``paused`` is None when no run) and what the search found."""
-    parts = []
-    if paused is not None:
-        parts.append("Paused" if paused else "Indexing")
+def activity_text(state: str, note: str | None, shown: int, total: int, sort: str) -> str:
+    """The status line: a note on who indexes (when not this app) and what the search found."""
+    parts = [note] if note else []
     if state == RESULTS or (state == NO_MATCH and total):
         found = f"{shown} result{'s' if shown != 1 else ''}"
         if shown != total:

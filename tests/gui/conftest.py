@@ -110,7 +110,8 @@ def library_home(tmp_path, indexed_home_template) -> Path:
 
 @pytest.fixture
 def make_window(qtbot):
-    """Open a MainWindow over a home; closed (workers drained, library closed) at teardown."""
+    """Open a MainWindow over a home; closed (workers drained, live index stopped, library
+    closed) at teardown."""
     from desktop_search.gui.main_window import MainWindow
     from desktop_search.gui.workers import WorkerPool
 
@@ -140,9 +141,12 @@ def make_window(qtbot):
 
 @pytest.fixture
 def window(make_window, library_home, qtbot):
-    """The main window over a library with photos indexed, its status loaded, model warm."""
+    """The main window over a library with photos indexed, its status loaded, model warm, its
+    live index through its first look at the folders."""
     win = make_window(library_home)
     qtbot.waitUntil(lambda: win.status is not None and win.search.warmed_up, timeout=30_000)
+    qtbot.waitUntil(lambda: win.progress_label.text() == "Watching 1 folder · up to date",
+                    timeout=30_000)  # fmt: skip
     return win
 
 

@@ -237,26 +237,30 @@ def test_first_run_offers_folders_and_indexes_with_progress(
 ):
     """A fresh home without a model: the first-run panel; photos are catalogued, found by name."""
     window = make_window(tmp_path / "fresh")
-    qtbot.waitUntil(lambda: window.status is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.status is not None and window.live.running, timeout=TIMEOUT)
     assert window.state == mw.FIRST_RUN
     assert window.message_text() == "Nothing indexed yet — add a folder"
     assert window.first_run.model_note.isVisible()  # no CLIP model: say what that means
+    qtbot.waitUntil(lambda: window.progress_label.text() == "No folders to watch yet")
+    assert not window.pause_button.isVisible()  # nothing to pause yet
     screenshot(window, "empty.png")
 
     window.first_run.clear_folders()
     assert not window.first_run.start_button.isEnabled()
     window.first_run.add_folder(photo_folder)
-    progress = []
-    window.indexing_progress.connect(lambda done, total: progress.append((done, total)))
-    with qtbot.waitSignal(window.indexing_finished, timeout=60_000) as finished:
-        qtbot.mouseClick(window.first_run.start_button, Qt.LeftButton)
-        assert window.indexing and window.progress_bar.isVisible()
-    report = finished.args[0]
-    assert report.new == len(PHOTOS) and report.failed == 0
-    assert progress[-1] == (len(PHOTOS), len(PHOTOS))
-    assert not window.indexing and not window.progress_bar.isVisible()
-    qtbot.waitUntil(lambda: window.state == mw.IDLE, timeout=TIMEOUT)
-    assert f"{len(PHOTOS)} photos indexed" in window.count_label.text()
+    activities = []
+    window.activity_changed.connect(activities.append)
+    qtbot.mouseClick(window.first_run.start_button, Qt.LeftButton)
+    assert window.state == mw.IDLE  # no first-run panel while the folder is taken in
+    qtbot.waitUntil(
+        lambda: window.progress_label.text() == "Watching 1 folder · up to date"
+        and f"{len(PHOTOS)} photos indexed" in window.count_label.text(),
+        timeout=TIMEOUT,
+    )  # fmt: skip
+    assert (activities[-1].mode, activities[-1].busy) == ("idle", False)
+    assert any(a.total == len(PHOTOS) for a in activities)  # the bar showed the progress
+    assert not window.progress_bar.isVisible()
+    assert window.pause_button.isVisible() and window.pause_button.text() == "Pause"
 
     # Without a model, text matches file names...
     window.search_box.setText("chelsea")
@@ -276,34 +280,22 @@ def test_progress_text_while_indexing(qtbot, window, tmp_path, photo_folder):
     for name in PHOTOS[:3]:
         (more / f"copy-{name}.jpg").write_bytes((photo_folder / f"{name}.jpg").read_bytes())
     texts = []
-    window.indexing_progress.connect(lambda *_: texts.append(window.progress_label.text()))
-    with qtbot.waitSignal(window.indexing_finished, timeout=60_000):
-        assert window.start_indexing([more])
-        assert not window.start_indexing([more])  # one run at a time
-    assert "Indexing 3 of 3" in texts
+    window.live.status_changed.connect(lambda *_: texts.append(window.progress_label.text()))
+    qtbot.waitUntil(lambda: window.live.running, timeout=TIMEOUT)
+    assert window.index_folders([more])
     qtbot.waitUntil(
         lambda: f"{len(PHOTOS) + 3} photos indexed" in window.count_label.text(), timeout=TIMEOUT
     )
+    assert any(text.startswith("Indexing 3 of 3") for text in texts), texts
+    qtbot.waitUntil(lambda: window.progress_label.text() == "Watching 2 folders · up to date")
 
-
-def test_closing_cancels_indexing_and_waits_for_workers(qtbot, make_window, library_home, tmp_path):
-    from skimage import data
-
-    from tests.gui.conftest import save_photo
-
-    folder = tmp_path / "big"
-    folder.mkdir()
-    for i in range(30):
-        save_photo(data.astronaut(), folder / f"a{i}.jpg", size=(1200 + i, 900))
-    window = make_window(library_home)
-    cancelled = []
-    window.indexing_finished.connect(cancelled.append)
-    window.start_indexing([folder])
-    control = window.index_control
-    qtbot.waitUntil(lambda: window._index_done[0] > 0, timeout=60_000)
-    window.close()
-    assert control.cancelled
-    assert window.pool.pool.activeThreadCount() == 0
+    window.pause_button.click()
+    assert window.live.paused
+    assert window.progress_label.text() == "Paused"
+    assert window.pause_button.text() == "Resume"
+    window.pause_button.click()
+    assert not window.live.paused and window.pause_button.text() == "Pause"
+    qtbot.waitUntil(lambda: window.progress_label.text() == "Watching 2 folders · up to date")
 
 
 def test_close_requested_can_keep_the_app_running(qtbot, window):

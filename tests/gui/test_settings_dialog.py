@@ -218,6 +218,39 @@ def test_removing_a_folder_calls_remove_root_after_confirmation(
     assert sum(row["count"] for row in library.status()["files"]) == 1  # its photo is forgotten
 
 
+def test_removing_a_folder_goes_to_the_live_index_when_one_runs(qtbot, library, pool, tmp_path):
+    kept, dropped = tmp_path / "kept", tmp_path / "dropped"
+    for number, folder in enumerate((kept, dropped)):
+        folder.mkdir()
+        write_photo(folder / f"p{number}.jpg", seed=number)
+    library.index([kept, dropped])
+    handed: list[str] = []
+    live_runs = [True]
+
+    def forget_folder(root: str) -> bool:
+        handed.append(root)
+        return live_runs[0]
+
+    dialog = open_dialog(qtbot, library, pool, confirm=lambda *a: True, forget_folder=forget_folder)
+    dialog.folder_list.setCurrentRow(dialog.folders().index(str(dropped)))
+    with qtbot.waitSignal(dialog.folders_changed):
+        dialog.remove_folder_button.click()
+    assert handed == [str(dropped)] and dialog.folders() == [str(kept)]
+    # The live index has not got to it yet: a reload still must not show it again.
+    dialog.reload_folders()
+    settle(qtbot, dialog)
+    assert dialog.folders() == [str(kept)] and len(library.roots()) == 2
+
+    # No live index (another process indexes): the tab removes it itself, as before.
+    live_runs[0] = False
+    dialog.folder_list.setCurrentRow(0)
+    with qtbot.waitSignal(dialog.folders_changed, timeout=20_000):
+        dialog.remove_folder_button.click()
+    settle(qtbot, dialog)
+    assert handed == [str(dropped), str(kept)]
+    assert library.roots() == [str(dropped)]  # the live index of this test never forgot it
+
+
 def test_a_failed_removal_is_shown_inline(qtbot, library, pool, tmp_path):
     folder = tmp_path / "photos"
     folder.mkdir()
