@@ -214,7 +214,10 @@ class Library:
         return report
 
     def indexer(
-        self, control: IndexControl | None = None, exclude: list[str] | None = None
+        self,
+        control: IndexControl | None = None,
+        exclude: list[str] | None = None,
+        hash_cache: dict | None = None,
     ) -> Indexer:
         """An indexer over this library's store (call it holding ``writer()``)."""
         clip = self.clip_or_none()
@@ -223,7 +226,7 @@ class Library:
             model_id=clip.info.id if clip else None, batch_size=self.settings.batch_size,
             threads=self.settings.index_threads,
             exclude=[*self.settings.exclude, *(exclude or [])],
-            control=control or IndexControl(self.activity),
+            control=control or IndexControl(self.activity), hash_cache=hash_cache,
         )  # fmt: skip
 
     def save_vectors(self) -> None:
@@ -321,8 +324,9 @@ class Library:
         with filelock.FileLock(path.with_name(path.name + ".lock"), timeout=60):
             if current:
                 index.generation = self.store.generation(model_id)
-            elif (VectorIndex.saved_generation(path) or -1) >= index.generation:
-                return  # a writer saved something at least as new meanwhile
+            saved = VectorIndex.saved_generation(path)
+            if saved is not None and saved >= index.generation:
+                return  # the file holds this already (or a writer saved something newer)
             index.save(path, generation=index.generation)
             self.store.vector_log.trim(model_id, index.generation)
 

@@ -44,6 +44,8 @@ def is_skipped_name(name: str) -> bool:
 
 
 def is_excluded(path: str, patterns: Collection[str]) -> bool:
+    if not patterns:
+        return False
     name = os.path.basename(path)
     return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
