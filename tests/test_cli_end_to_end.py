@@ -13,6 +13,8 @@ from skimage import data
 
 from desktop_search.cli import cli
 from tests.bad_files import make_odd_photos
+from tests.conftest_models import install_model_home
+from tests.processes import writer_lock_held_elsewhere
 
 PHOTOS = [
     "astronaut",
@@ -60,11 +62,7 @@ def photos(tmp_path, photo_folder):
 @pytest.fixture
 def home(tmp_path, tiny_clip_dir):
     """A library home with the tiny converted model installed and active."""
-    home = tmp_path / "home"
-    model_id = json.loads((tiny_clip_dir / "model.json").read_text())["id"]
-    shutil.copytree(tiny_clip_dir, home / "models" / model_id)
-    (home / "config.toml").write_text(f'active_model = "{model_id}"\n')
-    return home
+    return install_model_home(tmp_path / "home", tiny_clip_dir)
 
 
 def expected_counts(odd):
@@ -247,20 +245,10 @@ def test_missing_folder_changes_nothing(home, photos, tmp_path):
 
 def test_database_locked_by_another_writer(home, photos):
     folder, _ = photos
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import filelock, sys, time; lock = filelock.FileLock(sys.argv[1]); lock.acquire();"
-         " print('locked', flush=True); time.sleep(60)", str(home / "writer.lock")],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with writer_lock_held_elsewhere(home):
         result = run(home, "index", folder, expect=1)
         assert_one_line_error(result, "another desktop-search process is indexing")
         assert run(home, "status").exit_code == 0  # reading still works
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_debug_shows_the_traceback(tmp_path):

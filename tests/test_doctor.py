@@ -4,8 +4,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -14,6 +12,7 @@ import pytest
 from desktop_search.core.store import Store
 from desktop_search.core.vectors import VectorIndex
 from tests import test_cli_end_to_end as e2e
+from tests.processes import writer_lock_held_elsewhere
 from tests.test_cli_end_to_end import assert_one_line_error, expected_counts, json_lines, run
 
 # The end-to-end fixtures: a home with the tiny CLIP model active, a fresh copy of the photos.
@@ -292,16 +291,6 @@ def test_a_database_sqlite_cannot_open_is_reported_with_what_to_do(library):
 
 def test_repair_needs_the_writer_lock_but_check_does_not(library):
     home, _, _ = library
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import filelock, sys, time; lock = filelock.FileLock(sys.argv[1]); lock.acquire();"
-         " print('locked', flush=True); time.sleep(60)", str(home / "writer.lock")],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with writer_lock_held_elsewhere(home):
         assert_one_line_error(doctor(home, expect=1), "another desktop-search process")
         assert doctor(home, "--check").exit_code == 0
-    finally:
-        holder.kill()
-        holder.wait()
