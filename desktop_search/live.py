@@ -158,6 +158,7 @@ class LiveIndex:
         library = self.library.reader()  # this thread's own database connection
         heartbeat = Heartbeat(library.store, context=lambda: {"unwatched": self.status().unwatched})
         unsaved, last_save = False, time.monotonic()
+        last_change = last_save
         try:
             while not self._stopping.is_set():
                 self._wake.wait(TICK)
@@ -171,13 +172,15 @@ class LiveIndex:
                     self._publish(state="error", error=f"indexing failed: {error}")
                     self._stopping.wait(5.0)
                     continue
-                unsaved |= busy
-                # Save a few seconds after things calm down, and now and then during long runs.
-                # Other processes catch a file up from the change log, and a crash loses nothing
-                # either way: saving (0.2-0.7 s at 100k) after every single photo would only
-                # delay the next one.
-                wait = SAVE_INTERVAL if busy else IDLE_SAVE_DELAY
-                if unsaved and time.monotonic() - last_save >= wait:
+                now = time.monotonic()
+                if busy:
+                    unsaved, last_change = True, now
+                # Save once things have been quiet for a few seconds, and now and then during
+                # long runs. Other processes catch a file up from the change log and a crash
+                # loses nothing either way: saving (0.2-0.7 s at 100k) while photos keep
+                # arriving would only delay them.
+                quiet = not busy and now - last_change >= IDLE_SAVE_DELAY
+                if unsaved and (quiet or now - last_save >= SAVE_INTERVAL):
                     library.save_vectors()
                     unsaved, last_save = False, time.monotonic()
                 heartbeat.keep_alive(self.status().state, **self._queue_counts())
