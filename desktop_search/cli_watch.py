@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -39,8 +40,8 @@ def watch(ctx: click.Context, folders: tuple[Path, ...]) -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    click.echo(f"watching {len(set(library.roots()) | set(map(str, folders)))} folder(s); "
-               "Ctrl+C stops", err=True)  # fmt: skip
+    watched = set(library.roots()) | {os.path.abspath(folder) for folder in folders}
+    click.echo(f"watching {len(watched)} folder(s); Ctrl+C stops", err=True)
     try:
         while not stop.wait(0.5):
             pass
