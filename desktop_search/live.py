@@ -284,17 +284,21 @@ class LiveIndex:
     def _reconcile(
         self, library: Library, indexer: Indexer, requested: set[str], report: IndexReport
     ) -> dict[str, FileState]:
+        known = library.roots()
         if "" in requested:
-            requested = (requested - {""}) | set(library.roots())
-        new_roots = [root for root in requested if os.path.isdir(root)]
-        library.store.add_roots(new_roots)
+            requested = (requested - {""}) | set(known)
+        # A folder inside an indexed one is rescanned as part of it, not added as another root
+        # (its files would be scanned twice and change roots back and forth).
+        inside = {f: root_of(f, [r for r in known if r != f]) for f in requested}
+        library.store.add_roots(f for f in requested if os.path.isdir(f) and not inside[f])
         vanished: dict[str, FileState] = {}
-        for root in sorted(requested):
-            if not os.path.exists(root):
-                log.warning("indexed folder %s is missing (unmounted?); its files are kept", root)
+        for folder in sorted(requested):
+            if not os.path.exists(folder):
+                log.warning("indexed folder %s is missing (unmounted?); its files are kept", folder)
                 continue
-            self._watch(root)
-            vanished |= indexer.reconcile(Path(root), report)
+            if inside[folder] is None:
+                self._watch(folder)
+            vanished |= indexer.reconcile(Path(folder), report, root=inside[folder])
         return vanished
 
     def _periodic_rescans(self) -> set[str]:

@@ -228,3 +228,19 @@ def test_a_deleted_folder_takes_its_photos_with_it(library, live, photos):
     )
     wait_for(lambda: not any(in_vector_index(library, item) for item in items))
     assert indexed(library, photos / "rocket.jpg") is not None  # the rest stays
+
+
+def test_a_folder_inside_an_indexed_one_is_not_a_second_root(library, live, photos):
+    album = photos / "album"
+    album.mkdir()
+    save_photo(album / "coffee.jpg", "coffee")
+    wait_for(lambda: indexed(library, album / "coffee.jpg"))
+    live.rescan([album])  # e.g. "Add folder" on a folder that is indexed already
+    wait_for(lambda: live.status().state == "idle")
+    time.sleep(SETTLE)
+    assert library.roots() == [str(photos)]
+    with library.reader() as reader:
+        root = reader.store.db.execute(
+            "SELECT root FROM files WHERE path = ?", [str(album / "coffee.jpg")]
+        ).fetchone()
+    assert root == (str(photos),)
