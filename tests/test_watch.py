@@ -187,3 +187,19 @@ def test_the_live_index_rescans_folders_it_cannot_watch(model_home, tmp_path):
 def test_root_of_picks_the_innermost_root():
     assert root_of("/a/b/c.jpg", ["/a", "/a/b"]) == "/a/b"
     assert root_of("/ab/c.jpg", ["/a"]) is None
+
+
+def test_folders_on_network_drives_are_rescanned_instead_of_watched():
+    from desktop_search.core.watch import network_filesystem
+
+    mounts = (
+        "/dev/sda1 / ext4 rw 0 0\n"
+        "server:/photos /mnt/nas nfs4 rw 0 0\n"
+        "//pc/share /mnt/my\\040share cifs rw 0 0\n"
+        "/dev/sdb1 /mnt/nas/local ext4 rw 0 0\n"
+    )
+    assert "nfs4" in network_filesystem("/mnt/nas/2024/beach.jpg", mounts)
+    assert "cifs" in network_filesystem("/mnt/my share/x", mounts)
+    assert network_filesystem("/mnt/nas/local/x", mounts) is None  # innermost mount wins
+    assert network_filesystem("/home/me/Pictures", mounts) is None
+    assert network_filesystem("/mnt/nasty", mounts) is None  # a prefix is not a parent

@@ -239,22 +239,26 @@ def _watch_error_reason(error: OSError) -> str:
     return f"cannot watch it: {error.strerror or error}"
 
 
-def network_filesystem(path: str) -> str | None:
-    """Why ``path`` can't be watched if it is on a network file system (Linux), else None."""
-    if not sys.platform.startswith("linux"):
-        return None
+def network_filesystem(path: str, mounts: str | None = None) -> str | None:
+    """Why ``path`` can't be watched if it is on a network file system (Linux), else None.
+
+    ``mounts``: the text of /proc/self/mounts (read from there when not given)."""
+    if mounts is None:
+        if not sys.platform.startswith("linux"):
+            return None
+        try:
+            with open("/proc/self/mounts", encoding="utf-8", errors="replace") as file:
+                mounts = file.read()
+        except OSError:
+            return None
     best, best_type = "", ""
-    try:
-        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as mounts:
-            for line in mounts:
-                fields = line.split()
-                if len(fields) < 3:
-                    continue
-                mount_point = fields[1].replace("\\040", " ")
-                if _inside(path, mount_point) and len(mount_point) > len(best):
-                    best, best_type = mount_point, fields[2]
-    except OSError:
-        return None
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        mount_point = fields[1].replace("\\040", " ")
+        if _inside(path, mount_point) and len(mount_point) > len(best):
+            best, best_type = mount_point, fields[2]
     if best_type in NETWORK_FILESYSTEMS:
         return f"network drive ({best_type}): changes made elsewhere are not announced"
     return None
