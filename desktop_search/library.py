@@ -155,9 +155,13 @@ class Library:
         self.settings.active_model = name
         self.save_settings()
         owner = self._clip_owner or self
-        if owner._clip is not None:
-            owner._clip.release()
-            owner._clip = None
+        with owner._clip_lock:
+            previous, owner._clip = owner._clip, None
+        # An indexer in this process may be encoding with the previous model right now: it keeps
+        # its reference until its step ends, and the sessions go with the last reference. Only
+        # when nobody indexes here are they released at once.
+        if previous is not None and not self._writing.active:
+            previous.release()
 
     # -- indexing ------------------------------------------------------------------------
 

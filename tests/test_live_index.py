@@ -244,3 +244,32 @@ def test_a_folder_inside_an_indexed_one_is_not_a_second_root(library, live, phot
             "SELECT root FROM files WHERE path = ?", [str(album / "coffee.jpg")]
         ).fetchone()
     assert root == (str(photos),)
+
+
+def test_switching_the_model_while_the_live_index_encodes(library, photos, tiny_clip_dir):
+    import json
+
+    other = library.paths.models / "tiny-clip-2"
+    shutil.copytree(tiny_clip_dir, other)
+    info = json.loads((other / "model.json").read_text())
+    (other / "model.json").write_text(json.dumps({**info, "id": "tiny-clip-2"}))
+    first = library.active_model_name
+    many = photos / "many"
+    many.mkdir()
+    for number in range(40):
+        Image.open(photos / "rocket.jpg").rotate(number * 9).save(many / f"{number:02}.jpg")
+    service = LiveIndex(library, settle=SETTLE)
+    errors = []
+    service.subscribe(lambda status: status.error and errors.append(status.error))
+    service.start()
+    try:
+        service.rescan([photos])
+        wait_for(lambda: library.store.embedding_count(first) > 5)
+        library.use_model("tiny-clip-2")  # mid-run, as the settings dialog would
+        service.rescan()
+        wait_for(lambda: library.store.pending_count("tiny-clip-2") == 0
+                 and library.store.embedding_count("tiny-clip-2") == 43, timeout=60)  # fmt: skip
+    finally:
+        service.stop()
+    assert errors == []
+    assert len(library.vectors(library.clip())) == 43
