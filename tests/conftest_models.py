@@ -101,3 +101,13 @@ def install_model_home(home: Path, model_dir: Path) -> Path:
 def model_home(tmp_path: Path, tiny_clip_dir: Path) -> Path:
     """A library home with the tiny converted CLIP model installed and active."""
     return install_model_home(tmp_path / "home", tiny_clip_dir)
+
+
+@pytest.fixture
+def model_library(model_home: Path):
+    """A Library opened on ``model_home`` (closed after the test)."""
+    from desktop_search.library import Library
+
+    opened = Library.open(model_home)
+    yield opened
+    opened.close()

@@ -25,10 +25,8 @@ def store(tmp_path):
 
 
 @pytest.fixture
-def library(model_home):
-    opened = Library.open(model_home)
-    yield opened
-    opened.close()
+def library(model_library):
+    return model_library
 
 
 @pytest.fixture
