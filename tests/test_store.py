@@ -181,3 +181,16 @@ def test_readers_see_committed_data_while_a_writer_is_open(tmp_path, store):
     reader = sqlite3.connect(tmp_path / "library.db")
     assert reader.execute("SELECT count(*) FROM files").fetchone()[0] == 1
     reader.close()
+
+
+def test_a_write_outside_a_transaction_does_not_swallow_later_ones(tmp_path, store):
+    store.queue.add([("/photos/a.jpg", "/photos"), ("/photos/b.jpg", "/photos")])
+    store.queue.discard(["/photos/a.jpg"])  # a lone statement, no atomic() around it
+    store.save_photos([photo("/photos/b.jpg")], unit(1), "m")
+    other = sqlite3.connect(tmp_path / "library.db")  # another process's view
+    try:
+        assert other.execute("SELECT count(*) FROM files").fetchone() == (1,)
+        assert other.execute("SELECT count(*) FROM queue").fetchone() == (0,)
+    finally:
+        other.close()
+    assert not store.db.conn.in_transaction

@@ -101,7 +101,12 @@ class Store(FileMoves, SearchReads):
     def open(cls, path: Path) -> Store:
         """Open (creating and migrating as needed) the database at ``path``."""
         try:
-            connection = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+            # Autocommit: a statement outside ``db.atomic()`` commits at once. With Python's
+            # default, a stray write opened a transaction that every later atomic() nested into
+            # as a savepoint and that nothing committed: a crash (or exit) lost all of it.
+            connection = sqlite3.connect(
+                str(path), timeout=30, check_same_thread=False, isolation_level=None
+            )
             db = sqlite_utils.Database(connection)
             db.execute("PRAGMA journal_mode=WAL")
             # NORMAL is durable across application crashes in WAL mode; only an OS crash can
