@@ -353,22 +353,20 @@ class Library:
 
     def status(self) -> dict:
         model = self.settings.active_model
+        counts = self.store.counts()
+        ready, retrying = self.store.queue.waiting()
+        parked = sum(row["count"] for row in counts if row["status"] == "failed")
         return {
             "home": str(self.paths.home),
             "model": model,
             "roots": self.store.roots(),
-            "files": self.store.counts(),
+            "files": counts,
             "embeddings": self.store.embedding_count(model) if model else 0,
             "pending": self.store.pending_count(model),
-            "queue": self._queue_status(),
+            "queue": {"waiting": ready, "retrying": retrying, "parked": parked},
             "indexer": Heartbeat(self.store).read(),
             "failures": [{"path": p, "reason": r} for p, r in self.store.failures()],
         }
-
-    def _queue_status(self) -> dict:
-        ready, retrying = self.store.queue.waiting()
-        parked = sum(c["count"] for c in self.store.counts() if c["status"] == "failed")
-        return {"waiting": ready, "retrying": retrying, "parked": parked}
 
 
 class _WriterState:

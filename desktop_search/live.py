@@ -206,16 +206,17 @@ class LiveIndex:
             library.forget_root(root)
         rescan |= self._periodic_rescans()
         changes = self.collector.take()
+        queued, retrying = library.store.queue.waiting()
+        if not (rescan or changes or queued or forget):
+            # The idle tick (ten a second): one query, no indexer built, nothing to apply.
+            self._publish(state="idle", queued=0, retrying=retrying, done=0, total=0)
+            return False
         indexer = library.indexer(self.control, hash_cache=self._hash_cache)
         report = IndexReport()
         vanished = self._apply(library, indexer, changes, report)
         if rescan:
             self._publish(state="scanning")
             vanished |= self._reconcile(library, indexer, rescan, report)
-        queued, retrying = library.store.queue.waiting()
-        if not (queued or vanished or forget or changes):
-            self._publish(state="idle", queued=0, retrying=retrying, done=0, total=0)
-            return False
         self._drain(indexer, heartbeat, report, vanished)
         return True
 
