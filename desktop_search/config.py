@@ -93,6 +93,9 @@ class Settings:
     batch_size: int = 16
     start_at_login: bool = False
     keep_in_tray: bool = True  # closing the window keeps indexing in the tray (if there is one)
+    text_model: str | None = None  # the sentence model; None: the installed one, if any
+    index_documents: bool = True  # PDFs, text files, e-mail and chat exports besides photos
+    read_text_in_photos: bool = True  # OCR of screenshots, receipts, signs (a slower pass)
 
     @classmethod
     def load(cls, path: Path) -> Settings:

@@ -26,6 +26,7 @@ from desktop_search.config import Paths
 from desktop_search.core.sqlpaths import under_folder
 from desktop_search.core.store import Store
 from desktop_search.core.vectors import VectorIndex
+from desktop_search.doctor_text import keyword_index_problems
 from desktop_search.errors import IndexFileError, StoreError
 from desktop_search.library import Library
 from desktop_search.salvage import rebuild_database
@@ -123,6 +124,7 @@ def _run_checks(library: Library, *, repair: bool) -> list[CheckResult]:
     results = _guarded("database integrity", lambda: _check_integrity(library, repair))
     results += _guarded("orphans", lambda: _check_orphans(library.store, repair))
     results += _guarded("thumbnails", lambda: _check_thumbnails(library, repair))
+    results += _guarded("keyword index", lambda: _check_keyword_index(library.store, repair))
     results += _guarded("vector indices", lambda: _check_vector_indices(library, repair))
     results += [_check_temporaries(library.paths, repair)]
     results += _guarded("files on disk", lambda: _check_files_on_disk(library.store))
@@ -351,6 +353,11 @@ def _holds_vector(index: VectorIndex, store: Store, model: str, item_id: int) ->
 
 
 # -- 4. thumbnails ----------------------------------------------------------------------------
+
+
+def _check_keyword_index(store: Store, repair: bool) -> CheckResult:
+    wrong, detail = keyword_index_problems(store, repair)
+    return CheckResult("keyword index", (FIXED if repair else PROBLEM) if wrong else OK, detail)
 
 
 def _check_thumbnails(library: Library, repair: bool) -> CheckResult:

@@ -21,6 +21,7 @@ from desktop_search.core.items import Hit, IndexReport
 from desktop_search.core.progress import Heartbeat, ProgressCallback
 from desktop_search.core.search import Query, Searcher
 from desktop_search.core.store import Store
+from desktop_search.core.text_passes import TextSpace
 from desktop_search.core.thumbnails import ThumbnailStore
 from desktop_search.core.vectors import VectorIndex
 from desktop_search.errors import (
@@ -29,11 +30,13 @@ from desktop_search.errors import (
     NoModelError,
     WriterLockedError,
 )
+from desktop_search.library_text import TextTools
 from desktop_search.models import manifest as manifests
 from desktop_search.models.clip import ClipModel
 from desktop_search.models.fetch import fetch_model
 from desktop_search.models.manifest import Manifest, load_manifest_file
 from desktop_search.models.store import ModelStore
+from desktop_search.models.text import TextModel
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,7 @@ class Library:
         self.store = store
         self.models = models
         self.thumbnails = ThumbnailStore(paths.thumbnails)
+        self.text_tools = TextTools(models, settings)  # shared with readers
         self._clip: ClipModel | None = None
         self._clip_owner: Library | None = None  # set on readers: the model lives there
         self._clip_lock = threading.Lock()
@@ -71,6 +75,7 @@ class Library:
         to use from several threads). Close it with ``close()``; the models stay loaded."""
         reader = Library(self.paths, self.settings, Store.open(self.paths.database), self.models)
         reader._clip_owner = self
+        reader.text_tools = self.text_tools
         reader._vectors, reader._vectors_lock = self._vectors, self._vectors_lock
         reader.activity, reader._writing = self.activity, self._writing
         return reader
@@ -78,6 +83,8 @@ class Library:
     def close(self) -> None:
         if self._clip_owner is None and self._clip is not None:
             self._clip.release()
+        if self._clip_owner is None:
+            self.text_tools.release()
         self.store.close()
 
     def save_settings(self) -> None:
@@ -224,20 +231,29 @@ class Library:
         hash_cache: dict | None = None,
     ) -> Indexer:
         """An indexer over this library's store (call it holding ``writer()``)."""
-        clip = self.clip_or_none()
+        clip, settings = self.clip_or_none(), self.settings
         return Indexer(
             self.store, self.vectors(clip) if clip else None, clip, self.thumbnails,
-            model_id=clip.info.id if clip else None, batch_size=self.settings.batch_size,
-            threads=self.settings.index_threads,
-            exclude=[*self.settings.exclude, *(exclude or [])],
+            model_id=clip.info.id if clip else None, batch_size=settings.batch_size,
+            threads=settings.index_threads,
+            exclude=[*settings.exclude, *(exclude or [])],
             control=control or IndexControl(self.activity), hash_cache=hash_cache,
+            text=self.text_space(), read_text=self.text_tools.read_text(),
+            documents=settings.index_documents, photo_text=settings.read_text_in_photos,
         )  # fmt: skip
 
+    def text_space(self) -> TextSpace | None:
+        """The sentence model with its vector index; None while no text model is installed."""
+        model = self.text_tools.text_model()
+        if model is None:
+            return None
+        return TextSpace(model, self.vectors(model), model.info.id)
+
     def save_vectors(self) -> None:
-        """Save the active model's vector index, if it was loaded (holding ``writer()``)."""
-        clip = self.clip_or_none()
-        if clip and clip.info.id in self._vectors:
-            self._save_vectors(self._vectors[clip.info.id], clip.info.id)
+        """Save the active models' vector indices, if loaded (holding ``writer()``)."""
+        for model in (self.clip_or_none(), self.text_tools.text_model()):
+            if model and model.info.id in self._vectors:
+                self._save_vectors(self._vectors[model.info.id], model.info.id)
 
     def roots(self) -> list[str]:
         return self.store.roots()
@@ -262,17 +278,17 @@ class Library:
     def _vector_path(self, model_id: str) -> Path:
         return self.paths.vectors / f"{model_id}.index"
 
-    def vectors(self, clip: ClipModel) -> VectorIndex:
+    def vectors(self, model: ClipModel | TextModel) -> VectorIndex:
         """The model's vector index: the saved file if current, else rebuilt from the store."""
-        model_id = clip.info.id
+        model_id = model.info.id
         with self._vectors_lock:
             if model_id not in self._vectors:
-                self._vectors[model_id] = self._load_vectors(clip)
+                self._vectors[model_id] = self._load_vectors(model)
             elif not self._writing.active:  # another process may index: follow its changes
-                self._follow(model_id, clip)
+                self._follow(model_id, model)
             return self._vectors[model_id]
 
-    def _follow(self, model_id: str, clip: ClipModel) -> None:
+    def _follow(self, model_id: str, model: ClipModel | TextModel) -> None:
         index = self._vectors[model_id]
         if self.store.generation(model_id) == index.generation:
             return  # one indexed query: nothing changed
@@ -280,11 +296,11 @@ class Library:
             self._catch_up(index, model_id)
         except IndexFileError as error:
             log.info("reloading the vector index of %s: %s", model_id, error)
-            self._vectors[model_id] = self._load_vectors(clip)
+            self._vectors[model_id] = self._load_vectors(model)
 
-    def _load_vectors(self, clip: ClipModel) -> VectorIndex:
+    def _load_vectors(self, model: ClipModel | TextModel) -> VectorIndex:
         """The saved index file caught up with the store, else one rebuilt from the store."""
-        model_id, dim = clip.info.id, clip.info.embed_dim
+        model_id, dim = model.info.id, model.info.embed_dim
         try:
             index = VectorIndex.load(self._vector_path(model_id), dim=dim, generation=None)
             self._catch_up(index, model_id)
@@ -345,14 +361,23 @@ class Library:
 
     def searcher(self) -> Searcher:
         clip = self.clip_or_none()
-        return Searcher(self.store, self.vectors(clip) if clip else None, clip, self.thumbnails)
+        return Searcher(
+            self.store, self.vectors(clip) if clip else None, clip, self.thumbnails,
+            text=self.text_space(),
+        )  # fmt: skip
 
     def search(self, query: Query) -> list[Hit]:
         self.activity.searched()
         return self.searcher().search(query)
 
+    def passage_text(self, item_id: int) -> str:
+        """The whole indexed text of one item (a chat window, a page's passage, an e-mail)."""
+        return self.store.item_texts([item_id]).get(item_id, "")
+
     def status(self) -> dict:
         model = self.settings.active_model
+        text_model = self.text_tools.text_model_name()
+        reading_photos = self.settings.read_text_in_photos and self.text_tools.read_text()
         counts = self.store.counts()
         ready, retrying = self.store.queue.waiting()
         parked = sum(row["count"] for row in counts if row["status"] == "failed")
@@ -363,6 +388,10 @@ class Library:
             "files": counts,
             "embeddings": self.store.embedding_count(model) if model else 0,
             "pending": self.store.pending_count(model),
+            "text_model": text_model,
+            # Passages waiting for the text model; photos whose text was not read yet.
+            "passages_pending": self.store.texts_to_embed_count(text_model) if text_model else 0,
+            "photos_to_read": self.store.photos_to_read_count() if reading_photos else 0,
             "queue": {"waiting": ready, "retrying": retrying, "parked": parked},
             "indexer": Heartbeat(self.store).read(),
             "failures": [{"path": p, "reason": r} for p, r in self.store.failures()],

@@ -25,6 +25,7 @@ from desktop_search.core.items import FileState, IndexReport
 from desktop_search.core.progress import Heartbeat
 from desktop_search.core.watch import ChangeCollector, Changes, FolderWatcher, root_of
 from desktop_search.errors import IndexCancelled
+from desktop_search.extract.documents import is_indexed_name
 from desktop_search.extract.images import IMAGE_EXTENSIONS
 from desktop_search.library import Library
 
@@ -40,7 +41,8 @@ IDLE_SAVE_DELAY = 5.0  # and this long after the last change once idle
 class LiveStatus:
     """A snapshot for status lines: what the worker does and how far it is."""
 
-    state: str = "starting"  # starting | scanning | indexing | idle | paused | stopped | error
+    # starting | scanning | indexing | passages | photo text | idle | paused | stopped | error
+    state: str = "starting"
     done: int = 0
     total: int = 0
     rate: float | None = None  # files per second
@@ -50,6 +52,16 @@ class LiveStatus:
     unwatched: dict[str, str] = field(default_factory=dict)  # root -> why it is rescanned
     last_report: IndexReport | None = None
     error: str | None = None
+
+
+PASSAGES_PER_STEP = 64
+PHOTOS_PER_STEP = 2
+
+
+def _indexed_name(library: Library, path: str) -> bool:
+    if library.settings.index_documents:
+        return is_indexed_name(path)
+    return os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS
 
 
 class LiveIndex:
@@ -68,7 +80,7 @@ class LiveIndex:
         self.control = IndexControl(library.activity)
         self.collector = ChangeCollector() if settle is None else ChangeCollector(settle)
         self.watcher = FolderWatcher(
-            self.collector, IMAGE_EXTENSIONS, lambda: library.settings.exclude,
+            self.collector, self._is_indexed_name, lambda: library.settings.exclude,
             observer_factory=observer_factory, on_overflow=self.rescan,
         )  # fmt: skip
         self.rescan_interval = rescan_interval
@@ -78,6 +90,8 @@ class LiveIndex:
         self._requests_lock = threading.Lock()
         self._rescan_roots: set[str] = set()
         self._forget_roots: set[str] = set()
+        # Passages to encode or photos to read may be left: checked when nothing else is to do.
+        self._passes_pending = True
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -191,6 +205,9 @@ class LiveIndex:
             library.close()
             self._publish(state="stopped")
 
+    def _is_indexed_name(self, path: str) -> bool:
+        return _indexed_name(self.library, path)
+
     def _queue_counts(self) -> dict:
         status = self.status()
         return {"queued": status.queued, "retrying": status.retrying}
@@ -208,6 +225,8 @@ class LiveIndex:
         changes = self.collector.take()
         queued, retrying = library.store.queue.waiting()
         if not (rescan or changes or queued or forget):
+            if self._passes_pending and self._background_pass(library):
+                return True
             # The idle tick (ten a second): one query, no indexer built, nothing to apply.
             self._publish(state="idle", queued=0, retrying=retrying, done=0, total=0)
             return False
@@ -218,7 +237,22 @@ class LiveIndex:
             self._publish(state="scanning")
             vanished |= self._reconcile(library, indexer, rescan, report)
         self._drain(indexer, heartbeat, report, vanished)
+        self._passes_pending = True
         return True
+
+    def _background_pass(self, library: Library) -> bool:
+        """A little of the work after indexing: encode passages, then read text in photos
+        (each step is short, so new files and the user's searches never wait long)."""
+        indexer = library.indexer(self.control, hash_cache=self._hash_cache)
+        report = IndexReport()
+        if indexer.embed_passages(report, limit=PASSAGES_PER_STEP):
+            self._publish(state="passages", done=0, total=0)
+            return True
+        if indexer.read_photo_texts(report, limit=PHOTOS_PER_STEP):
+            self._publish(state="photo text", done=0, total=0)
+            return True
+        self._passes_pending = False
+        return False
 
     def _drain(
         self, indexer: Indexer, heartbeat: Heartbeat, report: IndexReport,

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from desktop_search.core.store import Store
 
+_FTS5_SHADOWS = ("data", "idx", "content", "docsize", "config")
+
 
 def rebuild_database(database: Path) -> tuple[Path, list[str]]:
     """Copy the damaged file aside, then replace it atomically by a copy of its readable rows.
@@ -64,6 +66,11 @@ def _copy_readable(source_path: Path, target_path: Path) -> list[str]:
         schema = source.execute(
             "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
         ).fetchall()
+        # A full-text (virtual) table makes its own shadow tables; its rows are copied through
+        # it, with their rowids (the item ids), and the shadow tables are left to it.
+        virtual = {name for _, name, sql in schema if sql.upper().startswith("CREATE VIRTUAL")}
+        shadows = {f"{name}_{part}" for name in virtual for part in _FTS5_SHADOWS}
+        schema = [entry for entry in schema if entry[1] not in shadows]
         # SQLite makes its own tables (sqlite_sequence comes with the first AUTOINCREMENT table).
         tables = [name for kind, name, _ in schema if kind == "table"]
         # Tables and indices first: INSERT OR IGNORE then drops rows that damage duplicated.
@@ -103,10 +110,14 @@ def _copy_rows(
     """Copy rows until the source cannot read further; False if it stopped early."""
     quoted = '"' + table.replace('"', '""') + '"'
     try:
-        cursor = source.execute(f"SELECT * FROM {quoted} {order}")
+        # With the rowid: a full-text table's rows are known by it (and for tables whose key
+        # is the rowid, it is the key column anyway).
+        cursor = source.execute(f"SELECT rowid, * FROM {quoted} {order}")
     except sqlite3.DatabaseError:
         return False
-    insert = f"INSERT OR IGNORE INTO {quoted} VALUES ({', '.join('?' * len(cursor.description))})"
+    columns = ", ".join(["rowid", *(f'"{d[0]}"' for d in cursor.description[1:])])
+    marks = ", ".join("?" * len(cursor.description))
+    insert = f"INSERT OR IGNORE INTO {quoted} ({columns}) VALUES ({marks})"
     while True:
         try:
             row = cursor.fetchone()

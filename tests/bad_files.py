@@ -28,7 +28,8 @@ links/          dangling link; link to itself; two links pointing at each other 
 links/          links to a folder, to an ancestor, named .jpg, to a FIFO          ignored
 special/        FIFO named .jpg, folder named .jpg, empty folder                  ignored
 special/        unreadable file, folder, list-only folder (root reads them)       depends
-skipped/        hidden entries, system folders, other extensions                  ignored
+skipped/        hidden entries, system folders, other extensions (.json too)     ignored
+documents/      photo bytes named .txt (text files are documents)                 failed
 times/          mtime before 1970, at 0, in the year 2400                         indexed
 ==============  ================================================================  =======
 
@@ -663,7 +664,7 @@ def _add_skipped(tree: OddTree) -> None:
     hidden = (".hidden/photo.jpg", ".hidden_file.jpg", "._photo.jpg", "..double_dot.jpg")
     system = ("node_modules/icon.jpg", "@eaDir/photo.jpg", "$RECYCLE.BIN/photo.jpg")
     system += ("lost+found/photo.jpg", "__pycache__/photo.jpg")
-    extensions = ("notes.txt", "photo.jpg.txt", "photo.jpg~", "raw.CR2", "photo.jpg.part")
+    extensions = ("photo.jpg~", "raw.CR2", "photo.jpg.part", "photo.jpg.json", "data.json")
     groups = {"hidden entries": hidden, "system folders": system, "other extensions": extensions}
     seed = 400
     for kind, names in groups.items():
@@ -673,6 +674,10 @@ def _add_skipped(tree: OddTree) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(small_jpeg(seed))  # a fine photo: only its place says "skip"
             tree.ignore(kind, f"skipped/{name}")
+    # Text files are documents now: JPEG bytes under a .txt name are a text file that isn't one.
+    for seed, name in enumerate(("notes.txt", "photo.jpg.txt"), 420):
+        tree.write("photo bytes named as a text file", f"documents/{name}", small_jpeg(seed),
+                   "not a text file (binary content)")  # fmt: skip
 
 
 def _add_timestamps(tree: OddTree) -> None:

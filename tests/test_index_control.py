@@ -23,7 +23,9 @@ NAMES = ["astronaut", "coffee", "chelsea", "rocket", "camera", "coins", "colorwh
 def library(tmp_path, tiny_clip_dir):
     home = tmp_path / "home"
     shutil.copytree(tiny_clip_dir, home / "models" / "tiny-clip")
-    (home / "config.toml").write_text('active_model = "tiny-clip"\nbatch_size = 2\n')
+    (home / "config.toml").write_text(
+        'active_model = "tiny-clip"\nbatch_size = 2\nread_text_in_photos = false\n'
+    )
     with Library.open(home) as opened:
         yield opened
 

@@ -77,7 +77,7 @@ def test_reopening_applies_nothing_twice(tmp_path, store):
     store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
     store.close()
     again = Store.open(tmp_path / "library.db")
-    assert len(migrations.applied(again.db)) == 3
+    assert len(migrations.applied(again.db)) == 4
     assert again.embedding_count("m") == 1
     again.close()
 
@@ -194,3 +194,26 @@ def test_a_write_outside_a_transaction_does_not_swallow_later_ones(tmp_path, sto
     finally:
         other.close()
     assert not store.db.conn.in_transaction
+
+
+def test_a_photo_library_from_before_documents_gets_its_names_into_the_keyword_index(tmp_path):
+    """Schema step m004 on a library of schema step m003: every photo becomes findable by name."""
+    import sqlite3
+
+    import sqlite_utils
+
+    from desktop_search.core.store import migrations as steps
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(sqlite3.connect(str(path), isolation_level=None))
+    steps.apply(old, stop_before="m004_documents")
+    old.execute(
+        "INSERT INTO files(id, path, root, kind, status, updated_at) "
+        "VALUES (1, '/photos/Beach day.jpg', '/photos', 'photo', 'indexed', 'now')"
+    )
+    old.execute("INSERT INTO items(id, file_id, kind) VALUES (7, 1, 'photo')")
+    old.close()
+    store = Store.open(path)
+    rows = store.db.execute("SELECT rowid, name FROM item_text WHERE item_text MATCH 'beach'")
+    assert rows.fetchall() == [(7, "Beach day.jpg")]
+    store.close()

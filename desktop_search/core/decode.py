@@ -18,11 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_search.core.items import FileState, PhotoRecord
+from desktop_search.core.items import DocumentRecord, FileState, PhotoRecord
 from desktop_search.core.scan import clamp_ns
 from desktop_search.core.thumbnails import ThumbnailStore
 from desktop_search.errors import FileNotIndexableError
-from desktop_search.extract.images import load_photo, read_file
+from desktop_search.extract.document import ReadText
+from desktop_search.extract.documents import extract_document, is_document
+from desktop_search.extract.images import load_photo, read_file, thumbnail_jpeg
 from desktop_search.models.preprocess import ImageSpec, preprocess
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,8 @@ class Prepared:
     mtime_ns: int = 0
     digest: str | None = None
     record: PhotoRecord | None = None
-    pixels: np.ndarray | None = None
+    document: DocumentRecord | None = None
+    pixels: np.ndarray | None = None  # a photo's, or the pictures inside a document
     reason: str | None = None
     transient: bool = False  # a failure worth retrying as it is
 
@@ -66,8 +69,10 @@ class FilePreparer:
         spec: ImageSpec | None,
         known_hashes: set[str],
         read: Callable[[Path], bytes] = read_file,
+        read_text: ReadText | None = None,
     ) -> None:
         self.read = read
+        self.read_text = read_text  # OCR for scanned PDF pages (None: not available)
         self.thumbnails = thumbnails
         self.spec = spec  # None: no model yet, photos are only catalogued
         self.known_hashes = known_hashes  # read-only here; the indexer may discard entries
@@ -104,16 +109,42 @@ class FilePreparer:
         if _stat(found.path) != before or len(data) != found.size:
             raise FileNotIndexableError(REASON_CHANGING, transient=True)
         found.digest = hashlib.sha256(data).hexdigest()
-        if kept and state.content_hash == found.digest and (state.has_embedding or not self.spec):
+        document = is_document(found.path)
+        if kept and state.content_hash == found.digest and self._complete(state, document):
             found.outcome = Outcome.SAME_BYTES
-        elif found.digest in self.known_hashes:
+        elif found.digest in self.known_hashes:  # moved here (or a copy of a photo)
             found.outcome = Outcome.KNOWN_BYTES
+        elif document:
+            self._extract(data, found)
         else:
             self._decode(data, found)
 
+    def _complete(self, state: FileState, document: bool) -> bool:
+        """Does the stored file with these bytes need nothing more?"""
+        if document:
+            return state.kind != "photo"  # passages are encoded by a pass of their own
+        return state.has_embedding or not self.spec
+
     def _thumbnail_missing(self, state: FileState) -> bool:
         """A lost thumbnail (e.g. found by ``doctor``) is remade by a full decode."""
-        return state.status == "indexed" and not self.thumbnails.exists(state.thumbnail)
+        wanted = state.kind == "photo" or state.thumbnail is not None  # text files have none
+        return state.status == "indexed" and wanted and not self.thumbnails.exists(state.thumbnail)
+
+    def _extract(self, data: bytes, found: Prepared) -> None:
+        document = extract_document(found.path, data, self.read_text)
+        thumbnail = None
+        if document.thumbnail is not None:
+            jpeg = thumbnail_jpeg(document.thumbnail, THUMBNAIL_SIZE)
+            thumbnail = self.thumbnails.put(found.digest, jpeg)
+            document.thumbnail = None  # kept on disk; a 1,000-page PDF holds enough
+        if document.images and self.spec:
+            found.pixels = np.stack([preprocess(p.image, self.spec) for p in document.images])
+        for picture in document.images:
+            picture.image = None  # the pixels above are all the model needs
+        found.document = DocumentRecord(
+            path=found.path, root=found.root, size=found.size, mtime_ns=found.mtime_ns,
+            content_hash=found.digest, document=document, thumbnail=thumbnail,
+        )  # fmt: skip
 
     def _decode(self, data: bytes, found: Prepared) -> None:
         spec = self.spec

@@ -1,4 +1,4 @@
-"""Index photo folders: find what changed, queue it, then work the queue down.
+"""Index folders of photos and documents: find what changed, queue it, then work the queue down.
 
 Two steps, both restartable at any moment:
 1. ``reconcile`` compares a folder with the store (size and modification time) and puts new and
@@ -28,10 +28,13 @@ from desktop_search.core.encoders import ImageEncoder
 from desktop_search.core.items import FileState, IndexReport
 from desktop_search.core.progress import ProgressCallback
 from desktop_search.core.queue import MAX_ATTEMPTS, QueuedFile
-from desktop_search.core.scan import scan
+from desktop_search.core.scan import Wanted, scan
 from desktop_search.core.store import Store
+from desktop_search.core.text_passes import TextSpace, embed_passages, read_photo_texts
 from desktop_search.core.thumbnails import ThumbnailStore
 from desktop_search.core.vectors import VectorIndex
+from desktop_search.extract.document import ReadText
+from desktop_search.extract.documents import is_indexed_name, kind_from_name
 from desktop_search.extract.images import IMAGE_EXTENSIONS, read_file
 
 log = logging.getLogger(__name__)
@@ -60,8 +63,16 @@ class Indexer:
         control: IndexControl | None = None,
         read: Callable[[Path], bytes] = read_file,
         hash_cache: dict[str | None, set[str]] | None = None,
+        text: TextSpace | None = None,
+        read_text: ReadText | None = None,
+        documents: bool = True,
+        photo_text: bool = True,
     ) -> None:
         self.read = read  # how files are read (tests pass one that changes the file meanwhile)
+        self.text = text  # the text space: None while no text model is installed
+        self.read_text = read_text  # OCR (scanned pages, text in photos); None: not available
+        self.wanted: Wanted = is_indexed_name if documents else IMAGE_EXTENSIONS
+        self.photo_text = photo_text  # read the text in photos (when OCR is available)
         # Content hashes already indexed, per model: reading all of them costs ~0.4 s at 100k
         # photos, so a long-lived caller (the live index) keeps them between drains. Entries for
         # files deleted since are harmless: a copy that finds no source is decoded after all.
@@ -85,6 +96,9 @@ class Indexer:
             vanished |= self.reconcile(root, report)
         self.drain(report, progress, vanished)
         self.forget(list(vanished), report)
+        self.embed_passages(report)
+        if self.read_photo_texts(report):
+            self.embed_passages(report)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
@@ -95,7 +109,7 @@ class Indexer:
         when given); return the known ones that are gone."""
         known = self.store.file_states(str(folder), self.model_id)
         changed: list[tuple[str, str]] = []
-        for entry in scan(folder, IMAGE_EXTENSIONS, self.exclude, within=root):
+        for entry in scan(folder, self.wanted, self.exclude, within=root):
             state = known.pop(entry.path, None)
             if entry.error:
                 if state is None or state.status != "failed":
@@ -169,6 +183,19 @@ class Indexer:
                 for future in pending:
                     future.cancel()
 
+    def embed_passages(self, report: IndexReport, limit: int | None = None) -> int:
+        """Encode passages saved without a text embedding (see ``core/text_passes.py``)."""
+        if self.text is None:
+            return 0
+        return embed_passages(self.store, self.text, report, self.control, limit=limit)
+
+    def read_photo_texts(self, report: IndexReport, limit: int | None = None) -> int:
+        """The lower-priority pass: read the text in photos (after everything else)."""
+        if self.read_text is None or not self.photo_text:
+            return 0
+        return read_photo_texts(self.store, self.read_text, report, self.control,
+                                self.drop_vectors, limit=limit)  # fmt: skip
+
     def known_hashes(self) -> set[str]:
         """Hashes with an embedding from this model (indexed at all, without a model)."""
         key = self.model_id if self.encoder else None
@@ -177,9 +204,14 @@ class Indexer:
         return self.hash_cache[key]
 
     def drop_vectors(self, item_ids: list[int]) -> None:
-        """Take items the store just dropped out of the in-memory vector index too."""
-        if self.vectors is not None and item_ids:
-            self.vectors.remove(np.asarray(item_ids, dtype=np.int64))
+        """Take items the store just dropped out of the in-memory vector indices too."""
+        if not item_ids:
+            return
+        ids = np.asarray(item_ids, dtype=np.int64)
+        if self.vectors is not None:
+            self.vectors.remove(ids)
+        if self.text is not None:
+            self.text.vectors.remove(ids)
 
     def park(
         self, path: str, root: str, size: int | None, mtime_ns: int | None, reason: str,
@@ -187,7 +219,8 @@ class Indexer:
     ) -> None:  # fmt: skip
         """Record that ``path`` cannot be indexed; it waits until it changes."""
         log.info("cannot index %s: %s", path, reason)
-        self.drop_vectors(self.store.record_failure(path, root, "photo", size, mtime_ns, reason))
+        kind = kind_from_name(path)
+        self.drop_vectors(self.store.record_failure(path, root, kind, size, mtime_ns, reason))
         report.failed += 1
         report.failures.append((path, reason))
 
@@ -206,12 +239,15 @@ class _Run:
         }
         known = indexer.known_hashes()
         spec = indexer.encoder.image_spec if indexer.encoder else None
-        self.preparer = FilePreparer(indexer.thumbnails, spec, known, indexer.read)
+        self.preparer = FilePreparer(indexer.thumbnails, spec, known, indexer.read,
+                                     indexer.read_text)  # fmt: skip
         self.batch: list[Prepared] = []
 
     def record(self, prepared: Prepared) -> None:
         report, outcome = self.report, prepared.outcome
-        if outcome is Outcome.DECODED:
+        if outcome is Outcome.DECODED and prepared.document is not None:
+            self._save_document(prepared)
+        elif outcome is Outcome.DECODED:
             report.decoded += 1
             self.batch.append(prepared)
             if len(self.batch) >= self.indexer.batch_size:
@@ -247,6 +283,24 @@ class _Run:
         for prepared in batch:
             self._count_saved(prepared)
             self.preparer.known_hashes.add(prepared.digest)  # a copy later on reuses it
+
+    def _save_document(self, prepared: Prepared) -> None:
+        """Save a document at once (one may hold thousands of passages: no batching)."""
+        indexer, record = self.indexer, prepared.document
+        pictures = None
+        if indexer.encoder and prepared.pixels is not None:
+            pictures = indexer.encoder.encode_images(prepared.pixels)
+            self.report.encoded += len(pictures)
+        item_ids, dropped = self.store.save_document(record, pictures, indexer.model_id)
+        indexer.drop_vectors(dropped)
+        if indexer.vectors is not None and pictures is not None:
+            picture_ids = item_ids[len(record.document.items) :][: len(pictures)]
+            indexer.vectors.add(np.asarray(picture_ids, dtype=np.int64), pictures)
+        for note in record.document.notes:
+            log.info("%s: %s", record.path, note)
+        self.report.documents += 1
+        self._count_saved(prepared)
+        self.preparer.known_hashes.add(prepared.digest)  # moved later on: not read again
 
     def _count_saved(self, prepared: Prepared) -> None:
         if prepared.state is None:

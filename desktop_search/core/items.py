@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from desktop_search.core.snippets import Snippet
+from desktop_search.extract.document import Document
+
 
 @dataclass(frozen=True)
 class FileState:
@@ -18,6 +21,7 @@ class FileState:
     status: str
     has_embedding: bool
     thumbnail: str | None = None
+    kind: str = "photo"
 
 
 @dataclass
@@ -38,6 +42,19 @@ class PhotoRecord:
 
 
 @dataclass
+class DocumentRecord:
+    """One successfully extracted document, ready to be written to the store."""
+
+    path: str
+    root: str
+    size: int
+    mtime_ns: int
+    content_hash: str
+    document: Document
+    thumbnail: str | None = None
+
+
+@dataclass
 class Hit:
     """One search result: a file, its score and what is needed to show it."""
 
@@ -52,13 +69,21 @@ class Hit:
     height: int | None = None
     size: int | None = None
     thumbnail: Path | None = None
-    locator: dict | None = None
+    locator: dict | None = None  # where in the file: {"page": 3}, {"message": 2, ...}, ...
+    item_kind: str | None = None  # photo, chunk, message, window, attachment, ocr, picture
+    title: str | None = None  # a document's title, an e-mail's subject, a chat's name
+    started_at: str | None = None  # ISO 8601: the message's time, a chat window's first one
+    ended_at: str | None = None
+    senders: list[str] | None = None
+    snippet: Snippet | None = None  # the matching passage, query words marked
 
     def to_json(self) -> dict:
         data = {key: value for key, value in self.__dict__.items() if value is not None}
         data["score"] = round(self.score, 6)
         if self.thumbnail is not None:
             data["thumbnail"] = str(self.thumbnail)
+        if self.snippet is not None:
+            data["snippet"] = self.snippet.to_json()
         return data
 
 
@@ -76,6 +101,9 @@ class IndexReport:
     moved: int = 0  # renamed or moved: embeddings kept, nothing re-encoded
     copied: int = 0  # new files with the bytes of an indexed one: embeddings copied
     retrying: int = 0  # failed for a passing reason (I/O, changing); queued for a later retry
+    documents: int = 0  # PDFs, text files, e-mails and chats read
+    passages: int = 0  # passages encoded into the text space
+    photo_texts: int = 0  # photos in which text was found
     decoded: int = 0
     encoded: int = 0
     seconds: float = 0.0

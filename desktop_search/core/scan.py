@@ -11,7 +11,7 @@ import fnmatch
 import logging
 import os
 import stat
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,11 +50,19 @@ def is_excluded(path: str, patterns: Collection[str]) -> bool:
     return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
 
-def is_wanted(
-    path: str, root: str, extensions: Collection[str], exclude: Collection[str] = ()
-) -> bool:
+# Which files to list: a set of extensions ({".jpg", ...}) or a test of the path.
+Wanted = Collection[str] | Callable[[str], bool]
+
+
+def has_wanted_name(path: str, wanted: Wanted) -> bool:
+    if callable(wanted):
+        return wanted(path)
+    return os.path.splitext(path)[1].lower() in wanted
+
+
+def is_wanted(path: str, root: str, extensions: Wanted, exclude: Collection[str] = ()) -> bool:
     """Would ``scan(root)`` list ``path``? (Checked by name only: for watcher events.)"""
-    if os.path.splitext(path)[1].lower() not in extensions or is_excluded(path, exclude):
+    if not has_wanted_name(path, extensions) or is_excluded(path, exclude):
         return False
     relative = os.path.relpath(path, root)
     if relative.startswith(os.pardir):
@@ -68,7 +76,7 @@ def is_wanted(
 
 def scan(
     root: Path,
-    extensions: Collection[str],
+    extensions: Wanted,
     exclude: Collection[str] = (),
     *,
     within: str | None = None,
@@ -104,9 +112,9 @@ def scan(
 
 
 def _entry(
-    path: str, root: str, extensions: Collection[str], exclude: Collection[str]
+    path: str, root: str, extensions: Wanted, exclude: Collection[str]
 ) -> Iterator[ScannedFile]:
-    if os.path.splitext(path)[1].lower() not in extensions or is_excluded(path, exclude):
+    if not has_wanted_name(path, extensions) or is_excluded(path, exclude):
         return
     try:
         info = os.stat(path)

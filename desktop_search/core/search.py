@@ -1,17 +1,32 @@
-"""Turn a query (text, an example image, or both) into ranked hits."""
+"""Turn a query (text with filters, an example image, or both) into ranked hits, one per file.
+
+Up to three searches run and are fused by reciprocal rank (``core/fusion.py``):
+- ``clip``: the CLIP embedding of the text and/or image against photos (and pictures in mail);
+- ``text``: the sentence model's embedding against passages (document chunks, e-mails, chat
+  windows, text read in photos);
+- ``keyword``: SQLite FTS5 (bm25) over file names, titles and passages.
+Filters apply to every list; quoted phrases must occur in a hit's text. Hits are grouped per file,
+keeping the best item's locator (page, message, time) and a snippet with the query's words marked.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from desktop_search.core.encoders import QueryEncoder
+from desktop_search.core.fusion import best_per_group, reciprocal_rank_fusion
 from desktop_search.core.items import Hit
+from desktop_search.core.query import Filters, ParsedQuery, fts_match, parse_query, split_words
+from desktop_search.core.snippets import fold, make_snippet
 from desktop_search.core.store import Store
+from desktop_search.core.text_passes import TextSpace
 from desktop_search.core.thumbnails import ThumbnailStore
 from desktop_search.core.vectors import VectorIndex
 from desktop_search.errors import FileNotIndexableError, NoModelError, QueryError
@@ -20,24 +35,42 @@ from desktop_search.models.preprocess import preprocess
 
 log = logging.getLogger(__name__)
 
+HYBRID, KEYWORD, SEMANTIC = "hybrid", "keyword", "semantic"
+MODES = (HYBRID, KEYWORD, SEMANTIC)
+CANDIDATES = 100  # per list; more when filters will drop some
+RRF_K = 60
+
 
 @dataclass(frozen=True)
 class Query:
     text: str | None = None
     image: Path | None = None
     limit: int = 20
+    filters: Filters = field(default_factory=Filters)  # e.g. the window's filter controls
+    mode: str = HYBRID
 
     def __post_init__(self) -> None:
-        if not (self.text and self.text.strip()) and self.image is None:
-            raise QueryError("the query is empty", hint="give search text or --image FILE")
+        if self.mode not in MODES:
+            raise QueryError(f"unknown search mode {self.mode!r}", hint=f"use {', '.join(MODES)}")
         if self.limit < 1:
             raise QueryError(f"--limit must be at least 1, not {self.limit}")
+        parsed = self.parsed  # bad filters fail here, before anything runs
+        if parsed.is_empty and self.image is None and self.all_filters.is_empty:
+            raise QueryError("the query is empty", hint="give search text or --image FILE")
+
+    @cached_property
+    def parsed(self) -> ParsedQuery:
+        return parse_query(self.text or "")
+
+    @cached_property
+    def all_filters(self) -> Filters:
+        return self.parsed.filters.merged(self.filters)
 
 
 class Searcher:
-    """Searches one embedding space; the store supplies what is shown for each hit.
+    """Searches the spaces there are models for; the store supplies what is shown per hit.
 
-    Without an encoder (no model installed yet) text queries match file names and folders.
+    Without any model, text queries match file names, titles and document text by keywords.
     """
 
     def __init__(
@@ -46,17 +79,105 @@ class Searcher:
         vectors: VectorIndex | None,
         encoder: QueryEncoder | None,
         thumbnails: ThumbnailStore,
+        text: TextSpace | None = None,
     ) -> None:
         self.store = store
         self.vectors = vectors
         self.encoder = encoder
         self.thumbnails = thumbnails
+        self.text = text
 
     def search(self, query: Query) -> list[Hit]:
-        if self.encoder is None or self.vectors is None:
-            return self.search_names(query)
-        vector = self.query_vector(query)
-        return self.search_vector(vector, query.limit)
+        ranked = self.ranked_lists(query)
+        coverage = {"keyword": self._coverage(ranked.get("keyword", []), query.parsed)}
+        fused = reciprocal_rank_fusion(ranked, item_weights=coverage, k=RRF_K)
+        records = self.store.hits([item_id for item_id, _ in fused])
+        groups = best_per_group(fused, {i: record["file_id"] for i, record in records.items()})
+        top = groups[: query.limit]
+        texts = self.store.item_texts([item_id for _, item_id, _ in top])
+        terms = query.parsed.terms
+        best_possible = len(ranked) / (RRF_K + 1) or 1.0
+        return [
+            self._hit(records[item_id], score / best_possible, texts.get(item_id, ""), terms)
+            for _, item_id, score in top
+        ]
+
+    def ranked_lists(self, query: Query) -> dict[str, list[int]]:
+        """Item ids per search, best first, every one passing the query's filters."""
+        parsed, filters = query.parsed, query.all_filters
+        wanted = max(CANDIDATES, query.limit * 5) * (1 if filters.is_empty else 5)
+        if parsed.is_empty and query.image is None:
+            return {"recent": self.store.recent_items(filters, wanted)}
+        ranked: dict[str, list[int]] = {}
+        if query.mode != KEYWORD or query.image is not None:
+            ranked |= self._semantic(query, parsed, filters, wanted)
+        # With an example image, words only steer its CLIP embedding ("like this, but at
+        # night"): a file named like a word must not outrank the photos that look alike.
+        if query.mode != SEMANTIC and not parsed.is_empty and query.image is None:
+            match = fts_match(parsed)
+            if match:
+                ranked["keyword"] = self.store.keyword_search(match, filters, wanted)
+            if self.encoder is None and self.text is None:  # no model: folder names count too
+                ranked["names"] = self._filtered_ids(self._name_matches(parsed), filters)
+        if parsed.phrases:  # an exact phrase is a must, for every search
+            phrases = ParsedQuery(phrases=parsed.phrases)
+            allowed = set(self.store.keyword_search(fts_match(phrases, require_all=True), filters,
+                                                    wanted * 10))  # fmt: skip
+            ranked = {name: [i for i in ids if i in allowed] for name, ids in ranked.items()}
+        return ranked
+
+    def _semantic(
+        self, query: Query, parsed: ParsedQuery, filters: Filters, wanted: int
+    ) -> dict[str, list[int]]:
+        ranked: dict[str, list[int]] = {}
+        clip = self.encoder is not None and self.vectors is not None
+        if query.image is not None and not clip:
+            raise NoModelError(
+                "searching by image needs a CLIP model, and none is installed",
+                hint="see 'desktop-search models list' for models to fetch or import",
+            )
+        # The clip space holds photos and the pictures attached to e-mails.
+        if clip and (not filters.types or filters.types & {"photo", "mail"}):
+            vector = self.query_vector(parsed.text, query.image)
+            ranked["clip"] = self._filtered(self.vectors.search(vector, wanted), filters)
+        if self.text is not None and not parsed.is_empty and query.image is None:
+            vector = self.text.encoder.encode([parsed.text])[0]
+            ranked["text"] = self._filtered(self.text.vectors.search(vector, wanted), filters)
+        return ranked
+
+    def _coverage(self, ids: list[int], parsed: ParsedQuery) -> dict[int, float]:
+        """How much of the query each keyword hit holds (matching query words / query words).
+
+        Keyword hits are ranked by bm25 among themselves, but a hit holding one word of
+        "how long is the guarantee on my work computer" is no match at all, and in a fusion by
+        rank it would weigh as much as the best semantic hit. Scaled by the square of this (a
+        soft "and": half the words count a quarter), it barely counts; a hit with every word (a
+        booking reference, a name) counts fully. benchmarks/README.md has the evaluation.
+        """
+        terms = {fold(term) for term in parsed.content_terms}
+        if not ids or len(terms) < 2:
+            return {}
+        texts = self.store.keyword_texts(ids)
+        held = {
+            item_id: len(terms & {fold(word) for word in split_words(texts.get(item_id, ""))})
+            for item_id in ids
+        }
+        return {item_id: (count / len(terms)) ** 2 for item_id, count in held.items()}
+
+    def _filtered(self, found: list[tuple[int, float]], filters: Filters) -> list[int]:
+        return self._filtered_ids([item_id for item_id, _ in found], filters)
+
+    def _filtered_ids(self, ids: list[int], filters: Filters) -> list[int]:
+        if filters.is_empty:
+            return ids
+        kept = self.store.filter_items(ids, filters)
+        return [item_id for item_id in ids if item_id in kept]
+
+    def _name_matches(self, parsed: ParsedQuery) -> list[int]:
+        words = [word.lower() for word in parsed.text.split()]
+        records = self.store.match_paths(words, CANDIDATES)
+        records.sort(key=lambda r: -sum(w in os.path.basename(r["path"]).lower() for w in words))
+        return [record["item_id"] for record in records]
 
     def search_names(self, query: Query) -> list[Hit]:
         """Rank files whose path holds every query word; words in the file name count most."""
@@ -74,13 +195,13 @@ class Searcher:
         scored.sort(key=lambda pair: -pair[0])
         return [self._hit(record, score) for score, record in scored[: query.limit]]
 
-    def query_vector(self, query: Query) -> np.ndarray:
-        """The query's embedding; text and image together are averaged (both are unit length)."""
+    def query_vector(self, text: str | None, image: Path | None = None) -> np.ndarray:
+        """The CLIP embedding; text and image together are averaged (both are unit length)."""
         parts = []
-        if query.text and query.text.strip():
-            parts.append(self.encoder.encode_texts([query.text.strip()])[0])
-        if query.image is not None:
-            parts.append(self._image_vector(query.image))
+        if text and text.strip():
+            parts.append(self.encoder.encode_texts([text.strip()])[0])
+        if image is not None:
+            parts.append(self._image_vector(image))
         vector = np.mean(parts, axis=0)
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
@@ -103,10 +224,17 @@ class Searcher:
         # An id missing from the store was removed by a concurrent writer: skip it.
         return [self._hit(records[i], score) for i, score in found if i in records]
 
-    def _hit(self, record: dict, score: float) -> Hit:
+    def _hit(self, record: dict, score: float, text: str = "", terms: tuple = ()) -> Hit:
+        senders = record.get("senders")
+        locator = record.get("locator")
         return Hit(
             path=record["path"], score=float(score), kind=record["kind"],
             file_id=record["file_id"], item_id=record["item_id"], taken_at=record["taken_at"],
             camera=record["camera"], width=record["width"], height=record["height"],
             size=record["size"], thumbnail=self.thumbnails.path(record["thumbnail"]),
+            locator=json.loads(locator) if locator else None,
+            item_kind=record.get("item_kind"), title=record.get("file_title"),
+            started_at=record.get("started_at"), ended_at=record.get("ended_at"),
+            senders=senders.split("\n") if senders else None,
+            snippet=make_snippet(text, terms) if text else None,
         )  # fmt: skip

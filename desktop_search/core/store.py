@@ -8,6 +8,7 @@ is still current (see ``core/vectors.py``).
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,6 +22,7 @@ from desktop_search.core.queue import WorkQueue, create_queue_table
 from desktop_search.core.sqlpaths import chunks, now_text, under_folder
 from desktop_search.core.store_moves import FileMoves
 from desktop_search.core.store_reads import SearchReads
+from desktop_search.core.store_text import TextStore, create_text_tables
 from desktop_search.core.vector_log import VectorLog, create_vector_log
 from desktop_search.errors import StoreError
 
@@ -86,10 +88,17 @@ def m003_vector_log(db: sqlite_utils.Database) -> None:
     create_vector_log(db)
 
 
-SCHEMA_MIGRATIONS = [m001_initial.__name__, m002_queue.__name__, m003_vector_log.__name__]
+@migrations()
+def m004_documents(db: sqlite_utils.Database) -> None:
+    create_text_tables(db)
 
 
-class Store(FileMoves, SearchReads):
+SCHEMA_MIGRATIONS = [
+    m001_initial.__name__, m002_queue.__name__, m003_vector_log.__name__, m004_documents.__name__,
+]  # fmt: skip
+
+
+class Store(FileMoves, SearchReads, TextStore):
     """One connection to the library database. Use one Store per thread."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
@@ -170,14 +179,17 @@ class Store(FileMoves, SearchReads):
         rows = self.db.execute(
             f"""
             SELECT f.id, f.path, f.size, f.mtime_ns, f.content_hash, f.status,
-                   EXISTS (SELECT 1 FROM items i JOIN embeddings e ON e.item_id = i.id
-                           WHERE i.file_id = f.id AND e.model = ?), f.thumbnail
+                   f.kind != 'photo' OR EXISTS (
+                       SELECT 1 FROM items i JOIN embeddings e ON e.item_id = i.id
+                       WHERE i.file_id = f.id AND e.model = ?),
+                   f.thumbnail, f.kind
             FROM files f
             WHERE {condition}
             """,
             [model, *params],
         )
-        return {row[1]: FileState(*row[:6], bool(row[6]), row[7]) for row in rows}
+        # Documents count as embedded: their passages are encoded by a pass of their own.
+        return {row[1]: FileState(*row[:6], bool(row[6]), row[7], row[8]) for row in rows}
 
     def save_photos(
         self, photos: list[PhotoRecord], vectors: np.ndarray | None, model: str | None
@@ -210,15 +222,18 @@ class Store(FileMoves, SearchReads):
         """The item of ``photo`` after upserting its file row; (item id, dropped item ids)."""
         before = self.db.execute(
             "SELECT f.content_hash, i.id FROM files f JOIN items i ON i.file_id = f.id "
-            "WHERE f.path = ?",
+            "WHERE f.path = ? AND i.kind = 'photo'",
             [photo.path],
         ).fetchall()
         file_id = self._upsert_file(photo)
         if len(before) == 1 and before[0][0] == photo.content_hash:
             return before[0][1], []
+        dropped = [row[0] for row in self.db.execute(
+            "SELECT id FROM items WHERE file_id = ?", [file_id])]  # fmt: skip
         self.db.execute("DELETE FROM items WHERE file_id = ?", [file_id])
         cursor = self.db.execute("INSERT INTO items(file_id, kind) VALUES (?, 'photo')", [file_id])
-        return cursor.lastrowid, [row[1] for row in before]
+        self.index_text(cursor.lastrowid, os.path.basename(photo.path), None, "")
+        return cursor.lastrowid, dropped
 
     def _upsert_file(self, photo: PhotoRecord) -> int:
         lat, lon = photo.gps if photo.gps else (None, None)
@@ -231,7 +246,8 @@ class Store(FileMoves, SearchReads):
             """
             UPDATE files SET root=?, kind=?, size=?, mtime_ns=?, content_hash=?, status='indexed',
                 error=NULL, width=?, height=?, taken_at=?, camera=?, gps_lat=?, gps_lon=?,
-                thumbnail=?, updated_at=?
+                thumbnail=?, updated_at=?, title=NULL,
+                photo_text = CASE WHEN kind = 'photo' AND content_hash = ?5 THEN photo_text END
             WHERE path=?
             """,
             values,

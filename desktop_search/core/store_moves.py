@@ -5,6 +5,8 @@ A mixin of ``Store`` (same connection and transactions), kept apart to keep each
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from desktop_search.core.sqlpaths import now_text, under_folder
@@ -26,6 +28,7 @@ class FileMoves:
                 "UPDATE files SET path = ?, root = ?, updated_at = ? WHERE path = ?",
                 [destination, root, now_text(), source],
             )
+            self.rename_in_text_index(destination)
             self.queue.move(source, destination, root)
         return bool(cursor.rowcount), replaced
 
@@ -44,25 +47,33 @@ class FileMoves:
         return cursor.rowcount, replaced
 
     def hashes_with_embedding(self, model: str | None) -> set[str]:
-        """Content hashes already indexed (with an embedding from ``model``, when given)."""
+        """Content hashes already indexed: photos with an embedding from ``model`` (when
+        given), and every document (a document with known bytes was moved, or is a copy that
+        gets read; its passages are encoded apart)."""
+        documents = ("SELECT content_hash FROM files WHERE status = 'indexed' "
+                     "AND kind != 'photo' AND content_hash IS NOT NULL")  # fmt: skip
         if model is None:
             sql = ("SELECT DISTINCT f.content_hash FROM files f JOIN items i ON i.file_id = f.id "
-                   "WHERE f.status = 'indexed'")  # fmt: skip
+                   f"WHERE f.status = 'indexed' AND f.kind = 'photo' "
+                   f"UNION {documents}")  # fmt: skip
             return {row[0] for row in self.db.execute(sql)}
         sql = ("SELECT DISTINCT f.content_hash FROM files f JOIN items i ON i.file_id = f.id "
-               "JOIN embeddings e ON e.item_id = i.id WHERE e.model = ?")  # fmt: skip
+               "JOIN embeddings e ON e.item_id = i.id WHERE e.model = ? AND f.kind = 'photo' "
+               f"AND i.kind = 'photo' UNION {documents}")  # fmt: skip
         return {row[0] for row in self.db.execute(sql, [model])}
 
     def copy_photo(
         self, content_hash: str, path: str, root: str, size: int, mtime_ns: int, model: str | None
     ) -> tuple[int, list[int]] | None:
-        """Index ``path`` as a copy of an indexed file with the same bytes: metadata,
-        thumbnail and every model's embedding are copied. Returns (new item id, dropped item
-        ids), or None when no indexed file has those bytes (any more)."""
+        """Index ``path`` as a copy of an indexed photo with the same bytes: metadata,
+        thumbnail and every model's embedding are copied (the text read in it is read again).
+        Returns (new item id, dropped item ids), or None when no indexed photo has those bytes
+        (any more)."""
         with self.db.atomic():
             source = self.db.execute(
                 "SELECT f.id, i.id FROM files f JOIN items i ON i.file_id = f.id "
                 "WHERE f.content_hash = ? AND f.status = 'indexed' AND f.path != ? "
+                "AND f.kind = 'photo' AND i.kind = 'photo' "
                 "ORDER BY EXISTS (SELECT 1 FROM embeddings e WHERE e.item_id = i.id "
                 "AND e.model = ?) DESC LIMIT 1",
                 [content_hash, path, model],
@@ -90,6 +101,7 @@ class FileMoves:
                 "SELECT ?, model, vector FROM embeddings WHERE item_id = ?",
                 [item_id, source_item],
             )
+            self.index_text(item_id, os.path.basename(path), None, "")
             self.queue.discard([path])
         return item_id, replaced
 

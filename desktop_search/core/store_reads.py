@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from desktop_search.core.filter_sql import ITEM_TIME, filter_condition
+from desktop_search.core.query import Filters
 from desktop_search.core.sqlpaths import chunks, escape_like
+
+# Keyword ranking: a word in the file name or the title says more than one in the text.
+BM25_WEIGHTS = "bm25(item_text, 4.0, 2.0, 1.0)"
 
 
 class SearchReads:
@@ -19,7 +24,8 @@ class SearchReads:
             cursor = self.db.execute(
                 f"""
                 SELECT i.id AS item_id, i.kind AS item_kind, i.locator, f.id AS file_id, f.path,
-                       f.kind, f.size, f.width, f.height, f.taken_at, f.camera, f.thumbnail
+                       f.kind, f.size, f.width, f.height, f.taken_at, f.camera, f.thumbnail,
+                       f.title AS file_title, i.started_at, i.ended_at, i.senders, f.mtime_ns
                 FROM items i JOIN files f ON f.id = i.file_id WHERE i.id IN ({marks})
                 """,
                 chunk,
@@ -29,6 +35,44 @@ class SearchReads:
                 record = dict(zip(columns, row, strict=True))
                 found[record["item_id"]] = record
         return found
+
+    def keyword_search(self, match: str, filters: Filters, limit: int) -> list[int]:
+        """Item ids whose name, title or text match the FTS5 expression, best (bm25) first."""
+        condition, params = filter_condition(filters)
+        rows = self.db.execute(
+            f"""
+            SELECT t.rowid FROM item_text t
+            JOIN items i ON i.id = t.rowid JOIN files f ON f.id = i.file_id
+            WHERE item_text MATCH ? AND {condition}
+            ORDER BY {BM25_WEIGHTS} LIMIT ?
+            """,
+            [match, *params, limit],
+        )
+        return [row[0] for row in rows]
+
+    def recent_items(self, filters: Filters, limit: int) -> list[int]:
+        """The newest items passing ``filters`` (a query of filters only: "type:pdf after:2024")."""
+        condition, params = filter_condition(filters)
+        rows = self.db.execute(
+            f"SELECT i.id FROM items i JOIN files f ON f.id = i.file_id WHERE {condition} "
+            f"ORDER BY {ITEM_TIME} DESC, i.id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [row[0] for row in rows]
+
+    def filter_items(self, item_ids: list[int], filters: Filters) -> set[int]:
+        """Those of ``item_ids`` that pass ``filters``."""
+        condition, params = filter_condition(filters)
+        kept: set[int] = set()
+        for chunk in chunks(item_ids, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT i.id FROM items i JOIN files f ON f.id = i.file_id "
+                f"WHERE i.id IN ({marks}) AND {condition}",
+                [*chunk, *params],
+            )
+            kept.update(row[0] for row in rows)
+        return kept
 
     def counts(self) -> list[dict]:
         cursor = self.db.execute(
@@ -45,7 +89,8 @@ class SearchReads:
         """Catalogued photos that have no embedding from ``model`` (all of them without one)."""
         return self.db.execute(
             """
-            SELECT count(*) FROM files f WHERE f.status = 'indexed' AND NOT EXISTS (
+            SELECT count(*) FROM files f WHERE f.status = 'indexed' AND f.kind = 'photo'
+              AND NOT EXISTS (
                 SELECT 1 FROM items i JOIN embeddings e ON e.item_id = i.id
                 WHERE i.file_id = f.id AND e.model = ?)
             """,

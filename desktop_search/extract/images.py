@@ -326,6 +326,11 @@ def _high_depth_to_rgb(im: Image.Image) -> Image.Image:
     return Image.fromarray(grey, mode="L").convert("RGB")
 
 
+def thumbnail_jpeg(rgb: Image.Image, thumb_size: int) -> bytes:
+    """A JPEG of ``rgb`` whose longest side is at most ``thumb_size``."""
+    return _thumbnail(rgb.convert("RGB"), thumb_size)
+
+
 def _thumbnail(rgb: Image.Image, thumb_size: int) -> bytes:
     w, h = rgb.size
     scale = thumb_size / max(w, h)

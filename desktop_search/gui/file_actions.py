@@ -1,7 +1,8 @@
-"""Opening a file and showing it in the system file manager.
+"""Opening a file (at a page or line where a viewer can) and showing it in the file manager.
 
 Module-level functions so front ends and tests can replace them; none of them blocks the GUI
-thread (programs are started detached, the D-Bus call is asynchronous).
+thread for long (programs are started detached, the D-Bus call is asynchronous; the default
+application per file type is asked ``xdg-mime`` once, ~50 ms).
 """
 
 from __future__ import annotations
@@ -14,12 +15,33 @@ from pathlib import Path
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
+from desktop_search.open_at import default_app, mime_type, open_command
+
 log = logging.getLogger(__name__)
 
 
 def open_path(path: Path) -> None:
     """Open a file with the desktop's default application."""
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def open_at_place(path: Path, locator: dict | None) -> bool:
+    """Open ``path`` at the page or line of ``locator`` with a viewer that can (see open_at.py).
+
+    False when no installed viewer can (or the platform has none): open it plainly then.
+    """
+    command = open_command(path, locator, default_app=default_app(mime_type(path)))
+    if command is None:
+        return False
+    try:
+        subprocess.Popen(  # noqa: S603 - a fixed program and a file path, no shell
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+    except OSError as error:
+        log.info("could not start %s (%s); opening with the default application", command, error)
+        return False
+    return True
 
 
 def reveal_in_folder(path: Path) -> None:

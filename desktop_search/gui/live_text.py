@@ -20,7 +20,7 @@ IDLE, INDEXING, PAUSED, PROBLEM = "idle", "indexing", "paused", "problem"
 
 READER_NOTE = "Another desktop-search process keeps the library current"
 OTHER_PROCESS = "Other process"
-BUSY_STATES = frozenset({"starting", "scanning", "indexing"})
+BUSY_STATES = frozenset({"starting", "scanning", "indexing", "passages", "photo text"})
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,10 @@ def state_line(status: LiveStatus, folders: int) -> str:
     state = status.state
     if state == "indexing":
         return progress_line(status)
+    if state == "passages":
+        return "Preparing documents and messages for search by meaning…"
+    if state == "photo text":
+        return "Reading text in photos…"
     if state == "paused":
         return f"Paused · {status.queued:,} waiting" if status.queued else "Paused"
     if state == "starting":

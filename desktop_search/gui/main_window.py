@@ -1,4 +1,4 @@
-"""The main window: search box, image query, result grid, preview, first run and indexing.
+"""The main window: search box, image query, filters, result grid, preview, first run, indexing.
 
 Everything slow runs on the ``WorkerPool``: searches (``SearchController``), thumbnails
 (``ThumbnailCache``) and status queries. Indexing is the live index's (``LiveBridge``): it keeps
@@ -21,7 +21,11 @@ Hooks for other parts of the app (the tray, the settings dialog):
   index. ``shutdown()`` is public (the tray's Quit calls it) and runs once.
 - ``toolbar`` (``QToolBar``) and ``add_action(action)`` for more actions (e.g. Settings).
 - ``open_path``: the callable that opens a file (default: the desktop's handler via
-  ``QDesktopServices``); tests replace it to capture what would be opened.
+  ``QDesktopServices``); ``open_at(path, locator) -> bool``: opens a file at a page or line
+  when a viewer can (default: ``file_actions.open_at_place``; False: ``open_path`` is used).
+  Tests replace them to capture what would be opened.
+
+The search side (query, filter bar, results, opening) is ``SearchMixin`` (window_search.py).
 """
 
 from __future__ import annotations
@@ -51,7 +55,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_search.gui.file_actions import open_at_place
 from desktop_search.gui.file_actions import open_path as open_with_desktop
+from desktop_search.gui.filters import FilterBar
 from desktop_search.gui.first_run import FirstRunPanel
 from desktop_search.gui.indexing_bar import IndexingBar
 from desktop_search.gui.keys import KeyRouter
@@ -62,7 +68,7 @@ from desktop_search.gui.problems import ProblemsView
 from desktop_search.gui.query_image import image_path_from_mime
 from desktop_search.gui.query_row import QueryRow
 from desktop_search.gui.results import THUMB, ResultsModel, ResultsView
-from desktop_search.gui.search_controller import SearchController, SearchOutcome
+from desktop_search.gui.search_controller import SearchController
 from desktop_search.gui.status_poller import StatusPoller
 from desktop_search.gui.thumbnails import ThumbnailCache
 from desktop_search.gui.view_state import (
@@ -79,6 +85,7 @@ from desktop_search.gui.view_state import (
     problems_text,
 )
 from desktop_search.gui.window_indexing import IndexingMixin
+from desktop_search.gui.window_search import SearchMixin
 from desktop_search.gui.workers import WorkerPool
 from desktop_search.library import Library
 
@@ -97,7 +104,7 @@ __all__ = [
 ]
 
 
-class MainWindow(IndexingMixin, QMainWindow):
+class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
     activity_changed = Signal(object)  # Activity
     problem = Signal(str)
     status_changed = Signal(dict)
@@ -110,11 +117,13 @@ class MainWindow(IndexingMixin, QMainWindow):
         parent: QWidget | None = None,
         *,
         open_path: Callable[[Path], None] | None = None,
+        open_at: Callable[[Path, dict], bool] | None = None,
     ) -> None:
         super().__init__(parent)
         self.library = library
         self.pool = pool
         self.open_path = open_path or open_with_desktop
+        self.open_at = open_at or open_at_place
         self.status: dict | None = None
         self.state = LOADING
         self._error = ""
@@ -158,6 +167,9 @@ class MainWindow(IndexingMixin, QMainWindow):
         outer.setContentsMargins(10, 10, 10, 4)
         outer.setSpacing(8)
         outer.addWidget(self._build_query_row(central))
+        self.filter_bar = FilterBar(central)
+        self.filter_bar.changed.connect(self._filters_changed)
+        outer.addWidget(self.filter_bar)
         outer.addWidget(self._build_pages(central), 1)
         self.setCentralWidget(central)
         self._build_status_bar()
@@ -204,7 +216,10 @@ class MainWindow(IndexingMixin, QMainWindow):
             self.first_run.show_no_model_note()
         for page in (self.view, self.message, self.first_run):
             self.stack.addWidget(page)
-        self.preview = PreviewPane(self.pool, self.splitter, open_file=lambda p: self.open_path(p))
+        self.preview = PreviewPane(
+            self.pool, self.splitter, open_file=lambda path: self.open_path(path),
+            open_hit=lambda hit: self.open_hit(hit), passage_text=self.search.passages.passage_text,
+        )  # fmt: skip
         self.preview.find_similar.connect(self.set_query_image)
         self.preview.setMinimumWidth(340)
         self.splitter.addWidget(self.stack)
@@ -260,89 +275,6 @@ class MainWindow(IndexingMixin, QMainWindow):
         self.addAction(action)
         self.toolbar.addAction(action)
 
-    # -- search --------------------------------------------------------------------------
-
-    def focus_search(self) -> None:
-        self.search_box.setFocus(Qt.ShortcutFocusReason)
-        self.search_box.selectAll()
-
-    def set_query_text(self, text: str) -> None:
-        self.search_box.setText(text)
-
-    def set_query_image(self, path: Path | None) -> None:
-        """Use ``path`` as the example image of the query (with the text, if any)."""
-        path = Path(path) if path is not None else None
-        self.query_bar.set_image(path)
-        self.search.set_image(path)
-
-    def _query_image_changed(self, path) -> None:  # noqa: ANN001 - Path | None
-        self.search.set_image(Path(path) if path is not None else None)
-
-    def clear_query(self) -> None:
-        """Esc: clear the text and the query image."""
-        self.search.clear()
-        self.query_bar.set_image(None)
-        self.search_box.clear()
-
-    def paste_image(self) -> bool:
-        """Ctrl+V outside the search box: an image (or image file) on the clipboard."""
-        return bool(self.query_bar.paste_from_clipboard())
-
-    def set_sort(self, sort: str) -> None:
-        self.model.set_sort(sort)
-        index = self.sort_box.findData(sort)
-        if index != self.sort_box.currentIndex():
-            self.sort_box.setCurrentIndex(index)
-        self._update_view()
-
-    def set_cutoff(self, value: float | None) -> None:
-        """Set the relevance cut-off (a score 0..1, ``None`` = show all) via the slider."""
-        self.cutoff_slider.setValue(0 if value is None else round(value * 100))
-
-    def _cutoff_changed(self, cutoff: float | None) -> None:
-        self.model.set_cutoff(cutoff)
-        self._update_view()
-
-    def _show_outcome(self, outcome: SearchOutcome) -> None:
-        self._error = ""
-        # The live index refreshes the results as photos come and go: keep the selection.
-        selected = self.selected_path()
-        self.model.set_hits(outcome.hits, outcome.dates)
-        rows = [row for row, hit in enumerate(self.model.hits()) if Path(hit.path) == selected]
-        if rows:
-            self.view.setCurrentIndex(self.model.index(rows[0]))
-        elif self.model.rowCount() and self.view.hasFocus():
-            self.view.setCurrentIndex(self.model.index(0))
-        self._update_view()
-
-    def _search_failed(self, message: str) -> None:
-        self._error = message
-        self.model.clear()
-        self._update_view()
-
-    def _search_cleared(self) -> None:
-        self._error = ""
-        self.model.clear()
-        self._update_view()
-
-    def _selection_changed(self, current, _previous) -> None:  # noqa: ANN001
-        if self.preview.isVisible():
-            self.preview.show_hit(self.model.hit(current.row()) if current.isValid() else None)
-
-    def selected_path(self) -> Path | None:
-        return self.view.selected_path()
-
-    def open_selected(self) -> None:
-        path = self.selected_path()
-        if path is not None:
-            self.open_path(path)
-
-    def toggle_preview(self) -> None:
-        visible = not self.preview.isVisible()
-        self.preview.setVisible(visible)
-        if visible:
-            self.preview.show_hit(self.view.selected_hit())
-
     # -- the central area and the status line --------------------------------------------
 
     def _update_view(self) -> None:
@@ -352,6 +284,8 @@ class MainWindow(IndexingMixin, QMainWindow):
             self.status, self._awaiting_roots, self._error, self.search,
             self.model.rowCount(), self.model.total,
         )  # fmt: skip
+        if state == NO_MATCH and not self.search.text.strip() and self.search.image is None:
+            message = "Nothing matches the filters"  # a query of filters only
         self.state = state
         if state == FIRST_RUN:
             self.stack.setCurrentWidget(self.first_run)

@@ -1,15 +1,18 @@
 """The preview pane: one search hit shown large, with its facts and what can be done with it.
 
-``PreviewPane(pool)`` shows a ``Hit`` (``show_hit(hit)``; ``None`` = the empty state). The index
-thumbnail (a JPEG of at most 256 px) is shown at once as a placeholder; the photo itself is
-decoded on a worker (``load_preview_image``: EXIF-oriented, decoded at reduced scale, shrunk to fit
-the pane) and replaces it when ready. A load that finishes after another hit was selected is
-dropped. A file that no longer exists is reported in the pane, never raised.
+``PreviewPane(pool)`` shows a ``Hit`` (``show_hit(hit)``; ``None`` = the empty state). For a photo,
+the index thumbnail (a JPEG of at most 256 px) is shown at once as a placeholder; the photo itself
+is decoded on a worker (``load_preview_image``: EXIF-oriented, decoded at reduced scale, shrunk to
+fit the pane) and replaces it when ready. Documents and messages are shown by a ``DocumentView``
+(preview_document.py: the PDF page, the chat, the e-mail), with the query's words (``set_terms``)
+marked. A load that finishes after another hit was selected is dropped. A file that no longer
+exists is reported in the pane, never raised.
 
 Actions (buttons, and ``QAction``s with window-wide shortcuts that the main window may re-bind):
-Open (Ctrl+O), Reveal in folder (Ctrl+Shift+O), Copy path (Ctrl+Shift+C), Find similar
-(Ctrl+Shift+F, emits ``find_similar(Path)``). ``open_file`` and ``reveal_file`` are injectable so
-tests (and other front ends) can see the calls without launching programs.
+Open (Ctrl+O), Reveal in folder (Ctrl+Shift+O), Copy path (Ctrl+Shift+C), Find similar (photos,
+Ctrl+Shift+F, emits ``find_similar(Path)``). ``open_file``, ``open_hit`` (opens a hit at its page
+or line; used instead of ``open_file`` when given) and ``reveal_file`` are injectable so tests (and
+other front ends) can see the calls without launching programs.
 """
 
 from __future__ import annotations
@@ -21,14 +24,7 @@ from pathlib import Path
 
 from PIL import Image
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QAction,
-    QGuiApplication,
-    QImage,
-    QKeySequence,
-    QPainter,
-    QPixmap,
-)
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -42,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_search.core.items import Hit
+from desktop_search.core.locators import describe_locator
 from desktop_search.errors import DesktopSearchError
 from desktop_search.extract.images import load_photo
 from desktop_search.gui.file_actions import open_path, reveal_in_folder
@@ -51,6 +48,9 @@ from desktop_search.gui.formatting import (
     format_size,
     format_taken,
 )
+from desktop_search.gui.preview_actions import PreviewActions
+from desktop_search.gui.preview_document import DocumentView
+from desktop_search.gui.preview_widgets import ElidedLabel, ImageView, to_qimage
 from desktop_search.gui.workers import Worker, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -102,14 +102,7 @@ def load_preview_image(path: Path, width: int, height: int) -> tuple[QImage, QSi
     if image.width > width or image.height > height:
         image = image.copy()
         image.thumbnail((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return _to_qimage(image), QSize(photo.width, photo.height)
-
-
-def _to_qimage(image: Image.Image) -> QImage:
-    rgb = image if image.mode == "RGB" else image.convert("RGB")
-    data = rgb.tobytes()
-    qimage = QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888)
-    return qimage.copy()  # detach from ``data``, which Python frees on return
+    return to_qimage(image), QSize(photo.width, photo.height)
 
 
 def _load_job(token: int, path: Path, width: int, height: int) -> _Loaded:
@@ -129,77 +122,11 @@ def _load_job(token: int, path: Path, width: int, height: int) -> _Loaded:
 # Widgets
 
 
-class _ElidedLabel(QLabel):
-    """A one-line label that elides its text to the width it gets; ``text()`` stays complete."""
-
-    def __init__(self, mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle, parent=None):
-        super().__init__(parent)
-        self._mode = mode
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-
-    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
-        super().setText(text)
-        self.setToolTip(text)
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        return QSize(20, super().minimumSizeHint().height())
-
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
-        painter = QPainter(self)
-        rect = self.contentsRect()
-        elided = self.fontMetrics().elidedText(self.text(), self._mode, rect.width())
-        painter.setPen(self.palette().color(self.foregroundRole()))
-        painter.drawText(rect, int(self.alignment()), elided)
-
-
-class _ImageView(QLabel):
-    """Shows a pixmap scaled to fit (never driving the layout's size); or a message."""
-
-    resized = Signal()
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.setMinimumSize(120, 120)
-        self.setWordWrap(True)
-        self._source = QPixmap()
-
-    def source(self) -> QPixmap:
-        return self._source
-
-    def set_source(self, pixmap: QPixmap) -> None:
-        self._source = pixmap
-        self._rescale()
-
-    def show_message(self, text: str) -> None:
-        self._source = QPixmap()
-        self.clear()
-        self.setText(text)
-
-    def _rescale(self) -> None:
-        if self._source.isNull():
-            return  # showing a message (or nothing)
-        ratio = self.devicePixelRatioF()
-        box = self.contentsRect().size() * ratio
-        scaled = self._source.scaled(
-            box, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-        )
-        scaled.setDevicePixelRatio(ratio)
-        self.setPixmap(scaled)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        super().resizeEvent(event)
-        self._rescale()
-        self.resized.emit()
-
-
-class PreviewPane(QWidget):
+class PreviewPane(PreviewActions, QWidget):
     """One hit shown large with its metadata and actions. ``show_hit(None)`` = empty state."""
 
     find_similar = Signal(object)  # Path
-    image_loaded = Signal(object)  # Path, once the large image replaced the placeholder
+    image_loaded = Signal(object)  # Path, once the large image (a page, a text) is shown
 
     def __init__(
         self,
@@ -207,11 +134,16 @@ class PreviewPane(QWidget):
         parent: QWidget | None = None,
         *,
         open_file: Callable[[Path], None] | None = None,
+        open_hit: Callable[[Hit], None] | None = None,
         reveal_file: Callable[[Path], None] | None = None,
+        passage_text: Callable[[int], str] | None = None,
     ) -> None:
         super().__init__(parent)
         self._pool = pool
         self._open_file = open_file or open_path
+        self._open_hit = open_hit
+        self._passage_text = passage_text  # an item's whole text, run on a worker
+        self.terms: tuple[str, ...] = ()  # the query's words, marked in documents
         self._reveal_file = reveal_file or reveal_in_folder
         self._hit: Hit | None = None
         self._token = 0
@@ -236,10 +168,11 @@ class PreviewPane(QWidget):
         return self._image.source()
 
     def is_loading(self) -> bool:
-        return self._loading
+        return self._loading or self.document.is_loading()
 
-    def actions_list(self) -> list[QAction]:
-        return [self.open_action, self.reveal_action, self.copy_action, self.similar_action]
+    def set_terms(self, terms) -> None:  # noqa: ANN001 - a sequence of the query's words
+        """The words to mark in the next documents shown."""
+        self.terms = tuple(terms)
 
     def show_hit(self, hit: Hit | None) -> None:
         self._token += 1
@@ -251,25 +184,50 @@ class PreviewPane(QWidget):
         self._loading = False
         self._full_loaded = False
         self._original = None
+        self.document.clear()
         if hit is None:
             self._stack.setCurrentWidget(self._empty)
             self._image.show_message("")
             self._set_actions_enabled(False)
             return
         path = Path(hit.path)
+        photo = hit.kind == "photo"
         self._stack.setCurrentWidget(self._content)
         self._name.setText(path.name)
         self._folder.setText(str(path.parent))
-        self._taken.setText(format_taken(hit.taken_at))
+        self._taken.setText(format_taken(hit.taken_at if photo else hit.started_at))
         self._camera.setText(hit.camera or "—")
         self._dimensions.setText(format_dimensions(hit.width, hit.height))
         self._size.setText(format_size(hit.size))
         self._score.setText(format_score(hit.score))
+        self._place.setText(describe_locator(hit) or "—")
+        self._show_rows(photo, dated=bool(hit.started_at), placed=bool(describe_locator(hit)))
         self._notice.hide()
         self._set_actions_enabled(True)
+        self._similar_button.setVisible(photo)
+        self.similar_action.setEnabled(photo)
+        if not photo:
+            self._body.setCurrentWidget(self.document)
+            self.document.show_hit(hit, self.terms)
+            return
+        self._body.setCurrentWidget(self._image)
         self._content.layout().activate()  # the image view's size, for the decode box
         self._show_placeholder(hit)
         self._start_load()
+
+    def _show_rows(self, photo: bool, *, dated: bool, placed: bool) -> None:
+        """Photos: when taken, camera, dimensions. Documents: the date (when they have one).
+        Both: the place of the match ("page 3", "text in the photo"), when there is one."""
+        self._captions["Taken"].setText("Taken" if photo else "Date")
+        rows = {"Taken": photo or dated, "Camera": photo, "Dimensions": photo}
+        for caption, visible in {**rows, "Where": placed}.items():
+            self._form.setRowVisible(self._captions[caption], visible)
+
+    def _document_problem(self, message: str, missing: bool) -> None:
+        self._notice.setText(message)
+        self._notice.show()
+        if missing:
+            self._set_actions_enabled(True, missing=True)
 
     # -- building ------------------------------------------------------------------------
 
@@ -279,7 +237,7 @@ class PreviewPane(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self._stack)
 
-        self._empty = QLabel("Select a photo to preview it here.")
+        self._empty = QLabel("Select a result to preview it here.")
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._empty.setWordWrap(True)
         self._empty.setEnabled(False)  # greyed: a hint, not content
@@ -290,10 +248,16 @@ class PreviewPane(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
 
-        self._image = _ImageView()
+        self._body = QStackedWidget()  # the photo, or a document's page or text
+        self._image = ImageView()
         self._image.setFrameShape(QFrame.Shape.StyledPanel)
         self._image.resized.connect(self._on_image_resized)
-        layout.addWidget(self._image, 1)
+        self.document = DocumentView(self._pool, self._passage_text)
+        self.document.problem.connect(self._document_problem)
+        self.document.loaded.connect(self.image_loaded)
+        self._body.addWidget(self._image)
+        self._body.addWidget(self.document)
+        layout.addWidget(self._body, 1)
 
         self._notice = QLabel()
         self._notice.setWordWrap(True)
@@ -301,34 +265,31 @@ class PreviewPane(QWidget):
         self._notice.hide()
         layout.addWidget(self._notice)
 
-        self._name = _ElidedLabel(Qt.TextElideMode.ElideMiddle)
+        self._name = ElidedLabel(Qt.TextElideMode.ElideMiddle)
         font = self._name.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.2)
         self._name.setFont(font)
         layout.addWidget(self._name)
 
-        form = QFormLayout()
+        self._form = form = QFormLayout()
         form.setHorizontalSpacing(12)
         form.setVerticalSpacing(3)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self._folder = _ElidedLabel(Qt.TextElideMode.ElideMiddle)
-        self._taken, self._camera, self._dimensions, self._size, self._score = (
-            QLabel() for _ in range(5)
+        self._folder = ElidedLabel(Qt.TextElideMode.ElideMiddle)
+        self._taken, self._camera, self._dimensions, self._place, self._size, self._score = (
+            QLabel() for _ in range(6)
         )
-        for label in (self._taken, self._camera, self._dimensions, self._size, self._score):
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        for caption, label in (
-            ("Folder", self._folder),
-            ("Taken", self._taken),
-            ("Camera", self._camera),
-            ("Dimensions", self._dimensions),
-            ("File size", self._size),
-            ("Score", self._score),
-        ):
-            caption_label = QLabel(caption)
-            caption_label.setEnabled(False)
-            form.addRow(caption_label, label)
+        self._captions: dict[str, QLabel] = {}
+        for caption, label in (("Folder", self._folder), ("Taken", self._taken),
+                               ("Camera", self._camera), ("Dimensions", self._dimensions),
+                               ("Where", self._place), ("File size", self._size),
+                               ("Score", self._score)):  # fmt: skip
+            if label is not self._folder:
+                label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self._captions[caption] = QLabel(caption)
+            self._captions[caption].setEnabled(False)
+            form.addRow(self._captions[caption], label)
         layout.addLayout(form)
 
         buttons = QHBoxLayout()
@@ -348,65 +309,6 @@ class PreviewPane(QWidget):
         buttons.addStretch(1)
         layout.addLayout(buttons)
         self._stack.addWidget(self._content)
-
-    def _make_actions(self) -> None:
-        def action(text: str, shortcut: QKeySequence | str, slot, button: QPushButton) -> QAction:
-            act = QAction(text, self)
-            act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            act.triggered.connect(slot)
-            self.addAction(act)
-            button.clicked.connect(act.trigger)
-            keys = act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            button.setToolTip(f"{text} ({keys})")
-            return act
-
-        self.open_action = action(
-            "Open", QKeySequence.StandardKey.Open, self.open, self._open_button
-        )
-        self.reveal_action = action(
-            "Show in folder", "Ctrl+Shift+O", self.reveal, self._reveal_button
-        )
-        self.copy_action = action("Copy path", "Ctrl+Shift+C", self.copy_path, self._copy_button)
-        self.similar_action = action(
-            "Find similar", "Ctrl+Shift+F", self.request_similar, self._similar_button
-        )
-
-    def _set_actions_enabled(self, enabled: bool, *, missing: bool = False) -> None:
-        for act, button in (
-            (self.open_action, self._open_button),
-            (self.reveal_action, self._reveal_button),
-            (self.similar_action, self._similar_button),
-        ):
-            act.setEnabled(enabled and not missing)
-            button.setEnabled(enabled and not missing)
-        self.copy_action.setEnabled(enabled)
-        self._copy_button.setEnabled(enabled)
-
-    # -- actions -------------------------------------------------------------------------
-
-    def _path(self) -> Path | None:
-        return Path(self._hit.path) if self._hit is not None else None
-
-    def open(self) -> None:
-        path = self._path()
-        if path is not None:
-            self._open_file(path)
-
-    def reveal(self) -> None:
-        path = self._path()
-        if path is not None:
-            self._reveal_file(path)
-
-    def copy_path(self) -> None:
-        path = self._path()
-        if path is not None:
-            QGuiApplication.clipboard().setText(str(path))
-
-    def request_similar(self) -> None:
-        path = self._path()
-        if path is not None:
-            self.find_similar.emit(path)
 
     # -- loading -------------------------------------------------------------------------
 

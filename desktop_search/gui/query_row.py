@@ -30,7 +30,7 @@ class QueryRow(QWidget):
         top.setSpacing(10)
         self.search_box = QLineEdit(self)
         self.search_box.setPlaceholderText(
-            "Search your photos: type what is in them, or drop an image"
+            "Search photos, documents and messages: type what you remember, or drop an image"
         )
         self.search_box.setClearButtonEnabled(True)
         self.search_box.setAcceptDrops(False)  # a dropped image file is an image query

@@ -4,22 +4,39 @@
 ordered by relevance or by date. Thumbnails come from a ``ThumbnailCache`` (loaded on a worker;
 a placeholder is drawn until then). ``ResultsView`` is a ``QListView`` in icon mode with uniform
 cells, so only the cells on screen are ever asked for data.
+
+Photos are their thumbnail. Documents and messages are a card: a badge of their kind (and the
+first page, small, for a PDF), then the matching passage with the query's words in bold; under
+it the title or file name and where in the file the match is ("page 2", a chat's time range).
 """
 
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QColor,
+    QFont,
+    QLinearGradient,
+    QPainter,
+    QPalette,
+    QPen,
+    QTextDocument,
+)
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
 
 from desktop_search.core.items import Hit
+from desktop_search.core.locators import describe_locator, short_time
+from desktop_search.gui.highlight import marked_html
 from desktop_search.gui.thumbnails import ThumbnailCache
 
 CELL = QSize(180, 212)  # thumbnail square + two caption lines
 THUMB = QSize(168, 168)
+PAGE_THUMB = QSize(38, 50)  # a PDF's first page on its card
 
 HitRole = Qt.UserRole + 1
 ScoreRole = Qt.UserRole + 2
@@ -27,13 +44,48 @@ DateRole = Qt.UserRole + 3
 
 RELEVANCE, DATE = "relevance", "date"
 
+# The badge of each kind of document: its text and colour.
+BADGES = {
+    "pdf": ("PDF", "#c62828"),
+    "mail": ("E-MAIL", "#1565c0"),
+    "chat": ("CHAT", "#2e7d32"),
+    "text": ("TEXT", "#6a4c93"),
+}
+
+
+def is_photo(hit: Hit) -> bool:
+    return hit.kind == "photo"
+
+
+def display_name(hit: Hit) -> str:
+    """What a result is called: a document's title (subject, chat name), else its file name."""
+    name = os.path.basename(hit.path)
+    return name if is_photo(hit) or not hit.title else hit.title
+
+
+def card_note(hit: Hit) -> str:
+    """The small line beside a card's badge: the file, the sender or the day."""
+    if hit.kind == "mail" and hit.senders:
+        return hit.senders[0]
+    if hit.kind == "chat" and hit.started_at:
+        return short_time(hit.started_at)[:10]
+    return os.path.basename(hit.path)
+
 
 def describe(hit: Hit, date: str = "") -> str:
     """The tooltip of a result: what the user may want to know before opening it."""
-    lines = [os.path.basename(hit.path), f"score {hit.score:.3f} · {hit.kind}"]
+    lines = [os.path.basename(hit.path)]
+    if hit.title and not is_photo(hit):
+        lines.insert(0, hit.title)
+    lines.append(f"score {hit.score:.3f} · {hit.kind}")
+    place = describe_locator(hit)
+    if place:
+        lines.append(place)
     if hit.taken_at:
         lines.append(f"taken {hit.taken_at.replace('T', ' ')}")
-    elif date:
+    elif hit.started_at and hit.item_kind != "window":  # a window's times are in its place
+        lines.append(f"sent {short_time(hit.started_at)}")
+    elif date and not hit.started_at:
         lines.append(f"modified {date.replace('T', ' ')}")
     if hit.camera:
         lines.append(hit.camera)
@@ -121,7 +173,7 @@ class ResultsModel(QAbstractListModel):
             return None
         hit = self._rows[index.row()]
         if role == Qt.DisplayRole:
-            return os.path.basename(hit.path)
+            return display_name(hit)
         if role == Qt.DecorationRole:
             return self._thumbnails.get(hit.thumbnail)
         if role == Qt.ToolTipRole:
@@ -136,46 +188,139 @@ class ResultsModel(QAbstractListModel):
 
 
 class ResultDelegate(QStyledItemDelegate):
-    """Draws a thumbnail (or a placeholder) over the file name and "score · kind"."""
+    """Draws a photo's thumbnail, or a document's card, over its name and "score · place"."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._documents: OrderedDict[tuple, QTextDocument] = OrderedDict()  # laid-out snippets
 
     def sizeHint(self, option, index) -> QSize:  # noqa: ANN001 - Qt signature
         return CELL
 
     def paint(self, painter: QPainter, option, index) -> None:  # noqa: ANN001
         painter.save()
+        painter.setRenderHint(QPainter.Antialiasing)
         palette = option.palette
         rect = option.rect.adjusted(4, 4, -4, -4)
-        selected = bool(option.state & QStyle.State_Selected)
-        if selected:
+        if option.state & QStyle.State_Selected:
             painter.setPen(Qt.NoPen)
             painter.setBrush(palette.color(QPalette.Highlight).lighter(160))
             painter.drawRoundedRect(rect, 6, 6)
         thumb_rect = QRect(rect.left() + (rect.width() - THUMB.width()) // 2, rect.top() + 2,
                            THUMB.width(), THUMB.height())  # fmt: skip
+        hit: Hit = index.data(HitRole)
         pixmap = index.data(Qt.DecorationRole)
-        if pixmap is not None and not pixmap.isNull():
-            size = pixmap.size().scaled(THUMB, Qt.KeepAspectRatio)
-            target = QRect(0, 0, size.width(), size.height())
-            target.moveCenter(thumb_rect.center())
-            painter.drawPixmap(target, pixmap)
+        if is_photo(hit):
+            self._paint_photo(painter, palette, thumb_rect, pixmap)
         else:
-            painter.setPen(Qt.NoPen)
-            painter.setBrush(palette.color(QPalette.AlternateBase).darker(106))
-            painter.drawRoundedRect(thumb_rect.adjusted(12, 12, -12, -12), 4, 4)
+            self._paint_card(painter, option, thumb_rect, hit, pixmap)
         text_rect = QRect(rect.left() + 4, thumb_rect.bottom() + 4, rect.width() - 8, 18)
         metrics = option.fontMetrics
         name = metrics.elidedText(str(index.data(Qt.DisplayRole)), Qt.ElideMiddle,
                                   text_rect.width())  # fmt: skip
+        painter.setFont(option.font)  # the card drew in smaller ones
         painter.setPen(palette.color(QPalette.Text))
         painter.drawText(text_rect, Qt.AlignHCenter | Qt.AlignVCenter, name)
-        hit: Hit = index.data(HitRole)
-        small = QFont(option.font)
-        small.setPointSizeF(max(small.pointSizeF() * 0.85, 7.0))
+        small = _smaller(option.font, 0.85)
         painter.setFont(small)
         painter.setPen(QPen(QColor(palette.color(QPalette.Text)).lighter(170)))
-        caption = f"{hit.score:.2f} · {hit.kind}"
+        place = "" if is_photo(hit) else describe_locator(hit)
+        caption = f"{hit.score:.2f} · {place or hit.kind}"
+        caption = painter.fontMetrics().elidedText(caption, Qt.ElideRight, text_rect.width())
         painter.drawText(text_rect.translated(0, 16), Qt.AlignHCenter | Qt.AlignVCenter, caption)
         painter.restore()
+
+    def _paint_photo(self, painter: QPainter, palette: QPalette, box: QRect, pixmap) -> None:  # noqa: ANN001
+        if pixmap is not None and not pixmap.isNull():
+            size = pixmap.size().scaled(box.size(), Qt.KeepAspectRatio)
+            target = QRect(0, 0, size.width(), size.height())
+            target.moveCenter(box.center())
+            painter.drawPixmap(target, pixmap)
+        else:
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(palette.color(QPalette.AlternateBase).darker(106))
+            painter.drawRoundedRect(box.adjusted(12, 12, -12, -12), 4, 4)
+
+    def _paint_card(self, painter: QPainter, option, box: QRect, hit: Hit, pixmap) -> None:  # noqa: ANN001
+        palette = option.palette
+        card = box.adjusted(4, 2, -4, -2)
+        background = palette.color(QPalette.Base)
+        painter.setPen(QPen(palette.color(QPalette.Mid), 1))
+        painter.setBrush(background)
+        painter.drawRoundedRect(card, 6, 6)
+        inner = card.adjusted(8, 8, -8, -8)
+        badge = self._paint_badge(painter, option.font, inner.topLeft(), hit.kind)
+        top, note_right = badge.bottom() + 6, inner.right()
+        if pixmap is not None and not pixmap.isNull():  # a PDF's first page, in the corner
+            size = pixmap.size().scaled(PAGE_THUMB, Qt.KeepAspectRatio)
+            page = QRect(inner.right() - size.width(), inner.top(), size.width(), size.height())
+            painter.drawPixmap(page, pixmap)
+            painter.setPen(QPen(palette.color(QPalette.Mid), 1))
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRect(page)
+            top, note_right = max(top, page.bottom() + 6), page.left() - 6
+        note = QRect(badge.right() + 6, badge.top(), note_right - badge.right() - 6, badge.height())
+        painter.setFont(_smaller(option.font, 0.8))
+        painter.setPen(QColor(palette.color(QPalette.Text)).lighter(170))
+        text = painter.fontMetrics().elidedText(card_note(hit), Qt.ElideMiddle, note.width())
+        painter.drawText(note, Qt.AlignLeft | Qt.AlignVCenter, text)
+        if hit.snippet is None or not hit.snippet.text:
+            return
+        area = QRect(inner.left(), top, inner.width(), inner.bottom() - top)
+        document = self._snippet_document(hit, option.font, area.width())
+        painter.save()
+        painter.translate(area.topLeft())
+        painter.setClipRect(QRect(0, 0, area.width(), area.height()))
+        context = QAbstractTextDocumentLayout.PaintContext()
+        context.palette.setColor(QPalette.Text, palette.color(QPalette.Text))
+        document.documentLayout().draw(painter, context)
+        painter.restore()
+        if document.size().height() > area.height():  # fade out what does not fit
+            fade = QRectF(area.left(), area.bottom() - 16, area.width(), 17)
+            gradient = QLinearGradient(fade.topLeft(), fade.bottomLeft())
+            transparent = QColor(background)
+            transparent.setAlpha(0)
+            gradient.setColorAt(0, transparent)
+            gradient.setColorAt(1, background)
+            painter.fillRect(fade, gradient)
+
+    def _paint_badge(self, painter: QPainter, font: QFont, at, kind: str) -> QRect:  # noqa: ANN001
+        text, colour = BADGES.get(kind, (kind.upper(), "#555555"))
+        badge_font = _smaller(font, 0.75)
+        badge_font.setBold(True)
+        painter.setFont(badge_font)
+        metrics = painter.fontMetrics()
+        badge = QRectF(QPointF(at), QSize(metrics.horizontalAdvance(text) + 10,
+                                          metrics.height() + 2))  # fmt: skip
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(QColor(colour))
+        painter.drawRoundedRect(badge, 3, 3)
+        painter.setPen(QColor("white"))
+        painter.drawText(badge, Qt.AlignCenter, text)
+        painter.setFont(font)
+        return badge.toAlignedRect()
+
+    def _snippet_document(self, hit: Hit, font: QFont, width: int) -> QTextDocument:
+        """The snippet laid out for ``width`` (cached: cells are painted again and again)."""
+        key = (hit.snippet, width, font.key())
+        document = self._documents.get(key)
+        if document is None:
+            document = QTextDocument()
+            document.setDocumentMargin(0)
+            document.setDefaultFont(_smaller(font, 0.9))
+            document.setHtml(marked_html(hit.snippet))
+            document.setTextWidth(width)
+            self._documents[key] = document
+            while len(self._documents) > 500:
+                self._documents.popitem(last=False)
+        self._documents.move_to_end(key)
+        return document
+
+
+def _smaller(font: QFont, factor: float) -> QFont:
+    smaller = QFont(font)
+    smaller.setPointSizeF(max(font.pointSizeF() * factor, 7.0))
+    return smaller
 
 
 class ResultsView(QListView):

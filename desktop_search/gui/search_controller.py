@@ -1,7 +1,8 @@
 """Debounced searches on a worker: at most one in flight, stale results dropped.
 
-The controller holds the current query (text and/or image). Typing restarts a 250 ms timer;
-``search_now()`` (Enter, a dropped image) skips it. A search runs on a ``WorkerPool`` thread
+The controller holds the current query (text, image and the filter bar's ``Filters``). Typing
+or changing a filter restarts a 250 ms timer; ``search_now()`` (Enter, a dropped image) skips it.
+Filters alone (no words) list the newest matching items. A search runs on a ``WorkerPool`` thread
 against a reader ``Library`` (its own SQLite connection), created lazily on that thread. While
 one search runs, newer requests wait; when it ends, only the newest query is run, and a result
 is delivered only if it still answers the current query.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_search.core.items import Hit
+from desktop_search.core.query import Filters
 from desktop_search.core.search import Query
 from desktop_search.gui.workers import WorkerPool
 from desktop_search.library import Library
@@ -31,19 +34,22 @@ LIMIT = 200
 
 @dataclass
 class SearchOutcome:
-    """A finished search: the query, its hits and a date per hit for sorting by date."""
+    """A finished search: the query, its hits, a date per hit (for sorting by date) and the
+    query's words (for highlighting them in the preview)."""
 
     generation: int
     text: str
     image: Path | None
     hits: list[Hit]
     dates: dict[str, str] = field(default_factory=dict)
+    terms: tuple[str, ...] = ()
 
 
 def date_key(hit: Hit) -> str:
-    """When the photo was taken (EXIF), else the file's modification time (ISO strings)."""
-    if hit.taken_at:
-        return hit.taken_at
+    """When the photo was taken (EXIF) or the message sent, else the file's modification time
+    (ISO strings; a time zone offset, when there is one, is left out so that all compare)."""
+    if hit.taken_at or hit.started_at:
+        return (hit.taken_at or hit.started_at)[:19]
     try:
         return datetime.fromtimestamp(os.stat(hit.path).st_mtime).isoformat(timespec="seconds")
     except OSError:
@@ -68,12 +74,32 @@ class Readers:
             self.reader = None
 
 
-def run_search(readers: Readers, generation: int, text: str, image: Path | None) -> SearchOutcome:
+class PassageReader:
+    """The whole text of one item for the preview, from worker threads (several may overlap:
+    a preview load is not waited for when the selection moves on), with a reader of its own so
+    that it never waits for a search."""
+
+    def __init__(self, library: Library) -> None:
+        self._readers = Readers(library)
+        self._lock = threading.Lock()
+
+    def passage_text(self, item_id: int) -> str:
+        with self._lock:
+            return self._readers.get().passage_text(item_id)
+
+    def close(self) -> None:
+        with self._lock:
+            self._readers.close()
+
+
+def run_search(
+    readers: Readers, generation: int, text: str, image: Path | None, filters: Filters
+) -> SearchOutcome:
     """Runs on a worker: the search, then the date of every hit (stat is cheap off the GUI)."""
-    query = Query(text=text or None, image=image, limit=LIMIT)
+    query = Query(text=text or None, image=image, limit=LIMIT, filters=filters)
     hits = readers.get().search(query)
     dates = {hit.path: date_key(hit) for hit in hits}
-    return SearchOutcome(generation, text, image, hits, dates)
+    return SearchOutcome(generation, text, image, hits, dates, tuple(query.parsed.terms))
 
 
 def warm_up(readers: Readers) -> None:
@@ -105,8 +131,10 @@ class SearchController(QObject):
         super().__init__(parent)
         self._pool = pool
         self._readers = Readers(library)
+        self.passages = PassageReader(library)
         self.text = ""
         self.image: Path | None = None
+        self.filters = Filters()
         self._generation = 0  # bumped on every change of the query
         self._running: int | None = None  # generation of the search in flight
         self._pending = False  # a newer query waits for the one in flight
@@ -122,7 +150,7 @@ class SearchController(QObject):
 
     @property
     def empty(self) -> bool:
-        return not self.text.strip() and self.image is None
+        return not self.text.strip() and self.image is None and self.filters.is_empty
 
     def warm_up(self) -> None:
         """Load the model's text side and the vector index on a worker, before any search."""
@@ -146,6 +174,16 @@ class SearchController(QObject):
         if text == self.text:
             return
         self.text = text
+        self._changed()
+
+    def set_filters(self, filters: Filters) -> None:
+        """The filter bar changed: search after the debounce delay, like typing."""
+        if filters == self.filters:
+            return
+        self.filters = filters
+        self._changed()
+
+    def _changed(self) -> None:
         self._generation += 1
         if self.empty:
             self._timer.stop()
@@ -164,12 +202,16 @@ class SearchController(QObject):
         self.search_now()
 
     def clear(self) -> None:
-        """Forget the text and the image (a search in flight is dropped when it ends)."""
+        """Forget the text and the image (a search in flight is dropped when it ends); the
+        filters stay (they are the bar's, which the user clears there)."""
         self.text, self.image = "", None
         self._generation += 1
         self._timer.stop()
         self._pending = False
-        self.cleared.emit()
+        if self.empty:
+            self.cleared.emit()
+        else:
+            self.search_now()  # the filters alone still list what they match
 
     def refresh(self) -> None:
         """Run the current query again (e.g. after indexing added photos)."""
@@ -196,15 +238,16 @@ class SearchController(QObject):
         self._pending = False
 
     def release(self) -> None:
-        """Close the reader (call after the pool drained)."""
+        """Close the readers (call after the pool drained)."""
         self._readers.close()
+        self.passages.close()
 
     def _start(self) -> None:
         self._pending = False
         self._running = self._generation
         self.started.emit()
         self._worker = self._pool.start(
-            run_search, self._readers, self._generation, self.text, self.image,
+            run_search, self._readers, self._generation, self.text, self.image, self.filters,
             on_result=self._deliver, on_error=self._fail, on_finished=self._finished,
         )  # fmt: skip
 

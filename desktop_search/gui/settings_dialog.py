@@ -178,9 +178,19 @@ class SettingsDialog(QDialog):
         note = QLabel("Threads that decode photos while indexing. Fewer keep the computer "
                       "more responsive; used for the photos indexed next.")  # fmt: skip
         note.setWordWrap(True)
+        self.documents_check = QCheckBox(
+            "Index documents and messages (PDF, text files, e-mail, chat exports)"
+        )
+        self.photo_text_check = QCheckBox("Read the text in photos (screenshots, receipts, signs)")
+        what = QLabel("Reading text in photos runs after everything else is indexed. Changes "
+                      "apply from the next update of the index.")  # fmt: skip
+        what.setWordWrap(True)
         layout = QFormLayout(page)
         layout.addRow("CPU threads for indexing:", self.threads_spin)
         layout.addRow(note)
+        layout.addRow(self.documents_check)
+        layout.addRow(self.photo_text_check)
+        layout.addRow(what)
         return page
 
     def _startup_tab(self) -> QWidget:
@@ -212,6 +222,8 @@ class SettingsDialog(QDialog):
         self.threads_spin.setValue(
             min(max(int(settings.index_threads), 0), self.threads_spin.maximum())
         )
+        self.documents_check.setChecked(bool(settings.index_documents))
+        self.photo_text_check.setChecked(bool(settings.read_text_in_photos))
         self.start_at_login_check.setChecked(bool(getattr(settings, "start_at_login", False)))
         self.keep_in_tray_check.setChecked(bool(getattr(settings, "keep_in_tray", False)))
 
@@ -225,6 +237,8 @@ class SettingsDialog(QDialog):
         before = dataclasses.replace(settings, exclude=list(settings.exclude))
         settings.exclude = self.exclude_patterns()
         settings.index_threads = self.threads_spin.value()
+        settings.index_documents = self.documents_check.isChecked()
+        settings.read_text_in_photos = self.photo_text_check.isChecked()
         settings.start_at_login = self.start_at_login_check.isChecked()
         settings.keep_in_tray = self.keep_in_tray_check.isChecked()
         try:

@@ -46,8 +46,12 @@ def central_state(
     if search.empty:
         count = indexed_count(status)
         if indexing and not count:
-            return IDLE, "Indexing your photos… you can search as soon as the first ones are in."
-        return IDLE, f"Type to search {count:,} photos, or drop an image here to find similar ones."
+            return IDLE, "Indexing your files… you can search as soon as the first ones are in."
+        return (
+            IDLE,
+            f"Type to search {library_phrase(status)}, or drop an image here to find "
+            "similar photos.",
+        )
     if rows:
         return RESULTS, ""
     if search.busy:
@@ -75,8 +79,24 @@ def activity_text(state: str, note: str | None, shown: int, total: int, sort: st
     return " · ".join(parts)
 
 
+def library_phrase(status: dict) -> str:
+    """``1,204 photos``, or ``1,204 photos and 310 documents`` once there are documents."""
+    photos = documents = 0
+    for row in status.get("files") or []:
+        if row["status"] == "indexed":
+            if row["kind"] == "photo":
+                photos += row["count"]
+            else:
+                documents += row["count"]
+    if not documents:
+        return f"{photos:,} photos"
+    if not photos:
+        return f"{documents:,} documents"
+    return f"{photos:,} photos and {documents:,} documents"
+
+
 def counts_text(status: dict) -> str:
-    counts = f"{indexed_count(status):,} photos indexed"
+    counts = f"{library_phrase(status)} indexed"
     pending = status.get("pending") or 0
     if pending:
         counts += f", {pending:,} waiting for a model"

@@ -84,7 +84,8 @@ def photo_folder(tmp_path_factory) -> Path:
 def install_tiny_model(home: Path, tiny_clip_dir: Path) -> str:
     model_id = json.loads((tiny_clip_dir / "model.json").read_text())["id"]
     shutil.copytree(tiny_clip_dir, home / "models" / model_id)
-    (home / "config.toml").write_text(f'active_model = "{model_id}"\n')
+    # The photos hold no text: no OCR pass (tests/test_live_documents.py covers it).
+    (home / "config.toml").write_text(f'active_model = "{model_id}"\nread_text_in_photos = false\n')
     return model_id
 
 

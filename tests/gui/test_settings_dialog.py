@@ -83,6 +83,10 @@ def test_settings_round_trip_through_a_new_library(qtbot, home, library, pool, x
 
     dialog.exclude_edit.setPlainText("*.tmp\n\n   **/private/**  \n*.tmp\n")
     dialog.threads_spin.setValue(1)
+    assert dialog.documents_check.isChecked() == library.settings.index_documents
+    assert dialog.photo_text_check.isChecked() == library.settings.read_text_in_photos
+    dialog.documents_check.setChecked(False)
+    dialog.photo_text_check.setChecked(True)
     dialog.start_at_login_check.setChecked(True)
     dialog.keep_in_tray_check.setChecked(False)
     with qtbot.waitSignal(dialog.settings_saved):
@@ -105,6 +109,8 @@ def test_settings_round_trip_through_a_new_library(qtbot, home, library, pool, x
         again = open_dialog(qtbot, reopened, pool)
         assert again.exclude_patterns() == ["*.tmp", "**/private/**"]
         assert again.threads_spin.value() == 1
+        assert not again.documents_check.isChecked() and again.photo_text_check.isChecked()
+        assert not reopened.settings.index_documents and reopened.settings.read_text_in_photos
         assert again.start_at_login_check.isChecked()
         assert not again.keep_in_tray_check.isChecked()
 

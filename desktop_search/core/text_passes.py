@@ -1,0 +1,125 @@
+"""The passes that follow the main indexing: encode passages, then read the text in photos.
+
+Passages (document chunks, messages, chat windows, text read in photos) are saved with their
+text first and encoded into the ``text`` space here, from the keyword index's copy of the text.
+That keeps document extraction independent of the text model: installing or switching it only
+encodes what has no embedding from it, nothing is extracted again.
+
+Reading text in photos (OCR) is the slowest and least urgent work: it runs after everything
+else, a few photos at a time, and a photo is only looked at once per content.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from desktop_search.core.control import IndexControl
+from desktop_search.core.items import IndexReport
+from desktop_search.core.store import Store
+from desktop_search.core.vectors import VectorIndex
+from desktop_search.errors import FileNotIndexableError
+from desktop_search.extract.document import ReadText
+from desktop_search.extract.images import load_photo
+
+log = logging.getLogger(__name__)
+
+TEXT_BATCH = 64
+PHOTO_BATCH = 8
+# Text needs more pixels than the image model: small print is unreadable at 224 px.
+OCR_SIDE = 960
+# Smaller photos (icons, thumbnails, emoji) hold no text worth finding: not even decoded.
+MIN_TEXT_PHOTO_SIDE = 160
+# Fewer characters than this is noise (a stray letter on a T-shirt), not text worth finding.
+MIN_PHOTO_TEXT = 4
+
+
+class TextEncoder(Protocol):
+    """What the passes need from a text model (``models.text.TextModel`` provides it)."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass
+class TextSpace:
+    """The ``text`` embedding space: its model, its vector index, the model's id."""
+
+    encoder: TextEncoder
+    vectors: VectorIndex
+    model_id: str
+
+
+def embed_passages(
+    store: Store,
+    space: TextSpace,
+    report: IndexReport,
+    control: IndexControl,
+    *,
+    limit: int | None = None,
+) -> int:
+    """Encode passages that have no embedding from the text model; returns how many."""
+    done = 0
+    while limit is None or done < limit:
+        size = TEXT_BATCH if limit is None else min(TEXT_BATCH, limit - done)
+        batch = store.texts_to_embed(space.model_id, size)
+        if not batch:
+            break
+        control.checkpoint()
+        ids = [item_id for item_id, _ in batch]
+        vectors = space.encoder.encode([text for _, text in batch])
+        saved = store.save_embeddings(space.model_id, ids, vectors)
+        keep = np.isin(np.asarray(ids), np.asarray(saved, dtype=np.int64))
+        if saved:  # an item deleted meanwhile (by nobody else: one writer) is skipped
+            space.vectors.add(np.asarray(ids, dtype=np.int64)[keep], vectors[keep])
+        done += len(batch)
+        report.passages += len(saved)
+    return done
+
+
+def read_photo_texts(
+    store: Store,
+    read_text: ReadText,
+    report: IndexReport,
+    control: IndexControl,
+    drop_vectors: Callable[[list[int]], None],
+    *,
+    limit: int | None = None,
+) -> int:
+    """Read the text in photos not looked at yet; returns how many photos were looked at."""
+    done = store.skip_small_photos(MIN_TEXT_PHOTO_SIDE)
+    while limit is None or done < limit:
+        size = PHOTO_BATCH if limit is None else min(PHOTO_BATCH, limit - done)
+        photos = store.photos_to_read(size)
+        if not photos:
+            break
+        for file_id, path, content_hash in photos:
+            control.checkpoint()
+            text = _photo_text(path, read_text)
+            drop_vectors(store.save_photo_text(file_id, content_hash, text))
+            report.photo_texts += bool(text)
+            done += 1
+    return done
+
+
+def _photo_text(path: str, read_text: ReadText) -> str:
+    """The text in the photo at ``path`` ("" when none, or when it can't be read now: the
+    main pass records why a photo can't be read, this one does not repeat it)."""
+    try:
+        photo = load_photo(Path(path), min_side=OCR_SIDE, thumb_size=16)
+        image = photo.image
+        if max(image.size) > OCR_SIDE * 2:
+            scale = OCR_SIDE * 2 / max(image.size)
+            image = image.resize((round(image.width * scale), round(image.height * scale)))
+        text = read_text(image).strip()
+    except FileNotIndexableError as error:
+        log.info("not reading text in %s: %s", path, error.reason)
+        return ""
+    except Exception:  # noqa: BLE001 - OCR trouble must not stop indexing
+        log.warning("could not read the text in %s", path, exc_info=True)
+        return ""
+    return text if sum(char.isalnum() for char in text) >= MIN_PHOTO_TEXT else ""

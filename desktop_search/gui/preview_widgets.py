@@ -1,0 +1,84 @@
+"""Widgets the preview panes share: a one-line label that elides, a picture that fits.
+
+``to_qimage`` turns a PIL image (decoded on a worker) into a ``QImage`` (safe off the GUI thread).
+"""
+
+from __future__ import annotations
+
+from PIL import Image
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QLabel, QSizePolicy
+
+
+def to_qimage(image: Image.Image) -> QImage:
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    data = rgb.tobytes()
+    qimage = QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888)
+    return qimage.copy()  # detach from ``data``, which Python frees on return
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that elides its text to the width it gets; ``text()`` stays complete."""
+
+    def __init__(self, mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle, parent=None):
+        super().__init__(parent)
+        self._mode = mode
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(20, super().minimumSizeHint().height())
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        elided = self.fontMetrics().elidedText(self.text(), self._mode, rect.width())
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(rect, int(self.alignment()), elided)
+
+
+class ImageView(QLabel):
+    """Shows a pixmap scaled to fit (never driving the layout's size); or a message."""
+
+    resized = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setMinimumSize(120, 120)
+        self.setWordWrap(True)
+        self._source = QPixmap()
+
+    def source(self) -> QPixmap:
+        return self._source
+
+    def set_source(self, pixmap: QPixmap) -> None:
+        self._source = pixmap
+        self._rescale()
+
+    def show_message(self, text: str) -> None:
+        self._source = QPixmap()
+        self.clear()
+        self.setText(text)
+
+    def _rescale(self) -> None:
+        if self._source.isNull():
+            return  # showing a message (or nothing)
+        ratio = self.devicePixelRatioF()
+        box = self.contentsRect().size() * ratio
+        scaled = self._source.scaled(
+            box, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
+        scaled.setDevicePixelRatio(ratio)
+        self.setPixmap(scaled)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._rescale()
+        self.resized.emit()
