@@ -106,3 +106,18 @@ def test_import_of_a_broken_checkpoint_keeps_the_old_model(tmp_path, tiny_clip_c
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
     assert [m.name for m in (home / "models").iterdir() if not m.name.startswith(".")] == ["good"]
     assert json.loads(run(home, "status", "--json").stdout)["model"] == "good"
+
+
+def test_import_text_installs_the_sentence_model_and_encodes_what_was_indexed(tmp_path):
+    from tests.make_pdfs import text_pdf
+
+    home, folder = tmp_path / "home", tmp_path / "docs"
+    folder.mkdir()
+    (folder / "lab.pdf").write_bytes(text_pdf(["Lipid panel: LDL cholesterol 162 mg/dl."]))
+    run(home, "index", folder)
+    result = run(home, "models", "import-text")
+    assert "installed the text model all-minilm-l6-v2" in result.stdout
+    assert "0 document(s) read, 1 passage(s) encoded" in result.stdout  # nothing read again
+    assert 'text_model = "all-minilm-l6-v2"' in (home / "config.toml").read_text()
+    hits = run(home, "search", "blood fat test results", "--mode", "semantic", "--json").stdout
+    assert json.loads(hits.splitlines()[0])["path"] == str(folder / "lab.pdf")

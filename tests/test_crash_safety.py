@@ -1,13 +1,15 @@
 """kill -9 the indexer at random moments, again and again: nothing indexed is lost or doubled.
 
 Each round starts a real ``desktop-search index`` (or ``watch``) process on a tree that keeps
-changing between rounds (new photos, renames, deletions, copies), kills it with SIGKILL after a
-random delay, and checks the library still opens cleanly. At the end one run finishes, and every
-photo on disk must be indexed exactly once with a vector index that agrees with the store.
+changing between rounds (new photos and notes, renames, deletions, copies, rewrites), kills it
+with SIGKILL after a random delay, and checks the library still opens cleanly. At the end one
+run finishes, and every photo and note on disk must be indexed exactly once, with a vector index
+and a keyword index that agree with the store.
 """
 
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -19,6 +21,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
+from desktop_search.core.search import Query
 from desktop_search.library import Library
 
 KILLS = 24
@@ -33,6 +36,11 @@ def make_photo(path: Path, number: int) -> None:
     image = Image.fromarray(BASE[number % len(BASE)])
     image = image.rotate(number * 7 % 360).crop((0, 0, 300 + number % 50, 260))
     image.save(path, quality=85)
+
+
+def make_note(path: Path, number: int) -> None:
+    """A text document holding one word found nowhere else (``word0042x``)."""
+    path.write_text(f"# Note {number}\n\nShopping list and the word word{number:04}x.\n")
 
 
 def start(home: Path, folder: Path, command: str) -> subprocess.Popen:
@@ -57,6 +65,24 @@ def change_the_tree(folder: Path, rng: random.Random, counter: list[int]) -> Non
         source = rng.choice(photos)
         if source.exists():
             (folder / f"copy_{counter[0]}.jpg").write_bytes(source.read_bytes())
+    change_the_notes(folder, rng, counter)
+
+
+def change_the_notes(folder: Path, rng: random.Random, counter: list[int]) -> None:
+    """Documents too: new notes, renamed, deleted and rewritten ones."""
+    notes = sorted([*folder.rglob("*.txt"), *folder.rglob("*.md")])
+    for _ in range(rng.randint(1, 3)):
+        counter[0] += 1
+        make_note(folder / f"note_{counter[0]:04}.{rng.choice(['txt', 'md'])}", counter[0])
+    if notes and rng.random() < 0.4:
+        victim = rng.choice(notes)
+        (folder / "sub").mkdir(exist_ok=True)
+        victim.rename(folder / "sub" / f"moved_{counter[0]}_{victim.name}")
+    elif notes and rng.random() < 0.4:
+        rng.choice(notes).unlink()
+    elif notes and rng.random() < 0.5:
+        counter[0] += 1
+        make_note(rng.choice(notes), counter[0])  # rewritten: its old word must go
 
 
 def assert_opens_cleanly(home: Path) -> None:
@@ -76,17 +102,19 @@ def assert_opens_cleanly(home: Path) -> None:
 
 def assert_everything_indexed_exactly_once(home: Path, folder: Path) -> None:
     on_disk = {str(path) for path in folder.rglob("*.jpg")}
+    notes = {str(path) for pattern in ("*.txt", "*.md") for path in folder.rglob(pattern)}
     library = Library.open(home)
     try:
         db, model = library.store.db, library.active_model_name
         rows = db.execute("SELECT path, status FROM files").fetchall()
-        assert sorted(path for path, _ in rows) == sorted(on_disk)  # none lost, none stale
+        assert sorted(path for path, _ in rows) == sorted(on_disk | notes)  # none lost or stale
         assert {status for _, status in rows} == {"indexed"}
         per_file = db.execute(
             "SELECT f.path, count(i.id) FROM files f LEFT JOIN items i ON i.file_id = f.id "
             "GROUP BY f.id"
         ).fetchall()
-        assert {count for _, count in per_file} == {1}  # exactly one item per photo
+        assert {count for _, count in per_file} == {1}  # one item per photo, per short note
+        assert_keyword_index_agrees(library, notes)
         embedded = db.execute(
             "SELECT count(*), count(DISTINCT item_id) FROM embeddings WHERE model = ?", [model]
         ).fetchone()
@@ -102,6 +130,17 @@ def assert_everything_indexed_exactly_once(home: Path, folder: Path) -> None:
         library.close()
 
 
+def assert_keyword_index_agrees(library: Library, notes: set[str]) -> None:
+    """One keyword row per item and none else; each note found by its word, and only it."""
+    db = library.store.db
+    items = {row[0] for row in db.execute("SELECT id FROM items")}
+    assert {row[0] for row in db.execute("SELECT rowid FROM item_text")} == items
+    for note in notes:
+        (word,) = re.findall(r"word\d{4}x", Path(note).read_text())
+        hits = library.search(Query(text=word, mode="keyword"))
+        assert [hit.path for hit in hits] == [note]
+
+
 @pytest.mark.timeout(900)
 def test_kill_minus_nine_at_random_moments_loses_and_doubles_nothing(model_home, tmp_path):
     rng = random.Random(SEED)
@@ -111,6 +150,9 @@ def test_kill_minus_nine_at_random_moments_loses_and_doubles_nothing(model_home,
     for _ in range(40):
         counter[0] += 1
         make_photo(folder / f"photo_{counter[0]:04}.jpg", counter[0])
+    for _ in range(10):
+        counter[0] += 1
+        make_note(folder / f"note_{counter[0]:04}.txt", counter[0])
     kills = rounds = 0
     while kills < KILLS and rounds < 4 * KILLS:  # runs that end before the kill don't count
         command = "watch" if rounds % 3 == 2 else "index"
