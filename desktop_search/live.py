@@ -9,6 +9,7 @@ after every step; they are called on the worker thread (the GUI forwards them as
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -80,7 +81,8 @@ class LiveIndex:
         self.control = IndexControl(library.activity)
         self.collector = ChangeCollector() if settle is None else ChangeCollector(settle)
         self.watcher = FolderWatcher(
-            self.collector, self._is_indexed_name, lambda: library.settings.exclude,
+            self.collector, functools.partial(_indexed_name, library),
+            lambda: library.settings.exclude,
             observer_factory=observer_factory, on_overflow=self.rescan,
         )  # fmt: skip
         self.rescan_interval = rescan_interval
@@ -204,9 +206,6 @@ class LiveIndex:
             heartbeat.clear()
             library.close()
             self._publish(state="stopped")
-
-    def _is_indexed_name(self, path: str) -> bool:
-        return _indexed_name(self.library, path)
 
     def _queue_counts(self) -> dict:
         status = self.status()

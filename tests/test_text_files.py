@@ -128,3 +128,14 @@ def test_latin1_file_is_extracted_with_its_umlauts():
     document = extract_text_file(GERMAN.encode("latin-1"), "brief.txt")
     assert "Straßenbahnfahrer" in document.items[0].text
     assert "pünktlich" in document.items[0].text
+
+
+def test_a_huge_text_file_is_indexed_in_part_with_a_note():
+    from desktop_search.extract.text import MAX_TEXT_CHARS
+
+    line = "log line with the word alpha and some more words to fill it\n"
+    data = (line * (MAX_TEXT_CHARS // len(line) + 500) + "omega at the very end\n").encode()
+    document = extract_text_file(data, "server.log.txt")
+    assert document.notes == ["only the first 2 million characters are indexed"]
+    assert "omega" not in document.items[-1].text
+    assert sum(len(item.text) for item in document.items) >= MAX_TEXT_CHARS * 0.9

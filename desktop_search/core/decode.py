@@ -139,8 +139,6 @@ class FilePreparer:
             document.thumbnail = None  # kept on disk; a 1,000-page PDF holds enough
         if document.images and self.spec:
             found.pixels = np.stack([preprocess(p.image, self.spec) for p in document.images])
-        for picture in document.images:
-            picture.image = None  # the pixels above are all the model needs
         found.document = DocumentRecord(
             path=found.path, root=found.root, size=found.size, mtime_ns=found.mtime_ns,
             content_hash=found.digest, document=document, thumbnail=thumbnail,

@@ -1,10 +1,12 @@
-"""What the indexer and search need from a model; ``models.clip.ClipModel`` provides both.
+"""What the indexer and search need from the models (``models.clip.ClipModel``,
+``models.text.TextModel``).
 
 Protocols rather than the concrete class keep the core testable with any encoder.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -24,4 +26,12 @@ class ImageEncoder(Protocol):
 class QueryEncoder(ImageEncoder, Protocol):
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         """Texts -> (n, d) L2-normalised embeddings in the image space."""
+        ...
+
+
+class TextEncoder(Protocol):
+    """The ``text`` space's sentence model (``models.text.TextModel`` provides it)."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts -> (n, d) L2-normalised embeddings."""
         ...

@@ -115,10 +115,12 @@ class Searcher:
         # night"): a file named like a word must not outrank the photos that look alike.
         if query.mode != SEMANTIC and not parsed.is_empty and query.image is None:
             match = fts_match(parsed)
-            if match:
-                ranked["keyword"] = self.store.keyword_search(match, filters, wanted)
+            if match:  # filtered in SQL: no need to fetch more for filters to drop
+                limit = max(CANDIDATES, query.limit * 5)
+                ranked["keyword"] = self.store.keyword_search(match, filters, limit)
             if self.encoder is None and self.text is None:  # no model: folder names count too
-                ranked["names"] = self._filtered_ids(self._name_matches(parsed), filters)
+                names = [record["item_id"] for record, _ in self._name_matches(parsed.text)]
+                ranked["names"] = self._filtered_ids(names, filters)
         if parsed.phrases:  # an exact phrase is a must, for every search
             phrases = ParsedQuery(phrases=parsed.phrases)
             allowed = set(self.store.keyword_search(fts_match(phrases, require_all=True), filters,
@@ -132,10 +134,7 @@ class Searcher:
         ranked: dict[str, list[int]] = {}
         clip = self.encoder is not None and self.vectors is not None
         if query.image is not None and not clip:
-            raise NoModelError(
-                "searching by image needs a CLIP model, and none is installed",
-                hint="see 'desktop-search models list' for models to fetch or import",
-            )
+            raise _no_model_for_images()
         # The clip space holds photos and the pictures attached to e-mails.
         if clip and (not filters.types or filters.types & {"photo", "mail"}):
             vector = self.query_vector(parsed.text, query.image)
@@ -173,27 +172,23 @@ class Searcher:
         kept = self.store.filter_items(ids, filters)
         return [item_id for item_id in ids if item_id in kept]
 
-    def _name_matches(self, parsed: ParsedQuery) -> list[int]:
-        words = [word.lower() for word in parsed.text.split()]
-        records = self.store.match_paths(words, CANDIDATES)
-        records.sort(key=lambda r: -sum(w in os.path.basename(r["path"]).lower() for w in words))
-        return [record["item_id"] for record in records]
+    def _name_matches(self, text: str, limit: int = CANDIDATES) -> list[tuple[dict, float]]:
+        """Files whose path holds every word, with the share of the words in the file name
+        (folders count, the name counts most), best first."""
+        words = [word.lower() for word in text.split()]
+        scored = []
+        for record in self.store.match_paths(words, limit):
+            name = os.path.basename(record["path"]).lower()
+            scored.append((record, sum(word in name for word in words) / len(words)))
+        scored.sort(key=lambda pair: -pair[1])
+        return scored
 
     def search_names(self, query: Query) -> list[Hit]:
         """Rank files whose path holds every query word; words in the file name count most."""
         if query.image is not None:
-            raise NoModelError(
-                "searching by image needs a CLIP model, and none is installed",
-                hint="see 'desktop-search models list' for models to fetch or import",
-            )
-        words = [word.lower() for word in query.text.split()]
-        scored = []
-        for record in self.store.match_paths(words, query.limit):
-            name = os.path.basename(record["path"]).lower()
-            score = sum(word in name for word in words) / len(words)
-            scored.append((score, record))
-        scored.sort(key=lambda pair: -pair[0])
-        return [self._hit(record, score) for score, record in scored[: query.limit]]
+            raise _no_model_for_images()
+        found = self._name_matches(query.text, query.limit)[: query.limit]
+        return [self._hit(record, score) for record, score in found]
 
     def query_vector(self, text: str | None, image: Path | None = None) -> np.ndarray:
         """The CLIP embedding; text and image together are averaged (both are unit length)."""
@@ -238,3 +233,10 @@ class Searcher:
             senders=senders.split("\n") if senders else None,
             snippet=make_snippet(text, terms) if text else None,
         )  # fmt: skip
+
+
+def _no_model_for_images() -> NoModelError:
+    return NoModelError(
+        "searching by image needs a CLIP model, and none is installed",
+        hint="see 'desktop-search models list' for models to fetch or import",
+    )

@@ -12,14 +12,14 @@ else, a few photos at a time, and a photo is only looked at once per content.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from desktop_search.core.control import IndexControl
+from desktop_search.core.encoders import TextEncoder
 from desktop_search.core.items import IndexReport
 from desktop_search.core.store import Store
 from desktop_search.core.vectors import VectorIndex
@@ -37,12 +37,6 @@ OCR_SIDE = 960
 MIN_TEXT_PHOTO_SIDE = 160
 # Fewer characters than this is noise (a stray letter on a T-shirt), not text worth finding.
 MIN_PHOTO_TEXT = 4
-
-
-class TextEncoder(Protocol):
-    """What the passes need from a text model (``models.text.TextModel`` provides it)."""
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass

@@ -26,7 +26,7 @@ from desktop_search.extract.document import (
 from desktop_search.extract.images import IMAGE_EXTENSIONS, load_photo
 from desktop_search.extract.mail import Attachment, read_mail
 from desktop_search.extract.pdf import extract_pdf
-from desktop_search.extract.text import decode_text, extract_text_file
+from desktop_search.extract.text import decode_text, extract_text_file, text_document
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def extract_document(path: str, data: bytes, read_text: ReadText | None = None) 
     text = decode_text(data)
     if extension == ".txt" and looks_like_whatsapp(text):
         return extract_chat_text(text, name)
-    return extract_text_file(data, name)
+    return text_document(text, name)
 
 
 def _mail(data: bytes, name: str, read_text: ReadText | None) -> Document:

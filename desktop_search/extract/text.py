@@ -49,6 +49,10 @@ _WORD_RE = re.compile(r"\S+")
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 
 
+# About 3,000 passages: a long book. Longer text files are logs or data, indexed in part.
+MAX_TEXT_CHARS = 2_000_000
+
+
 def decode_text(data: bytes) -> str:
     """The text in ``data`` with ``\\n`` newlines; FileNotIndexableError if it is binary."""
     text = _decode(data)
@@ -91,9 +95,19 @@ def _guess(data: bytes, *, wide_only: bool) -> str:
 
 def extract_text_file(data: bytes, name: str) -> Document:
     """A text or Markdown file as passages located by their first line."""
-    text = decode_text(data)
+    return text_document(decode_text(data), name)
+
+
+def text_document(text: str, name: str) -> Document:
+    """``extract_text_file`` for text already decoded. Only the first MAX_TEXT_CHARS are
+    indexed: a 100 MB log would be 150,000 passages, hours of the text model for little use."""
     title = markdown_title(text) if PurePath(name).suffix.lower() in MARKDOWN_SUFFIXES else None
     document = Document(kind=TEXT, title=title)
+    if len(text) > MAX_TEXT_CHARS:
+        cut = text.rfind("\n", 0, MAX_TEXT_CHARS)
+        text = text[: cut if cut > 0 else MAX_TEXT_CHARS]
+        document.notes.append(f"only the first {MAX_TEXT_CHARS // 1_000_000} million characters "
+                              "are indexed")  # fmt: skip
     if not text.strip():
         return document
     chunks = chunk_text(text, max_tokens=MAX_TOKENS, overlap_tokens=OVERLAP_TOKENS)
