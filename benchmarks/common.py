@@ -1,10 +1,12 @@
-"""Shared pieces of the benchmark scripts: cached inputs, a ViT-B-32 model, statistics."""
+"""Shared pieces of the benchmark scripts: cached inputs, a ViT-B-32 model, the int8
+all-MiniLM-L6-v2 text model, statistics."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import numpy as np
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 VIT_B32 = "vit-b-32-random"
+TEXT_MODEL = "all-minilm-l6-v2"
 
 
 def vit_b32_model(quantize: bool = True) -> Path:
@@ -35,6 +38,26 @@ def install_model(home: Path, model_dir: Path) -> str:
         shutil.copytree(model_dir, target)
     (home / "config.toml").write_text(f'active_model = "{model_id}"\n')
     return model_id
+
+
+def text_model_folder(cache: Path) -> Path:
+    """The int8 all-MiniLM-L6-v2, converted once into ``cache`` (needs the convert extra)."""
+    from desktop_search.models.store import ModelStore
+
+    store = ModelStore(cache)
+    if not store.has(TEXT_MODEL):
+        print("converting all-MiniLM-L6-v2 to int8 ONNX (about a minute) ...", file=sys.stderr)
+        store.import_text_model(name=TEXT_MODEL)
+    return store.path(TEXT_MODEL)
+
+
+def home_with_text_model(home: Path, model: Path) -> Path:
+    """Install the converted text model folder ``model`` into the library home ``home`` (new or
+    empty) as ``models/<name>`` and make it the text model in ``config.toml``; returns ``home``."""
+    (home / "models").mkdir(parents=True, exist_ok=True)
+    shutil.copytree(model, home / "models" / model.name)
+    (home / "config.toml").write_text(f'text_model = "{model.name}"\n', encoding="utf-8")
+    return home
 
 
 def percentiles(samples_ms: list[float]) -> tuple[float, float]:

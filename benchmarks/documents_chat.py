@@ -9,9 +9,11 @@ Measured, the baseline in the same run right before:
 
 * baseline: read the file, decode it as UTF-8, split it into lines;
 * extraction: read, decode, ``extract_chat_text`` (parse, group into conversation windows);
-* the text model alone on the windows' texts (in the batches the indexer encodes);
 * ``Library.index`` end to end: scan, extraction, FTS, encoding every window, vector index
-  save (the text model loaded beforehand). Run:
+  save (the text model loaded beforehand); the windows/s it encoded.
+
+Encoding the windows is nearly all of the end-to-end time; ``documents_pdf`` measures the text
+model alone on a PDF's passages (timing it alone here would take as long again). Run:
 
     .venv/bin/python -m benchmarks.documents_chat [--messages 100000] [--runs 3]
 """
@@ -27,15 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import CACHE
-from benchmarks.documents_pdf import (
-    INPUTS,
-    encode_only,
-    index_folder,
-    load_note,
-    new_home,
-    text_model_dir,
-)
+from benchmarks.common import CACHE, text_model_folder
+from benchmarks.documents_inputs import INPUTS
+from benchmarks.documents_pdf import index_folder, load_note, new_home
 from desktop_search.core.control import lower_process_priority
 from desktop_search.extract.chat import extract_chat_text
 from desktop_search.extract.chat_whatsapp import parse_whatsapp
@@ -77,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     lower_process_priority()  # as `desktop-search index`; see documents_pdf
     load = os.getloadavg()[0]
-    model_dir = text_model_dir(args.models_cache)
+    model_dir = text_model_folder(args.models_cache)
     path = chat_file(args.messages)
     parsed = len(parse_whatsapp(path.read_text(encoding="utf-8")))
     bare, extract = [], []
@@ -86,7 +82,6 @@ def main() -> None:
         bare.append(seconds)
         seconds, windows = extraction(path)
         extract.append(seconds)
-    encode = encode_only(model_dir, windows)
     e2e = []
     with tempfile.TemporaryDirectory(dir=CACHE) as scratch:
         for _ in range(args.index_runs):
@@ -97,21 +92,25 @@ def main() -> None:
             shutil.rmtree(home)
     n, base = args.messages, statistics.median(bare)
     size = path.stat().st_size / 1024 / 1024
-    tokens = sum(len(text.split()) for text in windows) / len(windows)
-    print(f"### WhatsApp export: {n:,} messages ({parsed:,} parsed), "
-          f"{lines:,} lines, {size:.1f} MiB -> {len(windows):,} windows "
-          f"({n / len(windows):.1f} messages, {tokens:.0f} words each on average)\n")  # fmt: skip
+    words_each = sum(len(text.split()) for text in windows) / len(windows)
+    average = f"{n / len(windows):.1f} messages, {words_each:.0f} words each on average"
+    print(f"### WhatsApp export: {n:,} messages ({parsed:,} parsed), {lines:,} lines, "
+          f"{size:.1f} MiB -> {len(windows):,} windows ({average})\n")  # fmt: skip
     print(f"medians of {args.runs} run(s), end to end of {args.index_runs}; {load_note(load)}\n")
     print("| work | seconds | messages/s | time vs baseline |")
     print("|---|---|---|---|")
     rows = [
         ("baseline: read + decode UTF-8 + split lines", base),
         ("read + decode + `extract_chat_text` (parse, windows)", statistics.median(extract)),
-        (f"text model alone: encode the {len(windows):,} windows (batches of 64)", encode),
         ("`Library.index` end to end (extract, FTS, encode, save)", statistics.median(e2e)),
     ]
     for label, seconds in rows:
         print(f"| {label} | {seconds:.2f} | {n / seconds:,.0f} | {seconds / base:,.0f}x |")
+    end_to_end = statistics.median(e2e)
+    print(
+        f"\nend to end: {len(windows) / end_to_end:.1f} windows/s; extraction is "
+        f"{statistics.median(extract) / end_to_end:.1%} of it"
+    )
 
 
 if __name__ == "__main__":

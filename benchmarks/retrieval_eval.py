@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: python benchmarks/retrieval_eval.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import CACHE  # noqa: E402
+from benchmarks.common import CACHE, home_with_text_model, text_model_folder  # noqa: E402
 from benchmarks.retrieval_corpus import DOCUMENTS, QUERIES, QUERY_TYPES, write_corpus  # noqa: E402
 from benchmarks.retrieval_metrics import (  # noqa: E402
     first_relevant_rank,
@@ -46,23 +45,11 @@ from benchmarks.retrieval_metrics import (  # noqa: E402
 from benchmarks.retrieval_records import MailFile, PdfFile  # noqa: E402
 
 MODES = ("keyword", "semantic", "hybrid")
-TEXT_MODEL = "all-minilm-l6-v2"
 K = 10
 TYPE_LABELS = {"keyword": "keyword-friendly", "semantic": "paraphrase", "mixed": "mixed"}
 
 
 # -- the library -------------------------------------------------------------------------------
-
-
-def text_model_folder(cache: Path) -> Path:
-    """The int8 all-MiniLM-L6-v2, converted once into ``cache`` (needs the convert extra)."""
-    from desktop_search.models.store import ModelStore
-
-    store = ModelStore(cache)
-    if not store.has(TEXT_MODEL):
-        print("converting all-MiniLM-L6-v2 to int8 ONNX (about a minute) ...", file=sys.stderr)
-        store.import_text_model(name=TEXT_MODEL)
-    return store.path(TEXT_MODEL)
 
 
 def build_library(workdir: Path, models_cache: Path) -> tuple[Path, Path, dict]:
@@ -71,10 +58,7 @@ def build_library(workdir: Path, models_cache: Path) -> tuple[Path, Path, dict]:
 
     corpus, home = workdir / "corpus", workdir / "home"
     write_corpus(corpus)
-    model = text_model_folder(models_cache)
-    (home / "models").mkdir(parents=True)
-    shutil.copytree(model, home / "models" / TEXT_MODEL)
-    (home / "config.toml").write_text(f'text_model = "{TEXT_MODEL}"\n', encoding="utf-8")
+    home_with_text_model(home, text_model_folder(models_cache))
     started = time.perf_counter()
     with Library.open(home) as library:
         report = library.index([corpus])
