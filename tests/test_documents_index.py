@@ -211,9 +211,14 @@ def test_reindexing_reads_nothing_again_and_changes_replace_passages(tmp_path: P
         assert [h.path for h in search(library, "minutes")] == [str(renamed)]
         assert [h.path for h in search(library, "flamingo")] == [str(renamed)]
         assert all(h.path != str(report_pdf) for h in search(library, "report"))
+        copy = folder / "minutes copy.pdf"
+        copy.write_bytes(renamed.read_bytes())  # a copy of a document is read as its own file
+        copied = library.index([folder])
+        assert copied.new == 1 and copied.documents == 1 and len(library.store.queue) == 0
+        assert {h.path for h in search(library, "flamingo")} == {str(renamed), str(copy)}
         for path in folder.iterdir():
             path.unlink()
-        assert library.index([]).removed == 2
+        assert library.index([]).removed == 3
         assert rows(library, "SELECT count(*) FROM item_text") == [(0,)]
 
 

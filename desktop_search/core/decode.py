@@ -77,10 +77,14 @@ class FilePreparer:
         self.spec = spec  # None: no model yet, photos are only catalogued
         self.known_hashes = known_hashes  # read-only here; the indexer may discard entries
 
-    def prepare(self, path: str, root: str, state: FileState | None) -> Prepared:
+    def prepare(
+        self, path: str, root: str, state: FileState | None, *, reuse: bool = True
+    ) -> Prepared:
+        """``reuse`` False: read the file even if its bytes are indexed elsewhere (a copy of a
+        document, or of a photo whose other file went meanwhile)."""
         found = Prepared(path, root, state, Outcome.DECODED)
         try:
-            self._prepare(found)
+            self._prepare(found, reuse)
         except FileNotIndexableError as error:
             found.outcome, found.reason, found.transient = (
                 Outcome.FAILED, error.reason, error.transient
@@ -92,7 +96,7 @@ class FilePreparer:
             )  # fmt: skip
         return found
 
-    def _prepare(self, found: Prepared) -> None:
+    def _prepare(self, found: Prepared, reuse: bool) -> None:
         """Fill in ``found``; its size and time are set before anything can fail on reading,
         so a parked file is only retried once it changes."""
         before = _stat(found.path)
@@ -112,7 +116,7 @@ class FilePreparer:
         document = is_document(found.path)
         if kept and state.content_hash == found.digest and self._complete(state, document):
             found.outcome = Outcome.SAME_BYTES
-        elif found.digest in self.known_hashes:  # moved here (or a copy of a photo)
+        elif reuse and found.digest in self.known_hashes:  # moved here (or a copy of a photo)
             found.outcome = Outcome.KNOWN_BYTES
         elif document:
             self._extract(data, found)

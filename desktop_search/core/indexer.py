@@ -328,9 +328,9 @@ class _Run:
             prepared.digest, prepared.path, prepared.root, prepared.size, prepared.mtime_ns,
             self.indexer.model_id,
         )  # fmt: skip
-        if copied is None:  # the other file went meanwhile: decode this one after all
-            self.preparer.known_hashes.discard(prepared.digest)
-            self.store.queue.add([(prepared.path, prepared.root)], fresh=True)
+        if copied is None:  # a document (copies are read), or the other photo went meanwhile
+            self.record(self.preparer.prepare(prepared.path, prepared.root, prepared.state,
+                                              reuse=False))  # fmt: skip
             return
         item_id, replaced = copied
         self.indexer.drop_vectors(replaced)
