@@ -10,14 +10,14 @@ from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from tests.make_chats import messenger_export, telegram_export, whatsapp_export
 from tests.make_mail import eml, mbox, photo_jpeg
 from tests.make_pdfs import (
     broken_pdf,
     encrypted_pdf,
-    font_path,
+    pillow_font,
     scanned_pdf,
     text_pdf,
 )
@@ -35,9 +35,7 @@ def photo_with_text(text: str) -> bytes:
     image = Image.new("RGB", (900, 420), (236, 231, 220))
     draw = ImageDraw.Draw(image)
     draw.rectangle((20, 20, 880, 400), outline=(90, 80, 70), width=6)
-    found = font_path()
-    font = ImageFont.truetype(str(found), 72) if found else ImageFont.load_default(size=72)
-    draw.text((60, 150), text, font=font, fill=(20, 20, 20))
+    draw.text((60, 150), text, font=pillow_font(72), fill=(20, 20, 20))
     buffer = BytesIO()
     image.save(buffer, format="JPEG", quality=92)
     return buffer.getvalue()

@@ -46,7 +46,8 @@ def font_path() -> Path | None:
     return candidates[0] if candidates else None
 
 
-def _pillow_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def pillow_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """A TrueType sans font from the system if there is one, else Pillow's built-in font."""
     path = font_path()
     if path is not None:
         try:
@@ -96,7 +97,7 @@ def scan_image(text: str, size: tuple[int, int] = SCAN_PIXELS) -> Image.Image:
     """``text`` drawn black on white, large and clear, wrapped to the page width."""
     image = Image.new("L", size, 255)
     draw = ImageDraw.Draw(image)
-    font = _pillow_font(SCAN_FONT_PX)
+    font = pillow_font(SCAN_FONT_PX)
     width = size[0] - 2 * SCAN_MARGIN_PX
     lines: list[str] = []
     for paragraph in text.split("\n"):

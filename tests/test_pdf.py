@@ -205,7 +205,6 @@ def test_an_ocr_engine_that_cannot_load_is_asked_once():
 
 
 def test_scanned_page_is_read_by_the_real_ocr_engine():
-    pytest.importorskip("rapidocr_onnxruntime", reason="the OCR extra is not installed")
     mixed = join_pdfs(
         text_pdf(["A typed page about the orchard and its old pear trees."]),
         scanned_pdf(["Invoice 4711 from Gutenberg Printing"]),

@@ -214,6 +214,7 @@ class Searcher:
         return self.encoder.encode_images(preprocess(photo.image, spec)[None])[0]
 
     def search_vector(self, vector: np.ndarray, limit: int) -> list[Hit]:
+        """The CLIP space alone, for a ready query vector (benchmarks/query_latency.py)."""
         found = self.vectors.search(vector, limit)
         records = self.store.hits([item_id for item_id, _ in found])
         # An id missing from the store was removed by a concurrent writer: skip it.

@@ -16,10 +16,17 @@ import sqlite_utils
 
 from desktop_search.core.items import DocumentRecord
 from desktop_search.core.sqlpaths import chunks, now_text
-from desktop_search.extract.document import PICTURE
+from desktop_search.extract.document import (
+    ATTACHMENT,
+    CHUNK,
+    MESSAGE,
+    PHOTO_TEXT,
+    PICTURE,
+    WINDOW,
+)
 
 # Item kinds whose text gets an embedding in the ``text`` space.
-TEXT_ITEM_KINDS = ("chunk", "message", "attachment", "window", "ocr")
+TEXT_ITEM_KINDS = (CHUNK, MESSAGE, ATTACHMENT, WINDOW, PHOTO_TEXT)
 
 
 def create_text_tables(db: sqlite_utils.Database) -> None:
@@ -80,7 +87,7 @@ class TextStore:
                         [item_id, clip_model, picture_vectors[index].astype(np.float16).tobytes()],
                     )
             if not item_ids:  # nothing readable inside: still findable by its name
-                item_ids.append(self._insert_item(file_id, name, "chunk", {}, document.title, "",
+                item_ids.append(self._insert_item(file_id, name, CHUNK, {}, document.title, "",
                                                   None, None, ()))  # fmt: skip
             self.queue.discard([record.path])
         return item_ids, dropped
@@ -219,12 +226,14 @@ class TextStore:
             dropped = [
                 r[0]
                 for r in self.db.execute(
-                    "SELECT id FROM items WHERE file_id = ? AND kind = 'ocr'", [file_id]
+                    "SELECT id FROM items WHERE file_id = ? AND kind = ?", [file_id, PHOTO_TEXT]
                 )
             ]
-            self.db.execute("DELETE FROM items WHERE file_id = ? AND kind = 'ocr'", [file_id])
+            self.db.execute(
+                "DELETE FROM items WHERE file_id = ? AND kind = ?", [file_id, PHOTO_TEXT]
+            )
             if text:
-                self._insert_item(file_id, os.path.basename(row[0]), "ocr", {}, row[1], text,
+                self._insert_item(file_id, os.path.basename(row[0]), PHOTO_TEXT, {}, row[1], text,
                                   None, None, ())  # fmt: skip
             self.db.execute(
                 "UPDATE files SET photo_text = ? WHERE id = ?",
