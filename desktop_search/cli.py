@@ -17,7 +17,7 @@ import click
 
 from desktop_search import __version__
 from desktop_search.cli_doctor import doctor
-from desktop_search.cli_search import search
+from desktop_search.cli_search import objects, search
 from desktop_search.cli_watch import watch
 from desktop_search.core.control import lower_process_priority
 from desktop_search.core.items import IndexReport
@@ -169,7 +169,10 @@ def _print_report(report: IndexReport) -> None:
         f"{report.removed} removed, {report.failed} failed ({report.seconds:.1f} s)"
     )
     if report.caught_up:
-        click.echo(f"{report.caught_up} catalogued photo(s) encoded with the model")
+        click.echo(f"{report.caught_up} photo(s) indexed before caught up (encoded with the model "
+                   "or looked at for objects)")  # fmt: skip
+    if report.objects:
+        click.echo(f"{report.objects} object(s) found in photos")
     if report.documents or report.passages or report.photo_texts:
         click.echo(
             f"{report.documents} document(s) read, {report.passages} passage(s) encoded for "
@@ -239,11 +242,22 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{report['passages_pending']} document passage(s) waiting for the text model")
     if report["photos_to_read"]:
         click.echo(f"{report['photos_to_read']} photo(s) not yet read for text")
+    _print_objects(report["objects"])
     _print_queue(report["queue"], report["indexer"])
     if report["failures"]:
         click.echo(f"{len(report['failures'])} file(s) could not be indexed:")
         for failure in report["failures"]:
             click.echo(f"  {failure['path']}: {failure['reason']}")
+
+
+def _print_objects(objects: dict) -> None:
+    if not objects["detector"]:
+        click.echo("objects: not detected (no detector installed, or switched off)")
+    if objects["total"]:
+        classes = ", ".join(f"{label} {count}" for label, count in objects["classes"].items())
+        click.echo(f"objects: {objects['total']} in {objects['photos']} photo(s): {classes}")
+    if objects["pending"]:
+        click.echo(f"{objects['pending']} photo(s) not yet looked at for objects")
 
 
 def _print_queue(queue: dict, indexer: dict | None) -> None:
@@ -391,6 +405,19 @@ def models_import_text(ctx: click.Context, source: Path | None, name: str) -> No
             _print_report(library.index([], progress=progress))
 
 
+@models.command("import-detector")
+@click.argument("onnx_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def models_import_detector(ctx: click.Context, onnx_file: Path) -> None:
+    """Install a YOLOX-nano ONNX file you have as the object detector (no download).
+
+    Photos indexed so far are looked at for objects by the next 'index' run (or the app).
+    """
+    library = _open(ctx)
+    name = library.object_tools.import_detector(onnx_file)
+    click.echo(f"installed the object detector {name}")
+
+
 @models.command("use")
 @click.argument("name")
 @click.pass_context
@@ -429,6 +456,7 @@ def gui(ctx: click.Context, hidden: bool) -> None:
 
 cli.add_command(doctor)
 cli.add_command(search)
+cli.add_command(objects)
 cli.add_command(watch)
 
 

@@ -96,6 +96,7 @@ class Settings:
     text_model: str | None = None  # the sentence model; None: the installed one, if any
     index_documents: bool = True  # PDFs, text files, e-mail and chat exports besides photos
     read_text_in_photos: bool = True  # OCR of screenshots, receipts, signs (a slower pass)
+    detect_objects: bool = True  # objects in photos (with the detector installed): slower indexing
 
     @classmethod
     def load(cls, path: Path) -> Settings:

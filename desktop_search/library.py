@@ -17,7 +17,8 @@ import numpy as np
 from desktop_search.config import Paths, Settings, resolve_home
 from desktop_search.core.control import IndexControl, UserActivity
 from desktop_search.core.indexer import Indexer
-from desktop_search.core.items import Hit, IndexReport
+from desktop_search.core.items import FoundObject, Hit, IndexReport
+from desktop_search.core.objects import objects_key
 from desktop_search.core.progress import Heartbeat, ProgressCallback
 from desktop_search.core.search import Query, Searcher
 from desktop_search.core.store import Store
@@ -30,6 +31,7 @@ from desktop_search.errors import (
     NoModelError,
     WriterLockedError,
 )
+from desktop_search.library_objects import ObjectTools
 from desktop_search.library_text import TextTools
 from desktop_search.models import manifest as manifests
 from desktop_search.models.clip import ClipModel
@@ -53,6 +55,7 @@ class Library:
         self.models = models
         self.thumbnails = ThumbnailStore(paths.thumbnails)
         self.text_tools = TextTools(models, settings)  # shared with readers
+        self.object_tools = ObjectTools(models, settings)  # shared with readers
         self._clip: ClipModel | None = None
         self._clip_owner: Library | None = None  # set on readers: the model lives there
         self._clip_lock = threading.Lock()
@@ -75,7 +78,7 @@ class Library:
         to use from several threads). Close it with ``close()``; the models stay loaded."""
         reader = Library(self.paths, self.settings, Store.open(self.paths.database), self.models)
         reader._clip_owner = self
-        reader.text_tools = self.text_tools
+        reader.text_tools, reader.object_tools = self.text_tools, self.object_tools
         reader._vectors, reader._vectors_lock = self._vectors, self._vectors_lock
         reader.activity, reader._writing = self.activity, self._writing
         return reader
@@ -85,6 +88,7 @@ class Library:
             self._clip.release()
         if self._clip_owner is None:
             self.text_tools.release()
+            self.object_tools.release()
         self.store.close()
 
     def save_settings(self) -> None:
@@ -240,6 +244,7 @@ class Library:
             control=control or IndexControl(self.activity), hash_cache=hash_cache,
             text=self.text_space(), read_text=self.text_tools.read_text(),
             documents=settings.index_documents, photo_text=settings.read_text_in_photos,
+            objects=self.object_tools.finder(),
         )  # fmt: skip
 
     def text_space(self) -> TextSpace | None:
@@ -370,6 +375,14 @@ class Library:
         self.activity.searched()
         return self.searcher().search(query)
 
+    def has_detector(self) -> bool:
+        """Whether query images can be split into objects (a detector is installed)."""
+        return self.object_tools.query_finder() is not None
+
+    def query_objects(self, path: Path) -> list[FoundObject]:
+        """The objects of a query image (NoModelError without a detector)."""
+        return self.object_tools.query_objects(Path(path))
+
     def passage_text(self, item_id: int) -> str:
         """The whole indexed text of one item (a chat window, a page's passage, an e-mail)."""
         return self.store.item_texts([item_id]).get(item_id, "")
@@ -392,10 +405,21 @@ class Library:
             # Passages waiting for the text model; photos whose text was not read yet.
             "passages_pending": self.store.texts_to_embed_count(text_model) if text_model else 0,
             "photos_to_read": self.store.photos_to_read_count() if reading_photos else 0,
+            "objects": self._object_status(model),
             "queue": {"waiting": ready, "retrying": retrying, "parked": parked},
             "indexer": Heartbeat(self.store).read(),
             "failures": [{"path": p, "reason": r} for p, r in self.store.failures()],
         }
+
+    def _object_status(self, model: str | None) -> dict:
+        """Objects found per class, and photos still to look at (with the setting on). Does not
+        load the detector: the window asks every few seconds."""
+        found = self.store.object_counts()
+        detector = self.object_tools.detector_id() if self.settings.detect_objects else None
+        found["detector"] = detector  # None: none installed, or switched off
+        key = objects_key(detector, model) if detector and model else None
+        found["pending"] = self.store.photos_without_objects(key) if key else 0
+        return found
 
 
 class _WriterState:

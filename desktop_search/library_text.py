@@ -17,7 +17,6 @@ from PIL import Image
 from desktop_search.config import Settings
 from desktop_search.errors import ModelError
 from desktop_search.extract.document import ReadText
-from desktop_search.models.files import MODEL_JSON, read_model_json
 from desktop_search.models.store import ModelStore
 from desktop_search.models.text import TextModel
 
@@ -46,22 +45,8 @@ class TextTools:
         # installed again every half minute (one may be installed while the app runs).
         now = time.monotonic()
         if self._found is None and now - self._looked_at > RELOOK_SECONDS:
-            self._found, self._looked_at = self._installed_text_model(), now
+            self._found, self._looked_at = self.models.first_of_kind("text"), now
         return self._found
-
-    def _installed_text_model(self) -> str | None:
-        folder = self.models.models_dir
-        if not folder.is_dir():
-            return None
-        for entry in sorted(folder.iterdir()):
-            if entry.name.startswith(".") or not (entry / MODEL_JSON).is_file():
-                continue
-            try:
-                if read_model_json(entry).get("kind") == "text":
-                    return entry.name
-            except ModelError as error:
-                log.warning("skipping model folder %s: %s", entry, error)
-        return None
 
     def text_model(self) -> TextModel | None:
         """The sentence model, or None while none is installed (or it cannot be opened)."""

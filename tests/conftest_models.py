@@ -113,3 +113,49 @@ def model_library(model_home: Path):
     opened = Library.open(model_home)
     yield opened
     opened.close()
+
+
+PIXEL_CLIP_NAME = "pixel-clip"
+
+
+@pytest.fixture(scope="session")
+def pixel_clip_dir(tmp_path_factory: pytest.TempPathFactory, tiny_clip_dir: Path) -> Path:
+    """The tiny CLIP with an image tower that sees colours and layout: an 8x8 average of the
+    pixels, randomly projected to the 64 dimensions of the text tower (a real ONNX graph).
+
+    Random transformer weights map every photo to nearly the same embedding, so a test that
+    needs "this crop looks like that one" (region queries) cannot use the tiny CLIP's own
+    tower. Shared by the whole session: copy it before changing anything in it.
+    """
+    import shutil
+
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from desktop_search.models.files import sha256_file
+
+    folder = tmp_path_factory.mktemp("pixel_clip_models") / PIXEL_CLIP_NAME
+    shutil.copytree(tiny_clip_dir, folder)
+    projection = np.random.default_rng(0).normal(size=(192, 64)).astype(np.float32) / 8.0
+    graph = helper.make_graph(
+        [
+            helper.make_node(
+                "AveragePool", ["pixels"], ["pooled"], kernel_shape=[28, 28], strides=[28, 28]
+            ),  # fmt: skip
+            helper.make_node("Flatten", ["pooled"], ["flat"], axis=1),
+            helper.make_node("MatMul", ["flat", "projection"], ["embedding"]),
+        ],
+        "pixel_clip_visual",
+        [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["batch", 3, 224, 224])],
+        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", 64])],
+        [numpy_helper.from_array(projection, "projection")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, folder / "visual.onnx")
+    description = json.loads((folder / "model.json").read_text())
+    description["id"] = PIXEL_CLIP_NAME
+    description["files"]["visual.onnx"] = sha256_file(folder / "visual.onnx")
+    (folder / "model.json").write_text(json.dumps(description, indent=2))
+    return folder

@@ -204,7 +204,7 @@ def test_without_a_model_photos_are_catalogued_then_encoded_once_one_is_there(
     shutil.copytree(tiny_clip_dir, home / "models" / "tiny-clip")
     result = run(home, "models", "use", "tiny-clip")
     assert f"0 new, 0 changed, {bad} unchanged" in result.stdout
-    assert f"{good} catalogued photo(s) encoded with the model" in result.stdout
+    assert f"{good} photo(s) indexed before caught up (encoded with the model" in result.stdout
     report = json.loads(run(home, "index", "--json").stdout)
     assert (report["caught_up"], report["encoded"], report["decoded"]) == (0, 0, 0)
     assert json.loads(run(home, "status", "--json").stdout)["pending"] == 0

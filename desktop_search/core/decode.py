@@ -18,13 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_search.core.items import DocumentRecord, FileState, PhotoRecord
+from desktop_search.core.items import DocumentRecord, FileState, FoundObject, PhotoRecord
+from desktop_search.core.objects import ObjectFinder, crop_with_context, scale_box
 from desktop_search.core.scan import clamp_ns
 from desktop_search.core.thumbnails import ThumbnailStore
 from desktop_search.errors import FileNotIndexableError
 from desktop_search.extract.document import ReadText
 from desktop_search.extract.documents import extract_document, is_document
-from desktop_search.extract.images import load_photo, read_file, thumbnail_jpeg
+from desktop_search.extract.images import Photo, load_photo, read_file, thumbnail_jpeg
 from desktop_search.models.preprocess import ImageSpec, preprocess
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class Prepared:
     record: PhotoRecord | None = None
     document: DocumentRecord | None = None
     pixels: np.ndarray | None = None  # a photo's, or the pictures inside a document
+    objects: list[FoundObject] | None = None  # None: not looked for
+    object_pixels: np.ndarray | None = None  # the crops of the objects marked ``encoded``
     reason: str | None = None
     transient: bool = False  # a failure worth retrying as it is
 
@@ -70,12 +73,17 @@ class FilePreparer:
         known_hashes: set[str],
         read: Callable[[Path], bytes] = read_file,
         read_text: ReadText | None = None,
+        objects: ObjectFinder | None = None,
+        objects_key: str | None = None,
     ) -> None:
         self.read = read
         self.read_text = read_text  # OCR for scanned PDF pages (None: not available)
         self.thumbnails = thumbnails
         self.spec = spec  # None: no model yet, photos are only catalogued
         self.known_hashes = known_hashes  # read-only here; the indexer may discard entries
+        # Objects are looked for (with a CLIP model only: their crops need it) when a key is set.
+        self.objects = objects if objects_key and spec else None
+        self.objects_key = objects_key if self.objects else None
 
     def prepare(
         self, path: str, root: str, state: FileState | None, *, reuse: bool = True
@@ -106,7 +114,8 @@ class FilePreparer:
         found.size, found.mtime_ns = before
         state = found.state
         kept = state is not None and not self._thumbnail_missing(state)
-        if kept and up_to_date(state, *before, needs_embedding=bool(self.spec)):
+        if kept and up_to_date(state, *before, needs_embedding=bool(self.spec),
+                               objects_key=self.objects_key):  # fmt: skip
             found.outcome = Outcome.UNCHANGED
             return
         data = self.read(Path(found.path))
@@ -116,8 +125,8 @@ class FilePreparer:
         document = is_document(found.path)
         if kept and state.content_hash == found.digest and self._complete(state, document):
             found.outcome = Outcome.SAME_BYTES
-        elif reuse and found.digest in self.known_hashes:  # moved here (or a copy of a photo)
-            found.outcome = Outcome.KNOWN_BYTES
+        elif reuse and found.digest in self.known_hashes and not self._objects_only(state, found):
+            found.outcome = Outcome.KNOWN_BYTES  # moved here (or a copy of a photo)
         elif document:
             self._extract(data, found)
         else:
@@ -127,7 +136,14 @@ class FilePreparer:
         """Does the stored file with these bytes need nothing more?"""
         if document:
             return state.kind != "photo"  # passages are encoded by a pass of their own
-        return state.has_embedding or not self.spec
+        return (state.has_embedding or not self.spec) and not needs_objects(state, self.objects_key)
+
+    def _objects_only(self, state: FileState | None, found: Prepared) -> bool:
+        """Its own bytes are indexed; only the objects are missing (not a move or a copy)."""
+        return (
+            state is not None and state.content_hash == found.digest
+            and needs_objects(state, self.objects_key)
+        )  # fmt: skip
 
     def _thumbnail_missing(self, state: FileState) -> bool:
         """A lost thumbnail (e.g. found by ``doctor``) is remade by a full decode."""
@@ -149,16 +165,45 @@ class FilePreparer:
         )  # fmt: skip
 
     def _decode(self, data: bytes, found: Prepared) -> None:
-        spec = self.spec
+        spec, state = self.spec, found.state
         photo = load_photo(data, min_side=spec.size if spec else THUMBNAIL_SIZE,
-                           thumb_size=THUMBNAIL_SIZE)  # fmt: skip
-        found.pixels = preprocess(photo.image, spec) if spec else None
+                           thumb_size=THUMBNAIL_SIZE,
+                           long_side=self.objects.input_size if self.objects else 0)  # fmt: skip
+        # Same bytes already encoded: only its objects were missing (detector new, or the
+        # setting switched on), so the photo's own embedding is not computed again.
+        embedded = state is not None and state.content_hash == found.digest and state.has_embedding
+        found.pixels = preprocess(photo.image, spec) if spec and not embedded else None
+        if self.objects is not None:
+            found.objects, found.object_pixels = self._find_objects(photo)
         found.record = PhotoRecord(
             path=found.path, root=found.root, size=found.size, mtime_ns=found.mtime_ns,
             content_hash=found.digest, width=photo.width, height=photo.height,
             taken_at=photo.taken_at, camera=photo.camera, gps=photo.gps,
             thumbnail=self.thumbnails.put(found.digest, photo.thumbnail),
         )  # fmt: skip
+
+    def _find_objects(self, photo: Photo) -> tuple[list[FoundObject], np.ndarray | None]:
+        """The photo's objects, and the CLIP input of the crops of the ones to encode."""
+        try:
+            objects = self.objects.find(photo.image, (photo.width, photo.height))
+        except Exception:  # noqa: BLE001 - the photo itself is fine; index it without objects
+            log.warning("object detection failed on one photo", exc_info=True)
+            return [], None
+        to_image = (photo.image.width / photo.width, photo.image.height / photo.height)
+        crops = [
+            preprocess(crop_with_context(photo.image, scale_box(found.box, *to_image)), self.spec)
+            for found in objects
+            if found.encoded
+        ]
+        return objects, np.stack(crops) if crops else None
+
+
+def needs_objects(state: FileState, objects_key: str | None) -> bool:
+    """An indexed photo whose objects were not looked for with this detector and model."""
+    return (
+        objects_key is not None and state.kind == "photo" and state.status == "indexed"
+        and state.objects != objects_key
+    )  # fmt: skip
 
 
 def _stat(path: str) -> tuple[int, int] | None:
@@ -176,8 +221,13 @@ def _stat(path: str) -> tuple[int, int] | None:
     return info.st_size, clamp_ns(info.st_mtime_ns)
 
 
-def up_to_date(state: FileState, size: int, mtime_ns: int, *, needs_embedding: bool) -> bool:
+def up_to_date(
+    state: FileState, size: int, mtime_ns: int, *, needs_embedding: bool,
+    objects_key: str | None = None,
+) -> bool:  # fmt: skip
     """Same size and mtime, and nothing left to do for it (failed files wait for a change)."""
     if state.size != size or state.mtime_ns != mtime_ns:
         return False
-    return state.status == "failed" or state.has_embedding or not needs_embedding
+    if state.status == "failed":
+        return True
+    return (state.has_embedding or not needs_embedding) and not needs_objects(state, objects_key)

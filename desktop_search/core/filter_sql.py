@@ -1,4 +1,5 @@
-"""Query filters (``type:``, ``after:``, ``before:``, ``in:``, ``from:``) as SQL over items.
+"""Query filters (``type:``, ``after:``, ``before:``, ``in:``, ``from:``, ``has:``) as SQL over
+items.
 
 The condition expects the items table as ``i`` and the files table as ``f``.
 """
@@ -41,6 +42,9 @@ def filter_condition(filters: Filters) -> tuple[str, list]:
         parts.append("(" + " OR ".join("i.senders LIKE ? ESCAPE '\\'" for _ in filters.senders)
                      + ")")  # fmt: skip
         params += [f"%{escape_like(sender)}%" for sender in filters.senders]
+    for label in sorted(filters.objects):  # every class asked for: each one's own EXISTS
+        parts.append("EXISTS (SELECT 1 FROM items o WHERE o.label = ? AND o.file_id = f.id)")
+        params.append(label)
     return " AND ".join(parts), params
 
 

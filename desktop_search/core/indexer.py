@@ -26,6 +26,7 @@ from desktop_search.core.control import IndexControl, lower_thread_priority
 from desktop_search.core.decode import FilePreparer, Outcome, Prepared, up_to_date
 from desktop_search.core.encoders import ImageEncoder
 from desktop_search.core.items import FileState, IndexReport
+from desktop_search.core.objects import ObjectFinder
 from desktop_search.core.progress import ProgressCallback
 from desktop_search.core.queue import MAX_ATTEMPTS, QueuedFile
 from desktop_search.core.scan import Wanted, scan
@@ -67,12 +68,14 @@ class Indexer:
         read_text: ReadText | None = None,
         documents: bool = True,
         photo_text: bool = True,
+        objects: ObjectFinder | None = None,
     ) -> None:
         self.read = read  # how files are read (tests pass one that changes the file meanwhile)
         self.text = text  # the text space: None while no text model is installed
         self.read_text = read_text  # OCR (scanned pages, text in photos); None: not available
         self.wanted: Wanted = is_indexed_name if documents else IMAGE_EXTENSIONS
         self.photo_text = photo_text  # read the text in photos (when OCR is available)
+        self.objects = objects  # the object detector; None: not installed or switched off
         # Content hashes already indexed, per model: reading all of them costs ~0.4 s at 100k
         # photos, so a long-lived caller (the live index) keeps them between drains. Entries for
         # files deleted since are harmless: a copy that finds no source is decoded after all.
@@ -86,6 +89,8 @@ class Indexer:
         self.threads = threads or os.cpu_count() or 2
         self.exclude = list(exclude)
         self.control = control or IndexControl()
+        # Photos whose objects were looked for with another detector or model are done again.
+        self.objects_key = objects.key(model_id) if objects and encoder and model_id else None
 
     def run(self, roots: list[Path], progress: ProgressCallback | None = None) -> IndexReport:
         """Reconcile ``roots`` with the store and index everything that is queued."""
@@ -118,8 +123,9 @@ class Indexer:
                 else:
                     report.unchanged += 1
             elif state and up_to_date(
-                state, entry.size, entry.mtime_ns, needs_embedding=bool(self.encoder)
-            ):
+                state, entry.size, entry.mtime_ns, needs_embedding=bool(self.encoder),
+                objects_key=self.objects_key,
+            ):  # fmt: skip
                 report.unchanged += 1
                 report.still_failing += state.status == "failed"
             else:
@@ -240,7 +246,8 @@ class _Run:
         known = indexer.known_hashes()
         spec = indexer.encoder.image_spec if indexer.encoder else None
         self.preparer = FilePreparer(indexer.thumbnails, spec, known, indexer.read,
-                                     indexer.read_text)  # fmt: skip
+                                     indexer.read_text, indexer.objects,
+                                     indexer.objects_key)  # fmt: skip
         self.batch: list[Prepared] = []
 
     def record(self, prepared: Prepared) -> None:
@@ -266,23 +273,62 @@ class _Run:
             report.unchanged += 1
 
     def flush(self) -> None:
-        """Encode and save the batch in one transaction."""
+        """Encode the batch (photos and the crops of their objects) and save it in one
+        transaction."""
         if not self.batch:
             return
         batch, self.batch = self.batch, []
-        indexer, embeddings = self.indexer, None
-        if indexer.encoder:
-            embeddings = indexer.encoder.encode_images(np.stack([p.pixels for p in batch]))
-            self.report.encoded += len(batch)
-        item_ids, replaced = self.store.save_photos(
-            [p.record for p in batch], embeddings, indexer.model_id
-        )
+        indexer, store = self.indexer, self.store
+        photo_vectors, object_vectors = self._encode(batch)
+        added_ids: list[int] = []
+        added: list[np.ndarray] = []
+        with store.db.atomic():
+            item_ids, replaced = store.save_photos(
+                [p.record for p in batch], photo_vectors, indexer.model_id
+            )
+            for item_id, vector in zip(item_ids, photo_vectors or [], strict=False):
+                if vector is not None:
+                    added_ids.append(item_id)
+                    added.append(vector)
+            for prepared, vectors in zip(batch, object_vectors, strict=True):
+                if prepared.objects is None:
+                    continue
+                ids, dropped = store.save_objects(
+                    prepared.path, prepared.objects, vectors, indexer.model_id,
+                    indexer.objects_key,
+                )  # fmt: skip
+                replaced += dropped
+                added_ids += ids
+                added += list(vectors[: len(ids)]) if vectors is not None else []
+                self.report.objects += len(prepared.objects)
         indexer.drop_vectors(replaced)
-        if indexer.vectors is not None and embeddings is not None:
-            indexer.vectors.add(np.asarray(item_ids, dtype=np.int64), embeddings)
+        if indexer.vectors is not None and added:
+            indexer.vectors.add(np.asarray(added_ids, dtype=np.int64), np.stack(added))
         for prepared in batch:
             self._count_saved(prepared)
             self.preparer.known_hashes.add(prepared.digest)  # a copy later on reuses it
+
+    def _encode(
+        self, batch: list[Prepared]
+    ) -> tuple[list[np.ndarray | None] | None, list[np.ndarray | None]]:
+        """One model run for the batch's photos and object crops; split back per photo."""
+        encoder = self.indexer.encoder
+        no_objects: list[np.ndarray | None] = [None] * len(batch)
+        if encoder is None:
+            return None, no_objects
+        parts = [p.pixels[None] for p in batch if p.pixels is not None]
+        parts += [p.object_pixels for p in batch if p.object_pixels is not None]
+        if not parts:
+            return [None] * len(batch), no_objects
+        vectors = iter(encoder.encode_images(np.concatenate(parts)))
+        photos = [next(vectors) if p.pixels is not None else None for p in batch]
+        self.report.encoded += sum(vector is not None for vector in photos)
+        objects = [
+            np.stack([next(vectors) for _ in p.object_pixels])
+            if p.object_pixels is not None else None
+            for p in batch
+        ]  # fmt: skip
+        return photos, objects
 
     def _save_document(self, prepared: Prepared) -> None:
         """Save a document at once (one may hold thousands of passages: no batching)."""
@@ -332,9 +378,9 @@ class _Run:
             self.record(self.preparer.prepare(prepared.path, prepared.root, prepared.state,
                                               reuse=False))  # fmt: skip
             return
-        item_id, replaced = copied
+        item_ids, replaced = copied
         self.indexer.drop_vectors(replaced)
-        self._add_copied_vector(item_id)
+        self._add_copied_vectors(item_ids)
         self.report.copied += 1
 
     def _gone_twin(self, digest: str) -> str | None:
@@ -345,13 +391,14 @@ class _Run:
                 return path
         return None
 
-    def _add_copied_vector(self, item_id: int) -> None:
+    def _add_copied_vectors(self, item_ids: list[int]) -> None:
         indexer = self.indexer
         if indexer.vectors is None or indexer.model_id is None:
             return
-        vector = self.store.vector_of(item_id, indexer.model_id)
-        if vector is not None:
-            indexer.vectors.add(np.asarray([item_id], dtype=np.int64), vector[None, :])
+        found = self.store.embeddings_of(item_ids, indexer.model_id)
+        if found:
+            ids = np.asarray(list(found), dtype=np.int64)
+            indexer.vectors.add(ids, np.stack(list(found.values())))
 
     def _failed(self, prepared: Prepared) -> None:
         reason = prepared.reason or "unknown error"

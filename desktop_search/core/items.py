@@ -8,6 +8,8 @@ from pathlib import Path
 from desktop_search.core.snippets import Snippet
 from desktop_search.extract.document import Document
 
+Box = tuple[float, float, float, float]  # x, y, w, h in pixels
+
 
 @dataclass(frozen=True)
 class FileState:
@@ -22,6 +24,7 @@ class FileState:
     has_embedding: bool
     thumbnail: str | None = None
     kind: str = "photo"
+    objects: str | None = None  # which detector + CLIP model its object items come from
 
 
 @dataclass
@@ -54,6 +57,20 @@ class DocumentRecord:
     thumbnail: str | None = None
 
 
+@dataclass(frozen=True)
+class FoundObject:
+    """One object of a photo; ``box`` is in the photo's full-size pixels (orientation applied)."""
+
+    label: str
+    score: float
+    box: Box
+    encoded: bool = False  # gets a CLIP embedding of its crop
+
+    def to_json(self) -> dict:
+        return {"label": self.label, "score": round(self.score, 4),
+                "box": [round(v, 1) for v in self.box]}  # fmt: skip
+
+
 @dataclass
 class Hit:
     """One search result: a file, its score and what is needed to show it."""
@@ -76,6 +93,10 @@ class Hit:
     ended_at: str | None = None
     senders: list[str] | None = None
     snippet: Snippet | None = None  # the matching passage, query words marked
+    # The detected object that matched: its box (x, y, w, h in the photo's full-size pixels,
+    # i.e. relative to width x height) and class.
+    box: tuple[float, float, float, float] | None = None
+    object_label: str | None = None
 
     def to_json(self) -> dict:
         data = {key: value for key, value in self.__dict__.items() if value is not None}
@@ -84,6 +105,8 @@ class Hit:
             data["thumbnail"] = str(self.thumbnail)
         if self.snippet is not None:
             data["snippet"] = self.snippet.to_json()
+        if self.box is not None:
+            data["box"] = list(self.box)
         return data
 
 
@@ -103,6 +126,7 @@ class IndexReport:
     retrying: int = 0  # failed for a passing reason (I/O, changing); queued for a later retry
     documents: int = 0  # PDFs, text files, e-mails and chats read
     passages: int = 0  # passages encoded into the text space
+    objects: int = 0  # objects detected in photos (see core/objects.py)
     photo_texts: int = 0  # photos in which text was found
     decoded: int = 0
     encoded: int = 0

@@ -39,4 +39,7 @@ def describe_locator(hit: Hit) -> str:
         parts.append(" ".join(p for p in (f"from {sender}" if sender else "", when) if p))
     elif kind == "ocr":
         parts.append("text in the photo")
+    elif kind == "object" and hit.box is not None:
+        x, y, w, h = (round(value) for value in hit.box)
+        parts.append(f"{hit.object_label} at {x},{y} ({w}x{h})")
     return ", ".join(part for part in parts if part)

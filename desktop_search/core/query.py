@@ -1,13 +1,14 @@
 """The search box's syntax: free words, "quoted phrases" and filters such as ``type:pdf``.
 
     invoice "acme corp" type:pdf,mail after:2023-05 before:2024 in:"My Documents" from:anna
+    beach has:dog has:"teddy bear"
 
 Filter keys are case-insensitive; an unknown ``key:value`` ("10:30", "http://x") stays a word.
 Dates are ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` and name a period: ``after:X`` keeps what is on
 or after the start of X, ``before:X`` what is strictly before the start of X (so ``after:2023
 before:2024`` is the year 2023). Folders and senders are kept as typed (``~`` is expanded by the
 caller). Repeating a filter accumulates: types, folders and senders become alternatives, dates
-narrow the range.
+narrow the range, and every ``has:`` object class must be in the photo (``has:dog has:person``).
 
 :func:`fts_match` turns a parsed query into an SQLite FTS5 MATCH expression that can never be a
 syntax error, whatever the user typed.
@@ -23,6 +24,7 @@ from datetime import date
 from functools import cache
 
 from desktop_search.errors import QueryError
+from desktop_search.models.coco import CLASS_ALIASES, COCO_CLASSES
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +40,14 @@ TYPE_ALIASES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("texts", "txt", "md", "note", "notes"), ("text",)),
     **dict.fromkeys(("document", "documents", "doc", "docs"), ("pdf", "text")),
 }
-FILTER_KEYS = ("type", "after", "before", "in", "from")
+FILTER_KEYS = ("type", "after", "before", "in", "from", "has")
 FILTER_EXAMPLES = {
     "type": "type:pdf",
     "after": "after:2023-05",
     "before": "before:2024",
     "in": 'in:"My Documents"',
     "from": "from:anna",
+    "has": "has:dog",
 }
 DATE_FORMATS_HINT = "write dates as YYYY, YYYY-MM or YYYY-MM-DD, e.g. after:2023-05 or before:2024"
 
@@ -64,10 +67,12 @@ class Filters:
     before: date | None = None  # strictly before this day
     folders: tuple[str, ...] = ()  # a hit is inside any of them
     senders: tuple[str, ...] = ()  # a hit is from any of them
+    objects: frozenset[str] = frozenset()  # detected object classes a photo holds, all of them
 
     def __post_init__(self) -> None:
         # Accept any iterables (a window's checkboxes hand over lists); keep first occurrences.
         object.__setattr__(self, "types", frozenset(self.types))
+        object.__setattr__(self, "objects", frozenset(map(object_class, self.objects)))
         object.__setattr__(self, "folders", tuple(dict.fromkeys(self.folders)))
         object.__setattr__(self, "senders", tuple(dict.fromkeys(self.senders)))
         unknown = sorted(self.types - set(TYPES))
@@ -82,7 +87,9 @@ class Filters:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.types or self.after or self.before or self.folders or self.senders)
+        return not (
+            self.types or self.after or self.before or self.folders or self.senders or self.objects
+        )
 
     def merged(self, other: Filters) -> Filters:
         """Both filters at once, e.g. the window's controls and the filters typed in the query.
@@ -105,6 +112,7 @@ class Filters:
             before=_earliest(self.before, other.before),
             folders=self.folders + other.folders,
             senders=self.senders + other.senders,
+            objects=self.objects | other.objects,
         )
 
     def time_bounds(self) -> tuple[str | None, str | None]:
@@ -189,6 +197,7 @@ def parse_query(text: str) -> ParsedQuery:
         before=min(found["before"], default=None),
         folders=tuple(found["in"]),
         senders=tuple(found["from"]),
+        objects=frozenset(found["has"]),
     )
     return ParsedQuery(tuple(words), tuple(phrases), filters, tuple(in_order))
 
@@ -258,6 +267,23 @@ def _add_filter(found: dict[str, list], key: str, value: str) -> None:
         found[key].append(_parse_date(key, value))
     else:
         found[key].append(value)
+
+
+def object_class(name: str) -> str:
+    """A detector class from what the user typed: "dogs", "Teddy_Bear", "bike" are fine;
+    QueryError for names the detector does not know."""
+    typed = " ".join(name.replace("_", " ").replace("-", " ").lower().split())
+    for candidate in (typed, typed[:-1] if typed.endswith("s") else None,
+                      typed[:-2] if typed.endswith("es") else None):  # fmt: skip
+        if candidate in COCO_CLASSES:
+            return candidate
+        if candidate in CLASS_ALIASES:
+            return CLASS_ALIASES[candidate]
+    raise QueryError(
+        f"no object class '{name}'",
+        hint="objects are COCO's 80 classes, e.g. has:person, has:dog, has:bicycle, has:car, "
+        'has:cup, has:"teddy bear"',
+    )
 
 
 def _parse_types(value: str) -> list[str]:

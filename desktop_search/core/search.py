@@ -1,7 +1,8 @@
 """Turn a query (text with filters, an example image, or both) into ranked hits, one per file.
 
 Up to three searches run and are fused by reciprocal rank (``core/fusion.py``):
-- ``clip``: the CLIP embedding of the text and/or image against photos (and pictures in mail);
+- ``clip``: the CLIP embedding of the text and/or image (or one region of it) against photos, the
+  objects detected in them, and pictures in mail;
 - ``text``: the sentence model's embedding against passages (document chunks, e-mails, chat
   windows, text read in photos);
 - ``keyword``: SQLite FTS5 (bm25) over file names, titles and passages.
@@ -23,9 +24,11 @@ import numpy as np
 from desktop_search.core.encoders import QueryEncoder
 from desktop_search.core.fusion import best_per_group, reciprocal_rank_fusion
 from desktop_search.core.items import Hit
+from desktop_search.core.objects import crop_with_context, scale_box
 from desktop_search.core.query import Filters, ParsedQuery, fts_match, parse_query, split_words
 from desktop_search.core.snippets import fold, make_snippet
 from desktop_search.core.store import Store
+from desktop_search.core.store_objects import OBJECT
 from desktop_search.core.text_passes import TextSpace
 from desktop_search.core.thumbnails import ThumbnailStore
 from desktop_search.core.vectors import VectorIndex
@@ -39,6 +42,7 @@ HYBRID, KEYWORD, SEMANTIC = "hybrid", "keyword", "semantic"
 MODES = (HYBRID, KEYWORD, SEMANTIC)
 CANDIDATES = 100  # per list; more when filters will drop some
 RRF_K = 60
+REGION_DECODE_SIDE = 1024  # query images searched by a region are decoded this large
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,9 @@ class Query:
     text: str | None = None
     image: Path | None = None
     limit: int = 20
+    # One part of ``image`` to search with: x, y, w, h in its full-size pixels (orientation
+    # applied), e.g. the box of one of its objects (``Library.query_objects``).
+    region: tuple[float, float, float, float] | None = None
     filters: Filters = field(default_factory=Filters)  # e.g. the window's filter controls
     mode: str = HYBRID
 
@@ -54,6 +61,8 @@ class Query:
             raise QueryError(f"unknown search mode {self.mode!r}", hint=f"use {', '.join(MODES)}")
         if self.limit < 1:
             raise QueryError(f"--limit must be at least 1, not {self.limit}")
+        if self.region is not None:
+            _check_region(self.region, self.image)
         parsed = self.parsed  # bad filters fail here, before anything runs
         if parsed.is_empty and self.image is None and self.all_filters.is_empty:
             raise QueryError("the query is empty", hint="give search text or --image FILE")
@@ -137,7 +146,7 @@ class Searcher:
             raise _no_model_for_images()
         # The clip space holds photos and the pictures attached to e-mails.
         if clip and (not filters.types or filters.types & {"photo", "mail"}):
-            vector = self.query_vector(parsed.text, query.image)
+            vector = self.query_vector(parsed.text, query.image, query.region)
             ranked["clip"] = self._filtered(self.vectors.search(vector, wanted), filters)
         if self.text is not None and not parsed.is_empty and query.image is None:
             vector = self.text.encoder.encode([parsed.text])[0]
@@ -190,28 +199,37 @@ class Searcher:
         found = self._name_matches(query.text, query.limit)[: query.limit]
         return [self._hit(record, score) for record, score in found]
 
-    def query_vector(self, text: str | None, image: Path | None = None) -> np.ndarray:
+    def query_vector(
+        self, text: str | None, image: Path | None = None, region: tuple | None = None
+    ) -> np.ndarray:
         """The CLIP embedding; text and image together are averaged (both are unit length)."""
         parts = []
         if text and text.strip():
             parts.append(self.encoder.encode_texts([text.strip()])[0])
         if image is not None:
-            parts.append(self._image_vector(image))
+            parts.append(self._image_vector(image, region))
         vector = np.mean(parts, axis=0)
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
-    def _image_vector(self, path: Path) -> np.ndarray:
+    def _image_vector(self, path: Path, region: tuple | None = None) -> np.ndarray:
         if not path.is_file():
             raise QueryError(f"query image not found: {path}", hint="check the path")
         spec = self.encoder.image_spec
         try:
-            photo = load_photo(read_file(path), min_side=spec.size, thumb_size=spec.size)
+            # A region is a part of the image: decode it larger so the part keeps some detail.
+            photo = load_photo(read_file(path), min_side=spec.size, thumb_size=spec.size,
+                               long_side=REGION_DECODE_SIDE if region else 0)  # fmt: skip
         except FileNotIndexableError as error:
             raise QueryError(
                 f"cannot use {path} as a query image: {error.reason}",
                 hint="give a readable JPEG, PNG, WebP, GIF, TIFF, BMP or HEIC file",
             ) from error
-        return self.encoder.encode_images(preprocess(photo.image, spec)[None])[0]
+        image = photo.image
+        if region is not None:
+            box = _region_inside(region, photo.width, photo.height)
+            to_image = (image.width / photo.width, image.height / photo.height)
+            image = crop_with_context(image, scale_box(box, *to_image))
+        return self.encoder.encode_images(preprocess(image, spec)[None])[0]
 
     def search_vector(self, vector: np.ndarray, limit: int) -> list[Hit]:
         """The CLIP space alone, for a ready query vector (benchmarks/query_latency.py)."""
@@ -222,18 +240,40 @@ class Searcher:
 
     def _hit(self, record: dict, score: float, text: str = "", terms: tuple = ()) -> Hit:
         senders = record.get("senders")
-        locator = record.get("locator")
+        locator = json.loads(record["locator"]) if record.get("locator") else None
+        found = locator if record.get("item_kind") == OBJECT and locator else {}
         return Hit(
             path=record["path"], score=float(score), kind=record["kind"],
             file_id=record["file_id"], item_id=record["item_id"], taken_at=record["taken_at"],
             camera=record["camera"], width=record["width"], height=record["height"],
             size=record["size"], thumbnail=self.thumbnails.path(record["thumbnail"]),
-            locator=json.loads(locator) if locator else None,
+            locator=locator,
             item_kind=record.get("item_kind"), title=record.get("file_title"),
             started_at=record.get("started_at"), ended_at=record.get("ended_at"),
             senders=senders.split("\n") if senders else None,
-            snippet=make_snippet(text, terms) if text else None,
+            snippet=make_snippet(text, terms) if text and not found else None,  # label: no
+            box=tuple(found["box"]) if "box" in found else None, object_label=found.get("label"),
         )  # fmt: skip
+
+
+def _check_region(region: tuple, image: Path | None) -> None:
+    if image is None:
+        raise QueryError("a region needs a query image", hint="give --image FILE as well")
+    if len(region) != 4 or region[2] <= 0 or region[3] <= 0:
+        raise QueryError(f"bad region {region}", hint="give x,y,w,h with a width and height > 0")
+
+
+def _region_inside(region: tuple, width: int, height: int) -> tuple[float, float, float, float]:
+    """The part of ``region`` inside a ``width x height`` image; QueryError if none is."""
+    x, y, w, h = (float(v) for v in region)
+    left, top = max(x, 0.0), max(y, 0.0)
+    right, bottom = min(x + w, float(width)), min(y + h, float(height))
+    if right - left < 1 or bottom - top < 1:
+        raise QueryError(
+            f"the region {x:g},{y:g},{w:g},{h:g} lies outside the {width}x{height} query image",
+            hint="give x,y,w,h in the image's pixels (x, y from its top-left corner)",
+        )
+    return left, top, right - left, bottom - top
 
 
 def _no_model_for_images() -> NoModelError:

@@ -21,6 +21,7 @@ from desktop_search.core.items import FileState, PhotoRecord
 from desktop_search.core.queue import WorkQueue, create_queue_table
 from desktop_search.core.sqlpaths import chunks, now_text, under_folder
 from desktop_search.core.store_moves import FileMoves
+from desktop_search.core.store_objects import ObjectStore, create_object_tables
 from desktop_search.core.store_reads import SearchReads
 from desktop_search.core.store_text import TextStore, create_text_tables
 from desktop_search.core.vector_log import VectorLog, create_vector_log
@@ -93,12 +94,18 @@ def m004_documents(db: sqlite_utils.Database) -> None:
     create_text_tables(db)
 
 
+@migrations()
+def m005_objects(db: sqlite_utils.Database) -> None:
+    create_object_tables(db)
+
+
 SCHEMA_MIGRATIONS = [
     m001_initial.__name__, m002_queue.__name__, m003_vector_log.__name__, m004_documents.__name__,
+    m005_objects.__name__,
 ]  # fmt: skip
 
 
-class Store(FileMoves, SearchReads, TextStore):
+class Store(FileMoves, SearchReads, TextStore, ObjectStore):
     """One connection to the library database. Use one Store per thread."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
@@ -182,23 +189,27 @@ class Store(FileMoves, SearchReads, TextStore):
                    f.kind != 'photo' OR EXISTS (
                        SELECT 1 FROM items i JOIN embeddings e ON e.item_id = i.id
                        WHERE i.file_id = f.id AND e.model = ?),
-                   f.thumbnail, f.kind
+                   f.thumbnail, f.kind, f.objects
             FROM files f
             WHERE {condition}
             """,
             [model, *params],
         )
         # Documents count as embedded: their passages are encoded by a pass of their own.
-        return {row[1]: FileState(*row[:6], bool(row[6]), row[7], row[8]) for row in rows}
+        return {row[1]: FileState(*row[:6], bool(row[6]), *row[7:]) for row in rows}
 
     def save_photos(
-        self, photos: list[PhotoRecord], vectors: np.ndarray | None, model: str | None
+        self,
+        photos: list[PhotoRecord],
+        vectors: np.ndarray | list[np.ndarray | None] | None,
+        model: str | None,
     ) -> tuple[list[int], list[int]]:
         """Insert or update photos, with their embeddings from ``model`` when given.
 
         A photo whose bytes did not change keeps its item (and other models' embeddings); one
         whose bytes changed gets a new item. Without vectors the photos are only catalogued
-        (metadata and thumbnail) and wait for a model. One transaction for the whole batch.
+        (metadata and thumbnail) and wait for a model; a row of None keeps the photo's embedding
+        as it is. One transaction for the whole batch.
         Returns (item ids, ids of dropped items of earlier versions of these files).
         """
         item_ids: list[int] = []
@@ -247,7 +258,8 @@ class Store(FileMoves, SearchReads, TextStore):
             UPDATE files SET root=?, kind=?, size=?, mtime_ns=?, content_hash=?, status='indexed',
                 error=NULL, width=?, height=?, taken_at=?, camera=?, gps_lat=?, gps_lon=?,
                 thumbnail=?, updated_at=?, title=NULL,
-                photo_text = CASE WHEN kind = 'photo' AND content_hash = ?5 THEN photo_text END
+                photo_text = CASE WHEN kind = 'photo' AND content_hash = ?5 THEN photo_text END,
+                objects = CASE WHEN kind = 'photo' AND content_hash = ?5 THEN objects END
             WHERE path=?
             """,
             values,

@@ -64,11 +64,11 @@ class FileMoves:
 
     def copy_photo(
         self, content_hash: str, path: str, root: str, size: int, mtime_ns: int, model: str | None
-    ) -> tuple[int, list[int]] | None:
+    ) -> tuple[list[int], list[int]] | None:
         """Index ``path`` as a copy of an indexed photo with the same bytes: metadata,
-        thumbnail and every model's embedding are copied (the text read in it is read again).
-        Returns (new item id, dropped item ids), or None when no indexed photo has those bytes
-        (any more)."""
+        thumbnail, detected objects and every model's embedding are copied (the text read in it
+        is read again). Returns (new item ids: the photo's first, dropped item ids), or None when
+        no indexed photo has those bytes (any more)."""
         with self.db.atomic():
             source = self.db.execute(
                 "SELECT f.id, i.id FROM files f JOIN items i ON i.file_id = f.id "
@@ -102,8 +102,9 @@ class FileMoves:
                 [item_id, source_item],
             )
             self.index_text(item_id, os.path.basename(path), None, "")
+            object_ids = self.copy_objects(source_file, file_id)
             self.queue.discard([path])
-        return item_id, replaced
+        return [item_id, *object_ids], replaced
 
     def paths_with_hash(self, content_hash: str) -> list[str]:
         rows = self.db.execute(

@@ -108,7 +108,7 @@ class TextStore:
                 content_hash=excluded.content_hash, status='indexed', error=NULL,
                 taken_at=excluded.taken_at, title=excluded.title, thumbnail=excluded.thumbnail,
                 width=NULL, height=NULL, camera=NULL, gps_lat=NULL, gps_lon=NULL,
-                photo_text=NULL, updated_at=excluded.updated_at
+                photo_text=NULL, objects=NULL, updated_at=excluded.updated_at
             """,
             values,
         )

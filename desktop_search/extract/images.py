@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import io
 import logging
+import math
 import os
 import re
 import struct
@@ -198,11 +199,14 @@ def _os_error_reason(exc: OSError) -> str:
     return f"cannot read file: {detail}"
 
 
-def load_photo(source: bytes | Path, *, min_side: int = 224, thumb_size: int = 256) -> Photo:
+def load_photo(
+    source: bytes | Path, *, min_side: int = 224, thumb_size: int = 256, long_side: int = 0
+) -> Photo:
     """Decode a photo for indexing. Raises ``FileNotIndexableError`` for every failure.
 
     ``source`` is the file's bytes or its path. ``min_side`` is the short side the model needs;
-    ``thumb_size`` the longest side of the JPEG thumbnail.
+    ``thumb_size`` the longest side of the JPEG thumbnail; ``long_side`` the long side the object
+    detector needs (its input size), 0 when none runs.
     """
     if min_side < 1 or thumb_size < 1:
         raise ValueError("min_side and thumb_size must be positive")
@@ -211,7 +215,7 @@ def load_photo(source: bytes | Path, *, min_side: int = 224, thumb_size: int = 2
     if len(data) == 0:
         raise FileNotIndexableError(REASON_EMPTY)
     try:
-        return _decode(bytes(data), min_side=min_side, thumb_size=thumb_size)
+        return _decode(bytes(data), min_side=min_side, thumb_size=thumb_size, long_side=long_side)
     except FileNotIndexableError:
         raise
     except MemoryError:
@@ -235,7 +239,7 @@ def load_photo(source: bytes | Path, *, min_side: int = 224, thumb_size: int = 2
         raise FileNotIndexableError(f"cannot decode image ({type(exc).__name__})") from None
 
 
-def _decode(data: bytes, *, min_side: int, thumb_size: int) -> Photo:
+def _decode(data: bytes, *, min_side: int, thumb_size: int, long_side: int) -> Photo:
     formats = _PILLOW_FORMATS + (_HEIF_FORMATS if HEIF_AVAILABLE else ())
     # No `with`: closing an ImageFile discards its pixels, and the decoded image (for RGB JPEGs,
     # the very object Image.open returned) is what we hand back. The fp is an in-memory buffer.
@@ -243,10 +247,11 @@ def _decode(data: bytes, *, min_side: int, thumb_size: int) -> Photo:
     # Animated GIF/WebP, multi-page TIFF: Image.open leaves us on frame 0, the one we index.
     orig_w, orig_h = im.size
     target = max(min_side, thumb_size)
+    wanted = _wanted_size(im.size, target, long_side)
 
     if im.format in ("JPEG", "MPO"):
-        # DCT scaling: the largest of 1/8, 1/4, 1/2 that keeps both sides >= target.
-        im.draft(None, (target, target))
+        # DCT scaling: the largest of 1/8, 1/4, 1/2 that keeps both sides >= wanted.
+        im.draft(None, wanted)
 
     # Orientation is read here, from the file, and applied at the end to the small image. Not
     # ImageOps.exif_transpose on the final image: TIFF keeps orientation in its own tags, which
@@ -257,7 +262,7 @@ def _decode(data: bytes, *, min_side: int, thumb_size: int) -> Photo:
     rgb = _to_rgb(im)
 
     # Non-JPEG formats (and JPEGs too small for DCT scaling to kick in): integer box reduce.
-    factor = min(rgb.size) // target
+    factor = min(rgb.size[0] // wanted[0], rgb.size[1] // wanted[1])
     if factor >= 2:
         rgb = rgb.reduce(factor)
 
@@ -279,6 +284,20 @@ def _decode(data: bytes, *, min_side: int, thumb_size: int) -> Photo:
         camera=exif.camera,
         gps=exif.gps,
     )
+
+
+def _wanted_size(size: tuple[int, int], target: int, long_side: int) -> tuple[int, int]:
+    """The smallest decoded size to aim for: both sides at least ``target`` and the longer one
+    at least ``long_side`` (never more than the image has)."""
+    width, height = size
+    want_w, want_h = target, target
+    if long_side:
+        scale = long_side / max(width, height, 1)
+        want_w, want_h = (
+            max(want_w, math.ceil(width * scale)),
+            max(want_h, math.ceil(height * scale)),
+        )
+    return max(1, min(want_w, width)), max(1, min(want_h, height))
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:

@@ -1,4 +1,5 @@
-"""The filter bar under the search box: what kind of file, when, in which folder, from whom.
+"""The filter bar under the search box: what kind of file, when, in which folder, from whom,
+which objects the photo holds (the "Objects" button, object_filter.py; hidden without any).
 
 ``FilterBar.filters()`` is a ``core.query.Filters``; the window merges it with the filters typed
 in the search box (``type:pdf`` keeps working) and searches again when ``changed`` fires (the
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop_search.core.query import Filters
 from desktop_search.errors import QueryError
+from desktop_search.gui.object_filter import ObjectsButton
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +107,8 @@ class DateButton(QToolButton):
 
 
 class FilterBar(QWidget):
-    """Type buttons, a date range, a folder and a sender; ``changed`` on every change."""
+    """Type buttons, a date range, objects, a folder and a sender; ``changed`` on every
+    change."""
 
     changed = Signal()
 
@@ -117,6 +120,9 @@ class FilterBar(QWidget):
         self._build_types(row)
         row.addSpacing(8)
         self._build_dates(row)
+        self.objects_button = ObjectsButton(self)
+        self.objects_button.changed.connect(self._emit)
+        row.addWidget(self.objects_button)
         row.addSpacing(8)
         self._build_texts(row)
         self.reset_button = QToolButton(self)
@@ -198,6 +204,7 @@ class FilterBar(QWidget):
             before=self.before_button.day(),
             folders=(folder,) if folder else (),
             senders=(sender,) if sender else (),
+            objects=self.objects_button.labels(),
         )
 
     def types(self) -> frozenset[str]:
@@ -224,6 +231,13 @@ class FilterBar(QWidget):
             button.blockSignals(False)
         self._dates_changed()
 
+    def set_object_classes(self, classes: list[tuple[str, int]]) -> None:
+        """The object labels the index knows, with photo counts (``Store.object_classes()``)."""
+        self.objects_button.set_classes(classes)
+
+    def set_objects(self, labels) -> None:  # noqa: ANN001 - any iterable of labels
+        self.objects_button.set_labels(labels)
+
     def set_folder(self, folder: str | Path) -> None:
         self.folder_edit.setText(str(folder))
 
@@ -235,7 +249,7 @@ class FilterBar(QWidget):
         if self.is_empty():
             return
         widgets = (*self.type_buttons.values(), self.after_button, self.before_button,
-                   self.folder_edit, self.sender_edit)  # fmt: skip
+                   self.folder_edit, self.sender_edit, self.objects_button)  # fmt: skip
         for widget in widgets:
             widget.blockSignals(True)
         for button in self.type_buttons.values():
@@ -244,6 +258,7 @@ class FilterBar(QWidget):
         self.before_button.set_day(None)
         self.folder_edit.clear()
         self.sender_edit.clear()
+        self.objects_button.set_labels((), notify=False)
         for widget in widgets:
             widget.blockSignals(False)
         self.all_button.setChecked(True)

@@ -67,6 +67,7 @@ from desktop_search.gui.preview import PreviewPane
 from desktop_search.gui.problems import ProblemsView
 from desktop_search.gui.query_image import image_path_from_mime
 from desktop_search.gui.query_row import QueryRow
+from desktop_search.gui.region_picker import RegionPicker
 from desktop_search.gui.results import THUMB, ResultsModel, ResultsView
 from desktop_search.gui.search_controller import SearchController
 from desktop_search.gui.status_poller import StatusPoller
@@ -167,6 +168,10 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         outer.setContentsMargins(10, 10, 10, 4)
         outer.setSpacing(8)
         outer.addWidget(self._build_query_row(central))
+        # The query image large, with its objects: search with one of them or a dragged region.
+        self.region_picker = RegionPicker(self.pool, self.search.passages.query_objects, central)
+        self.region_picker.region_changed.connect(self.search.set_region)
+        outer.addWidget(self.region_picker)
         self.filter_bar = FilterBar(central)
         self.filter_bar.changed.connect(self._filters_changed)
         outer.addWidget(self.filter_bar)
@@ -326,6 +331,7 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         if status.get("roots"):
             self._awaiting_roots = False
         self.live.take_over_if_free(status.get("indexer"))
+        self.filter_bar.set_object_classes(status.get("object_classes") or [])
         self._update_view()
         self.refresh_activity()
         self.status_changed.emit(status)

@@ -3,7 +3,8 @@
 ``PreviewPane(pool)`` shows a ``Hit`` (``show_hit(hit)``; ``None`` = the empty state). For a photo,
 the index thumbnail (a JPEG of at most 256 px) is shown at once as a placeholder; the photo itself
 is decoded on a worker (``load_preview_image``: EXIF-oriented, decoded at reduced scale, shrunk to
-fit the pane) and replaces it when ready. Documents and messages are shown by a ``DocumentView``
+fit the pane) and replaces it when ready. A photo found through a detected object has the
+object's box drawn over it. Documents and messages are shown by a ``DocumentView``
 (preview_document.py: the PDF page, the chat, the e-mail), with the query's words (``set_terms``)
 marked. A load that finishes after another hit was selected is dropped. A file that no longer
 exists is reported in the pane, never raised.
@@ -211,6 +212,7 @@ class PreviewPane(PreviewActions, QWidget):
             self.document.show_hit(hit, self.terms)
             return
         self._body.setCurrentWidget(self._image)
+        self._image.set_box(hit.box, (hit.width or 0, hit.height or 0), hit.object_label or "")
         self._content.layout().activate()  # the image view's size, for the decode box
         self._show_placeholder(hit)
         self._start_load()

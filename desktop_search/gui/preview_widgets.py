@@ -1,14 +1,19 @@
 """Widgets the preview panes share: a one-line label that elides, a picture that fits.
 
-``to_qimage`` turns a PIL image (decoded on a worker) into a ``QImage`` (safe off the GUI thread).
+``ImageView`` can outline a detected object over its picture. ``to_qimage`` turns a PIL image
+(decoded on a worker) into a ``QImage`` (safe off the GUI thread).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PIL import Image
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy
+
+from desktop_search.gui.box_overlay import box_rect, fitted_rect, paint_box
 
 
 def to_qimage(image: Image.Image) -> QImage:
@@ -43,7 +48,9 @@ class ElidedLabel(QLabel):
 
 
 class ImageView(QLabel):
-    """Shows a pixmap scaled to fit (never driving the layout's size); or a message."""
+    """Shows a pixmap scaled to fit (never driving the layout's size); or a message. With
+    ``set_box`` it outlines a detected object (full-size pixels of the photo) over the picture,
+    whichever copy of the photo is shown (the index thumbnail first, then the large one)."""
 
     resized = Signal()
 
@@ -54,6 +61,7 @@ class ImageView(QLabel):
         self.setMinimumSize(120, 120)
         self.setWordWrap(True)
         self._source = QPixmap()
+        self._box: tuple[Sequence[float], tuple[int, int], str] | None = None
 
     def source(self) -> QPixmap:
         return self._source
@@ -61,6 +69,33 @@ class ImageView(QLabel):
     def set_source(self, pixmap: QPixmap) -> None:
         self._source = pixmap
         self._rescale()
+
+    def set_box(
+        self, box: Sequence[float] | None, full_size: tuple[int, int], label: str = ""
+    ) -> None:
+        """Outline ``box`` (in the pixels of the ``full_size`` photo); ``None``: no box."""
+        self._box = (tuple(box), full_size, label) if box is not None and all(full_size) else None
+        self.update()
+
+    def box(self) -> Sequence[float] | None:
+        return self._box[0] if self._box else None
+
+    def picture_rect(self) -> QRectF:
+        """Where the picture is painted (empty while a message is shown)."""
+        pixmap = self.pixmap()
+        if self._source.isNull() or pixmap.isNull():
+            return QRectF()
+        return fitted_rect(pixmap.deviceIndependentSize(), QRectF(self.contentsRect()))
+
+    def paintEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
+        super().paintEvent(event)
+        shown = self.picture_rect()
+        if self._box is None or shown.isEmpty():
+            return
+        box, full_size, label = self._box
+        painter = QPainter(self)
+        painter.setClipRect(shown)
+        paint_box(painter, box_rect(box, full_size, shown), label, bounds=shown)
 
     def show_message(self, text: str) -> None:
         self._source = QPixmap()

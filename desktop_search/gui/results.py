@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemD
 
 from desktop_search.core.items import Hit
 from desktop_search.core.locators import describe_locator, short_time
+from desktop_search.gui.box_overlay import box_rect, paint_box
 from desktop_search.gui.highlight import marked_html
 from desktop_search.gui.thumbnails import ThumbnailCache
 
@@ -211,7 +212,7 @@ class ResultDelegate(QStyledItemDelegate):
         hit: Hit = index.data(HitRole)
         pixmap = index.data(Qt.DecorationRole)
         if is_photo(hit):
-            self._paint_photo(painter, palette, thumb_rect, pixmap)
+            self._paint_photo(painter, palette, thumb_rect, pixmap, hit)
         else:
             self._paint_card(painter, option, thumb_rect, hit, pixmap)
         text_rect = QRect(rect.left() + 4, thumb_rect.bottom() + 4, rect.width() - 8, 18)
@@ -224,18 +225,30 @@ class ResultDelegate(QStyledItemDelegate):
         small = _smaller(option.font, 0.85)
         painter.setFont(small)
         painter.setPen(QPen(QColor(palette.color(QPalette.Text)).lighter(170)))
-        place = "" if is_photo(hit) else describe_locator(hit)
+        if hit.box is not None:  # a detected object matched: say which
+            place = hit.object_label or ""
+        else:
+            place = "" if is_photo(hit) else describe_locator(hit)
         caption = f"{hit.score:.2f} · {place or hit.kind}"
         caption = painter.fontMetrics().elidedText(caption, Qt.ElideRight, text_rect.width())
         painter.drawText(text_rect.translated(0, 16), Qt.AlignHCenter | Qt.AlignVCenter, caption)
         painter.restore()
 
-    def _paint_photo(self, painter: QPainter, palette: QPalette, box: QRect, pixmap) -> None:  # noqa: ANN001
+    def _paint_photo(
+        self,
+        painter: QPainter,
+        palette: QPalette,
+        box: QRect,
+        pixmap,  # noqa: ANN001 - QPixmap | None
+        hit: Hit,
+    ) -> None:
         if pixmap is not None and not pixmap.isNull():
             size = pixmap.size().scaled(box.size(), Qt.KeepAspectRatio)
             target = QRect(0, 0, size.width(), size.height())
             target.moveCenter(box.center())
             painter.drawPixmap(target, pixmap)
+            if hit.box is not None and hit.width and hit.height:
+                _paint_object_box(painter, QRectF(target), hit)
         else:
             painter.setPen(Qt.NoPen)
             painter.setBrush(palette.color(QPalette.AlternateBase).darker(106))
@@ -315,6 +328,17 @@ class ResultDelegate(QStyledItemDelegate):
                 self._documents.popitem(last=False)
         self._documents.move_to_end(key)
         return document
+
+
+def _paint_object_box(painter: QPainter, shown: QRectF, hit: Hit) -> None:
+    """The box of the object that matched, over the thumbnail painted in ``shown`` (the
+    thumbnail is the whole photo scaled, so the box scales by ``shown`` / the photo's size)."""
+    rect = box_rect(hit.box, (hit.width, hit.height), shown)
+    painter.save()
+    painter.setClipRect(shown)
+    font = _smaller(painter.font(), 0.8)
+    paint_box(painter, rect, hit.object_label or "", font=font, bounds=shown)
+    painter.restore()
 
 
 def _smaller(font: QFont, factor: float) -> QFont:

@@ -1,11 +1,12 @@
 """Debounced searches on a worker: at most one in flight, stale results dropped.
 
-The controller holds the current query (text, image and the filter bar's ``Filters``). Typing
-or changing a filter restarts a 250 ms timer; ``search_now()`` (Enter, a dropped image) skips it.
-Filters alone (no words) list the newest matching items. A search runs on a ``WorkerPool`` thread
-against a reader ``Library`` (its own SQLite connection), created lazily on that thread. While
-one search runs, newer requests wait; when it ends, only the newest query is run, and a result
-is delivered only if it still answers the current query.
+The controller holds the current query (text, image, the region of the image searched with, and
+the filter bar's ``Filters``). Typing or changing a filter restarts a 250 ms timer;
+``search_now()`` (Enter, a dropped image, a region chosen) skips it. Filters alone (no words)
+list the newest matching items. A search runs on a ``WorkerPool`` thread against a reader
+``Library`` (its own SQLite connection), created lazily on that thread. While one search runs,
+newer requests wait; when it ends, only the newest query is run, and a result is delivered only
+if it still answers the current query.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop_search.core.items import Hit
+from desktop_search.core.items import FoundObject, Hit
 from desktop_search.core.query import Filters
 from desktop_search.core.search import Query
 from desktop_search.gui.workers import WorkerPool
@@ -27,6 +28,7 @@ from desktop_search.library import Library
 
 log = logging.getLogger(__name__)
 
+Region = tuple[float, float, float, float]  # (x, y, w, h), full-size pixels of the query image
 DEBOUNCE_MS = 250
 WARMING = -1  # the "generation" of the warm-up job
 LIMIT = 200
@@ -43,6 +45,7 @@ class SearchOutcome:
     hits: list[Hit]
     dates: dict[str, str] = field(default_factory=dict)
     terms: tuple[str, ...] = ()
+    region: Region | None = None
 
 
 def date_key(hit: Hit) -> str:
@@ -75,9 +78,9 @@ class Readers:
 
 
 class PassageReader:
-    """The whole text of one item for the preview, from worker threads (several may overlap:
-    a preview load is not waited for when the selection moves on), with a reader of its own so
-    that it never waits for a search."""
+    """The whole text of one item for the preview, and the objects of a query image, from worker
+    threads (several may overlap: a preview load is not waited for when the selection moves on),
+    with a reader of its own so that neither waits for a search."""
 
     def __init__(self, library: Library) -> None:
         self._readers = Readers(library)
@@ -87,19 +90,32 @@ class PassageReader:
         with self._lock:
             return self._readers.get().passage_text(item_id)
 
+    def query_objects(self, path: Path) -> list[FoundObject] | None:
+        """The objects the detector finds in ``path``; ``None`` when no detector is installed
+        (the region picker then offers dragging a rectangle only)."""
+        with self._lock:
+            reader = self._readers.get()
+            return reader.query_objects(path) if reader.has_detector() else None
+
     def close(self) -> None:
         with self._lock:
             self._readers.close()
 
 
 def run_search(
-    readers: Readers, generation: int, text: str, image: Path | None, filters: Filters
+    readers: Readers,
+    generation: int,
+    text: str,
+    image: Path | None,
+    filters: Filters,
+    region: Region | None = None,
 ) -> SearchOutcome:
     """Runs on a worker: the search, then the date of every hit (stat is cheap off the GUI)."""
-    query = Query(text=text or None, image=image, limit=LIMIT, filters=filters)
+    query = Query(text=text or None, image=image, region=region, limit=LIMIT, filters=filters)
     hits = readers.get().search(query)
     dates = {hit.path: date_key(hit) for hit in hits}
-    return SearchOutcome(generation, text, image, hits, dates, tuple(query.parsed.terms))
+    terms = tuple(query.parsed.terms)
+    return SearchOutcome(generation, text, image, hits, dates, terms, region)
 
 
 def warm_up(readers: Readers) -> None:
@@ -134,6 +150,7 @@ class SearchController(QObject):
         self.passages = PassageReader(library)
         self.text = ""
         self.image: Path | None = None
+        self.region: Region | None = None  # part of ``image`` searched with; None: all of it
         self.filters = Filters()
         self._generation = 0  # bumped on every change of the query
         self._running: int | None = None  # generation of the search in flight
@@ -193,18 +210,27 @@ class SearchController(QObject):
             self._timer.start()
 
     def set_image(self, image: Path | None) -> None:
-        """The query image changed: search at once."""
+        """The query image changed: search at once (with all of it)."""
         image = Path(image) if image is not None else None
         if image == self.image:
             return
-        self.image = image
+        self.image, self.region = image, None
+        self._generation += 1
+        self.search_now()
+
+    def set_region(self, region: Region | None) -> None:
+        """Search with this part of the query image (``None``: the whole image), at once."""
+        region = tuple(region) if region is not None else None
+        if region == self.region or (region is not None and self.image is None):
+            return
+        self.region = region
         self._generation += 1
         self.search_now()
 
     def clear(self) -> None:
         """Forget the text and the image (a search in flight is dropped when it ends); the
         filters stay (they are the bar's, which the user clears there)."""
-        self.text, self.image = "", None
+        self.text, self.image, self.region = "", None, None
         self._generation += 1
         self._timer.stop()
         self._pending = False
@@ -248,7 +274,7 @@ class SearchController(QObject):
         self.started.emit()
         self._worker = self._pool.start(
             run_search, self._readers, self._generation, self.text, self.image, self.filters,
-            on_result=self._deliver, on_error=self._fail, on_finished=self._finished,
+            self.region, on_result=self._deliver, on_error=self._fail, on_finished=self._finished,
         )  # fmt: skip
 
     def _deliver(self, outcome: SearchOutcome) -> None:

@@ -182,6 +182,9 @@ class SettingsDialog(QDialog):
             "Index documents and messages (PDF, text files, e-mail, chat exports)"
         )
         self.photo_text_check = QCheckBox("Read the text in photos (screenshots, receipts, signs)")
+        self.objects_check = QCheckBox(
+            "Find objects in photos (dog, bicycle, ...): slower indexing"
+        )
         what = QLabel("Reading text in photos runs after everything else is indexed. Changes "
                       "apply from the next update of the index.")  # fmt: skip
         what.setWordWrap(True)
@@ -190,6 +193,7 @@ class SettingsDialog(QDialog):
         layout.addRow(note)
         layout.addRow(self.documents_check)
         layout.addRow(self.photo_text_check)
+        layout.addRow(self.objects_check)
         layout.addRow(what)
         return page
 
@@ -224,6 +228,7 @@ class SettingsDialog(QDialog):
         )
         self.documents_check.setChecked(bool(settings.index_documents))
         self.photo_text_check.setChecked(bool(settings.read_text_in_photos))
+        self.objects_check.setChecked(bool(settings.detect_objects))
         self.start_at_login_check.setChecked(bool(getattr(settings, "start_at_login", False)))
         self.keep_in_tray_check.setChecked(bool(getattr(settings, "keep_in_tray", False)))
 
@@ -239,6 +244,7 @@ class SettingsDialog(QDialog):
         settings.index_threads = self.threads_spin.value()
         settings.index_documents = self.documents_check.isChecked()
         settings.read_text_in_photos = self.photo_text_check.isChecked()
+        settings.detect_objects = self.objects_check.isChecked()
         settings.start_at_login = self.start_at_login_check.isChecked()
         settings.keep_in_tray = self.keep_in_tray_check.isChecked()
         try:

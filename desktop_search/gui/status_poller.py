@@ -1,4 +1,5 @@
-"""The library's status (``library.status()``), fetched on a worker for the main window.
+"""The library's status (``library.status()``), fetched on a worker for the main window, with
+``"object_classes"`` added: ``Store.object_classes()``, what the filter bar's "Objects" lists.
 
 One query runs at a time; a refresh asked for meanwhile runs once the current one is done, so
 the window always ends up with the latest status without piling up queries.
@@ -16,7 +17,11 @@ STATUS_INTERVAL_MS = 2000  # status refresh while indexing, or while another pro
 
 
 def _status_job(readers: Readers) -> dict:
-    return readers.get().status()
+    reader = readers.get()
+    status = reader.status()
+    # For the filter bar's "Objects" button: photos per class (the status counts objects).
+    status["object_classes"] = reader.store.object_classes()
+    return status
 
 
 class StatusPoller(QObject):

@@ -2,8 +2,8 @@
 
 A mixin of ``MainWindow`` (kept apart so the window's module stays readable). It uses these of
 the window: ``search`` (``SearchController``), ``model``, ``view``, ``preview``, ``search_box``,
-``query_bar``, ``sort_box``, ``cutoff_slider``, ``filter_bar``, ``open_path`` and ``open_at``,
-``_error`` and ``_update_view()``.
+``query_bar``, ``region_picker``, ``sort_box``, ``cutoff_slider``, ``filter_bar``, ``open_path``
+and ``open_at``, ``_error`` and ``_update_view()``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ class SearchMixin:
         self.search.set_image(path)
 
     def _query_image_changed(self, path) -> None:  # noqa: ANN001 - Path | None
-        self.search.set_image(Path(path) if path is not None else None)
+        path = Path(path) if path is not None else None
+        self.region_picker.set_image(path)  # a new image is searched whole at first
+        self.search.set_image(path)
 
     def clear_query(self) -> None:
         """Esc: clear the text and the query image; when there are none, the filters."""

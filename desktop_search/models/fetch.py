@@ -66,19 +66,29 @@ def _install_sentence_transformer(store: ModelStore, manifest: Manifest, source_
 
 def _install_files(store: ModelStore, manifest: Manifest, source_dir: Path) -> None:
     """Models used as they come (detector, OCR): copy the verified files, describe them."""
+    sources = [source_dir / file.path for file in manifest.files]
+    install_as_is(store, manifest, sources, origin=str(source_dir))
+
+
+def install_as_is(
+    store: ModelStore, manifest: Manifest, sources: list[Path], *, origin: str,
+    names: list[str] | None = None,
+) -> None:  # fmt: skip
+    """Copy ``sources`` into the model folder ``manifest.id`` (atomically, replacing it) with a
+    model.json recording each file's sha256. ``names``: the files' names there (default: as is)."""
     store.models_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     target = store.models_dir / manifest.id
     work = Path(tempfile.mkdtemp(prefix=f".{manifest.id}.tmp-", dir=store.models_dir))
     try:
         files = {}
-        for file in manifest.files:
-            copy = work / Path(file.path).name
-            shutil.copyfile(source_dir / file.path, copy)
+        for source, name in zip(sources, names or [s.name for s in sources], strict=True):
+            copy = work / name
+            shutil.copyfile(source, copy)
             files[copy.name] = sha256_file(copy)
         description = {
             "format": 1, "id": manifest.id, "kind": manifest.kind, "precision": "fp32",
             "files": files, "preprocess": manifest.preprocess, "license": manifest.license,
-            "source": {"manifest": manifest.id, "origin": str(source_dir)},
+            "source": {"manifest": manifest.id, "origin": origin},
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }  # fmt: skip
         (work / MODEL_JSON).write_text(json.dumps(description, indent=2), encoding="utf-8")

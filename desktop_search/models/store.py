@@ -220,6 +220,20 @@ class ModelStore:
             )
         return found
 
+    def first_of_kind(self, kind: str) -> str | None:
+        """The name of the first installed model of ``kind`` ("text", "detector"), if any."""
+        if not self.models_dir.is_dir():
+            return None
+        for entry in sorted(self.models_dir.iterdir()):
+            if entry.name.startswith(".") or not (entry / MODEL_JSON).is_file():
+                continue
+            try:
+                if read_model_json(entry).get("kind") == kind:
+                    return entry.name
+            except ModelError as exc:
+                log.warning("skipping model folder %s: %s", entry, exc)
+        return None
+
     def text_info(self, name: str) -> TextModelInfo:
         """The info of installed text model ``name``; ModelError if it is not a text model."""
         return TextModelInfo.load(self.path(name))

@@ -21,6 +21,7 @@ from PIL import Image
 from skimage import data
 
 from desktop_search.library import Library
+from tests.object_photos import install_detector
 
 PHOTOS = ["astronaut", "coffee", "chelsea", "rocket", "camera", "coins", "colorwheel"]
 # EXIF DateTimeOriginal of some photos (the others sort by file modification time).
@@ -49,6 +50,19 @@ def screenshot(widget, name: str) -> None:
     if os.environ.get("DESKTOP_SEARCH_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         assert widget.grab().save(str(SCREENSHOTS / name))
+
+
+def colour_near(image, point, wanted, reach: int = 2, tolerance: int = 40) -> bool:  # noqa: ANN001
+    """Whether ``image`` (a QImage) has ``wanted`` (a QColor) within ``reach`` pixels of
+    ``point`` (a QPointF): drawn lines are thin and land on whole pixels."""
+    x, y = round(point.x()), round(point.y())
+    rgb = wanted.getRgb()[:3]
+    return any(
+        all(abs(a - b) <= tolerance
+            for a, b in zip(image.pixelColor(x + dx, y + dy).getRgb()[:3], rgb, strict=True))
+        for dx in range(-reach, reach + 1)
+        for dy in range(-reach, reach + 1)
+    )  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -98,6 +112,28 @@ def indexed_home_template(tmp_path_factory, tiny_clip_dir, photo_folder) -> Path
     with Library.open(home) as library:
         report = library.index([photo_folder])
     assert report.new == len(PHOTOS) and report.failed == 0
+    return home
+
+
+@pytest.fixture(scope="session")
+def objects_home_template(tmp_path_factory, tiny_clip_dir, photo_folder) -> Path:
+    """Like ``indexed_home_template``, with the object detector installed before indexing: the
+    objects of the photos (a person in astronaut and camera, a cup, a cat...) are in the index."""
+    home = tmp_path_factory.mktemp("gui_objects_template") / "home"
+    home.mkdir()
+    install_tiny_model(home, tiny_clip_dir)
+    install_detector(home)  # the shared YOLOX-nano
+    with Library.open(home) as library:
+        report = library.index([photo_folder])
+    assert report.new == len(PHOTOS) and report.failed == 0 and report.objects > 0
+    return home
+
+
+@pytest.fixture
+def objects_home(tmp_path, objects_home_template) -> Path:
+    """A fresh copy of the home indexed with the object detector."""
+    home = tmp_path / "home"
+    shutil.copytree(objects_home_template, home)
     return home
 
 
