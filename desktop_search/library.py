@@ -28,6 +28,7 @@ from desktop_search.core.vectors import VectorIndex
 from desktop_search.errors import (
     DesktopSearchError,
     IndexFileError,
+    ModelError,
     NoModelError,
     WriterLockedError,
 )
@@ -162,7 +163,12 @@ class Library:
         return manifests.default_for("clip")
 
     def use_model(self, name: str) -> None:
-        self.models.path(name)  # raises ModelError if it is not installed
+        kind = self.models.kind(name)  # raises ModelError if it is not installed
+        if kind != "clip":  # a sentence model or the detector is used where it belongs
+            raise ModelError(
+                f"{name} is a {kind} model, not a CLIP model",
+                hint="it is used as soon as it is installed; 'models use' picks the CLIP model",
+            )
         self.settings.active_model = name
         self.save_settings()
         owner = self._clip_owner or self

@@ -4,7 +4,8 @@ Each round starts a real ``desktop-search index`` (or ``watch``) process on a tr
 changing between rounds (new photos and notes, renames, deletions, copies, rewrites), kills it
 with SIGKILL after a random delay, and checks the library still opens cleanly. At the end one
 run finishes, and every photo and note on disk must be indexed exactly once, with a vector index
-and a keyword index that agree with the store.
+and a keyword index that agree with the store (and, with the shared YOLOX-nano beside the
+repository, every photo looked at for objects once, none doubled).
 """
 
 import os
@@ -23,6 +24,7 @@ from skimage import data
 
 from desktop_search.core.search import Query
 from desktop_search.library import Library
+from tests.object_photos import YOLOX_NANO, install_detector
 
 KILLS = 24
 # Seed 7 deletes files while they wait in the queue, which once exposed a lost-commit bug (a
@@ -111,14 +113,15 @@ def assert_everything_indexed_exactly_once(home: Path, folder: Path) -> None:
         assert {status for _, status in rows} == {"indexed"}
         per_file = db.execute(
             "SELECT f.path, count(i.id) FROM files f LEFT JOIN items i ON i.file_id = f.id "
-            "GROUP BY f.id"
+            "AND i.kind != 'object' GROUP BY f.id"
         ).fetchall()
         assert {count for _, count in per_file} == {1}  # one item per photo, per short note
         assert_keyword_index_agrees(library, notes)
+        encoded_objects = assert_objects_once(library, on_disk)
         embedded = db.execute(
             "SELECT count(*), count(DISTINCT item_id) FROM embeddings WHERE model = ?", [model]
         ).fetchone()
-        assert embedded == (len(on_disk), len(on_disk))
+        assert embedded == (len(on_disk) + encoded_objects,) * 2
         assert len(library.store.queue) == 0
         ids, vectors = library.store.embeddings(model)
         index = library.vectors(library.clip())
@@ -128,6 +131,26 @@ def assert_everything_indexed_exactly_once(home: Path, folder: Path) -> None:
             assert score > 0.999
     finally:
         library.close()
+
+
+def assert_objects_once(library: Library, photos: set[str]) -> int:
+    """With the detector: every photo looked at for objects once, none doubled; returns the
+    number of objects with a CLIP embedding."""
+    db = library.store.db
+    if not YOLOX_NANO.is_file():
+        return 0
+    looked_at = "SELECT count(*) FROM files WHERE kind = 'photo' AND objects IS NOT NULL"
+    assert db.execute(looked_at).fetchone()[0] == len(photos)
+    doubled = db.execute(
+        "SELECT file_id, locator, count(*) FROM items WHERE kind = 'object' "
+        "GROUP BY file_id, locator HAVING count(*) > 1"
+    ).fetchall()
+    assert doubled == []
+    found = db.execute("SELECT count(*) FROM items WHERE kind = 'object'").fetchone()[0]
+    assert found > len(photos) / 4  # the astronaut, the cup, the cat are found in their crops
+    return db.execute(
+        "SELECT count(*) FROM items i JOIN embeddings e ON e.item_id = i.id WHERE i.kind = 'object'"
+    ).fetchone()[0]
 
 
 def assert_keyword_index_agrees(library: Library, notes: set[str]) -> None:
@@ -144,6 +167,8 @@ def assert_keyword_index_agrees(library: Library, notes: set[str]) -> None:
 @pytest.mark.timeout(900)
 def test_kill_minus_nine_at_random_moments_loses_and_doubles_nothing(model_home, tmp_path):
     rng = random.Random(SEED)
+    if YOLOX_NANO.is_file():  # objects too: each photo's are saved with it, or not at all
+        install_detector(model_home)
     folder = tmp_path / "photos"
     folder.mkdir()
     counter = [0]

@@ -135,3 +135,21 @@ def test_import_detector_rejects_a_file_that_is_no_detector(tmp_path, tiny_clip_
     result = run(home, "models", "import-detector", bogus, expect=1)
     assert "yolox.onnx" in result.output and "Traceback" not in result.output
     assert not (home / "models" / "yolox-nano").exists()
+
+
+def test_has_option_and_status_counts_from_the_cli(indexed):
+    home, _ = indexed
+    hits = json_lines(run(home, "search", "--has", "cup", "--json").output)
+    assert [Path(hit["path"]).name for hit in hits] == ["coffee.jpg"]
+    status = run(home, "status").output
+    counts = json.loads(run(home, "status", "--json").output)["objects"]
+    assert counts["classes"]["person"] >= 2 and counts["classes"]["cup"] == 1  # camera, launch
+    assert f"objects: {counts['total']} in {counts['photos']} photo(s): " in status
+    assert "cup 1" in status
+
+
+def test_the_detector_cannot_become_the_clip_model(indexed):
+    home, _ = indexed
+    result = run(home, "models", "use", "yolox-nano", expect=1)
+    assert "yolox-nano is a detector model, not a CLIP model" in result.output
+    assert json.loads(run(home, "status", "--json").output)["model"] == "pixel-clip"

@@ -105,6 +105,10 @@ class ModelStore:
             )
         return folder
 
+    def kind(self, name: str) -> str:
+        """The kind of installed model ``name`` (clip, text, detector); ModelError if absent."""
+        return _kind_of(self.path(name)) or "clip"
+
     def info(self, name: str) -> ClipModelInfo:
         return ClipModelInfo.load(self.path(name))
 
