@@ -18,7 +18,6 @@ from desktop_search.config import Paths, Settings, resolve_home
 from desktop_search.core.control import IndexControl, UserActivity
 from desktop_search.core.indexer import Indexer
 from desktop_search.core.items import FoundObject, Hit, IndexReport
-from desktop_search.core.objects import objects_key
 from desktop_search.core.progress import Heartbeat, ProgressCallback
 from desktop_search.core.search import Query, Searcher
 from desktop_search.core.store import Store
@@ -411,21 +410,11 @@ class Library:
             # Passages waiting for the text model; photos whose text was not read yet.
             "passages_pending": self.store.texts_to_embed_count(text_model) if text_model else 0,
             "photos_to_read": self.store.photos_to_read_count() if reading_photos else 0,
-            "objects": self._object_status(model),
+            "objects": self.object_tools.status(self.store, model),
             "queue": {"waiting": ready, "retrying": retrying, "parked": parked},
             "indexer": Heartbeat(self.store).read(),
             "failures": [{"path": p, "reason": r} for p, r in self.store.failures()],
         }
-
-    def _object_status(self, model: str | None) -> dict:
-        """Objects found per class, and photos still to look at (with the setting on). Does not
-        load the detector: the window asks every few seconds."""
-        found = self.store.object_counts()
-        detector = self.object_tools.detector_id() if self.settings.detect_objects else None
-        found["detector"] = detector  # None: none installed, or switched off
-        key = objects_key(detector, model) if detector and model else None
-        found["pending"] = self.store.photos_without_objects(key) if key else 0
-        return found
 
 
 class _WriterState:

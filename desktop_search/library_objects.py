@@ -13,7 +13,8 @@ from pathlib import Path
 
 from desktop_search.config import Settings
 from desktop_search.core.items import FoundObject
-from desktop_search.core.objects import ObjectFinder
+from desktop_search.core.objects import ObjectFinder, objects_key
+from desktop_search.core.store import Store
 from desktop_search.errors import FileNotIndexableError, ModelError, NoModelError, QueryError
 from desktop_search.extract.images import load_photo, read_file
 from desktop_search.models import manifest as manifests
@@ -109,6 +110,16 @@ class ObjectTools:
         self._found = None
         self._looked_at = -RELOOK_SECONDS
         return manifest.id
+
+    def status(self, store: Store, model: str | None) -> dict:
+        """Objects found per class, and photos still to look at (with the setting on). Does not
+        load the detector: the window asks every few seconds."""
+        found = store.object_counts()
+        detector = self.detector_id() if self.settings.detect_objects else None
+        found["detector"] = detector  # None: none installed, or switched off
+        key = objects_key(detector, model) if detector and model else None
+        found["pending"] = store.photos_without_objects(key) if key else 0
+        return found
 
     def release(self) -> None:
         with self._lock:

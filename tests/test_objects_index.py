@@ -202,3 +202,16 @@ def test_a_photo_saved_into_a_watched_folder_gets_its_objects(object_home, tmp_p
         finally:
             service.stop()
         assert not service.running
+
+
+def test_a_moved_photo_keeps_its_objects(object_home, photos):
+    with Library.open(object_home) as library:
+        library.index([photos])
+        before = [row[1:] for row in object_rows(object_home) if row[0] == "coffee.jpg"]
+        (photos / "coffee.jpg").rename(photos / "breakfast.jpg")
+        report = library.index([photos])
+        assert (report.moved, report.objects, report.encoded) == (1, 0, 0)
+        after = [row[1:] for row in object_rows(object_home) if row[0] == "breakfast.jpg"]
+        assert after == before and ("cup", True) in after
+        (hit,) = library.search(Query("has:cup"))
+        assert Path(hit.path).name == "breakfast.jpg"

@@ -1,0 +1,75 @@
+"""``desktop-search status``: what is indexed, what waits, objects found, and what failed."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from desktop_search.library import Library
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show what is indexed, and every file that could not be indexed with the reason."""
+    library = Library.open(ctx.obj["home"])
+    ctx.call_on_close(library.close)
+    report = library.status()
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    click.echo(f"library: {report['home']}")
+    click.echo(f"model:   {report['model'] or 'none (see desktop-search models --help)'}")
+    for root in report["roots"]:
+        click.echo(f"folder:  {root}")
+    for row in report["files"]:
+        click.echo(f"  {row['kind']:<6} {row['status']:<8} {row['count']:>8}")
+    click.echo(f"text:    {report['text_model'] or 'no text model (documents: keywords only)'}")
+    if report["pending"]:
+        click.echo(f"{report['pending']} photo(s) catalogued but not yet encoded by a CLIP model")
+    if report["passages_pending"]:
+        click.echo(f"{report['passages_pending']} document passage(s) waiting for the text model")
+    if report["photos_to_read"]:
+        click.echo(f"{report['photos_to_read']} photo(s) not yet read for text")
+    _print_objects(report["objects"])
+    _print_queue(report["queue"], report["indexer"])
+    if report["failures"]:
+        click.echo(f"{len(report['failures'])} file(s) could not be indexed:")
+        for failure in report["failures"]:
+            click.echo(f"  {failure['path']}: {failure['reason']}")
+
+
+def _print_objects(objects: dict) -> None:
+    if not objects["detector"]:
+        click.echo("objects: not detected (no detector installed, or switched off)")
+    if objects["total"]:
+        classes = ", ".join(f"{label} {count}" for label, count in objects["classes"].items())
+        click.echo(f"objects: {objects['total']} in {objects['photos']} photo(s): {classes}")
+    if objects["pending"]:
+        click.echo(f"{objects['pending']} photo(s) not yet looked at for objects")
+
+
+def _print_queue(queue: dict, indexer: dict | None) -> None:
+    if indexer:
+        line = f"indexer: {indexer['state']} (process {indexer['pid']})"
+        if indexer.get("total"):
+            line += f", {indexer['done']} of {indexer['total']}"
+        if indexer.get("rate"):
+            line += f", {indexer['rate']:.1f} files/s"
+        if indexer.get("eta_seconds") is not None:
+            line += f", about {_duration(indexer['eta_seconds'])} left"
+        click.echo(line)
+        for root, reason in (indexer.get("unwatched") or {}).items():
+            click.echo(f"  not watched live: {root} ({reason})")
+    if queue["waiting"] or queue["retrying"]:
+        click.echo(f"queue:   {queue['waiting']} waiting, {queue['retrying']} to retry")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
