@@ -280,33 +280,42 @@ class _Run:
         batch, self.batch = self.batch, []
         indexer, store = self.indexer, self.store
         photo_vectors, object_vectors = self._encode(batch)
-        added_ids: list[int] = []
-        added: list[np.ndarray] = []
         with store.db.atomic():
             item_ids, replaced = store.save_photos(
                 [p.record for p in batch], photo_vectors, indexer.model_id
             )
-            for item_id, vector in zip(item_ids, photo_vectors or [], strict=False):
-                if vector is not None:
-                    added_ids.append(item_id)
-                    added.append(vector)
-            for prepared, vectors in zip(batch, object_vectors, strict=True):
-                if prepared.objects is None:
-                    continue
-                ids, dropped = store.save_objects(
-                    prepared.path, prepared.objects, vectors, indexer.model_id,
-                    indexer.objects_key,
-                )  # fmt: skip
-                replaced += dropped
-                added_ids += ids
-                added += list(vectors[: len(ids)]) if vectors is not None else []
-                self.report.objects += len(prepared.objects)
-        indexer.drop_vectors(replaced)
-        if indexer.vectors is not None and added:
-            indexer.vectors.add(np.asarray(added_ids, dtype=np.int64), np.stack(added))
+            object_ids, object_rows, dropped = self._save_objects(batch, object_vectors)
+        indexer.drop_vectors(replaced + dropped)
+        encoded = [(i, v) for i, v in zip(item_ids, photo_vectors or [], strict=False)
+                   if v is not None]  # fmt: skip
+        ids = [i for i, _ in encoded] + object_ids
+        if indexer.vectors is not None and ids:
+            indexer.vectors.add(np.asarray(ids, dtype=np.int64),
+                                np.stack([v for _, v in encoded] + object_rows))  # fmt: skip
         for prepared in batch:
             self._count_saved(prepared)
             self.preparer.known_hashes.add(prepared.digest)  # a copy later on reuses it
+
+    def _save_objects(
+        self, batch: list[Prepared], object_vectors: list[np.ndarray | None]
+    ) -> tuple[list[int], list[np.ndarray], list[int]]:
+        """Replace the objects of the photos that were looked at (inside flush's transaction);
+        (ids of the encoded objects, their vectors, ids of the object items dropped)."""
+        indexer = self.indexer
+        ids: list[int] = []
+        rows: list[np.ndarray] = []
+        dropped: list[int] = []
+        for prepared, vectors in zip(batch, object_vectors, strict=True):
+            if prepared.objects is None:  # not looked at: whatever it had stays
+                continue
+            encoded, gone = self.store.save_objects(
+                prepared.path, prepared.objects, vectors, indexer.model_id, indexer.objects_key
+            )
+            ids += encoded
+            rows += list(vectors) if encoded else []
+            dropped += gone
+            self.report.objects += len(prepared.objects)
+        return ids, rows, dropped
 
     def _encode(
         self, batch: list[Prepared]

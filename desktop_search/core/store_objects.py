@@ -47,12 +47,7 @@ class ObjectStore:
         self.db.execute("DELETE FROM items WHERE file_id = ? AND kind = ?", [file_id, OBJECT])
         encoded_ids: list[int] = []
         for found in objects:
-            locator = found.to_json()
-            item_id = self.db.execute(
-                "INSERT INTO items(file_id, kind, locator, label) VALUES (?, ?, ?, ?)",
-                [file_id, OBJECT, json.dumps(locator), found.label],
-            ).lastrowid
-            self.index_text(item_id, os.path.basename(path), None, found.label)
+            item_id = self._insert_object(file_id, path, json.dumps(found.to_json()), found.label)
             if found.encoded and vectors is not None:
                 vector = vectors[len(encoded_ids)]
                 self.db.execute(
@@ -71,22 +66,27 @@ class ObjectStore:
             "SELECT id, locator, label FROM items WHERE file_id = ? AND kind = ?",
             [source_file, OBJECT],
         ).fetchall():
-            copy = self.db.execute(
-                "INSERT INTO items(file_id, kind, locator, label) VALUES (?, ?, ?, ?)",
-                [file_id, OBJECT, locator, label],
-            ).lastrowid
+            copy = self._insert_object(file_id, path, locator, label)
             self.db.execute(
                 "INSERT INTO embeddings(item_id, model, vector) "
                 "SELECT ?, model, vector FROM embeddings WHERE item_id = ?",
                 [copy, item_id],
             )
-            self.index_text(copy, os.path.basename(path), None, label)
             copies.append(copy)
         self.db.execute(
             "UPDATE files SET objects = (SELECT objects FROM files WHERE id = ?) WHERE id = ?",
             [source_file, file_id],
         )
         return copies
+
+    def _insert_object(self, file_id: int, path: str, locator: str, label: str) -> int:
+        """One object item, with its class as the keyword-index text."""
+        item_id = self.db.execute(
+            "INSERT INTO items(file_id, kind, locator, label) VALUES (?, ?, ?, ?)",
+            [file_id, OBJECT, locator, label],
+        ).lastrowid
+        self.index_text(item_id, os.path.basename(path), None, label)
+        return item_id
 
     def object_classes(self) -> list[tuple[str, int]]:
         """(label, number of photos holding one), most common first."""
