@@ -38,6 +38,7 @@ class ObjectTools:
         self.settings = settings
         self._lock = threading.Lock()
         self._finder: ObjectFinder | None = None
+        self._broken: str | None = None  # an installed detector that could not be opened
         self._found: str | None = None  # the installed detector's id, once found
         self._looked_at = -RELOOK_SECONDS
 
@@ -58,8 +59,11 @@ class ObjectTools:
         if name is None:
             return None
         with self._lock:
+            if name == self._broken:  # said once in the log; not tried on every search
+                return None
             if self._finder is None or self._finder.detector_id != name:
                 self._finder = self._open(name)
+                self._broken = None if self._finder else name
             return self._finder
 
     def _open(self, name: str) -> ObjectFinder | None:
@@ -79,6 +83,9 @@ class ObjectTools:
     def query_objects(self, path: Path) -> list[FoundObject]:
         """The objects of a query image, numbered by their place in the list."""
         finder = self.query_finder()
+        if finder is None and self._broken:
+            raise NoModelError(f"the object detector {self._broken} cannot be opened (see the log)",
+                               hint=f"install it again: {NO_DETECTOR_HINT}")  # fmt: skip
         if finder is None:
             raise NoModelError("finding objects in an image needs the object detector, "
                                "and none is installed", hint=NO_DETECTOR_HINT)  # fmt: skip
@@ -107,7 +114,7 @@ class ObjectTools:
         install_as_is(self.models, manifest, [onnx_file], origin=str(onnx_file),
                       names=[f"{manifest.id.replace('-', '_')}.onnx"])  # fmt: skip
         self.release()
-        self._found = None
+        self._found, self._broken = None, None
         self._looked_at = -RELOOK_SECONDS
         return manifest.id
 

@@ -153,3 +153,20 @@ def test_the_detector_cannot_become_the_clip_model(indexed):
     result = run(home, "models", "use", "yolox-nano", expect=1)
     assert "yolox-nano is a detector model, not a CLIP model" in result.output
     assert json.loads(run(home, "status", "--json").output)["model"] == "pixel-clip"
+
+
+def test_a_damaged_detector_is_reported_and_photos_are_still_indexed(tmp_path, tiny_clip_dir):
+    home = install_model_home(tmp_path / "home", tiny_clip_dir)
+    install_detector(home)
+    (onnx,) = (home / "models" / "yolox-nano").glob("*.onnx")
+    onnx.write_bytes(onnx.read_bytes()[:5000])  # cut short, as by a full disk
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photo("coffee").save(folder / "coffee.jpg")
+    indexed = run(home, "index", folder, "--json").output.splitlines()
+    (report,) = [json.loads(line) for line in indexed if line.startswith("{")]
+    assert (report["new"], report["failed"], report["objects"]) == (1, 0, 0)
+    assert any("yolox-nano cannot be used" in line for line in indexed)  # the log says why
+    result = run(home, "objects", folder / "coffee.jpg", expect=1)
+    assert "the object detector yolox-nano cannot be opened" in result.output.splitlines()[-1]
+    assert "Traceback" not in result.output
