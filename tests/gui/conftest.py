@@ -202,3 +202,15 @@ def pool():
 def gui_screenshots() -> Path:
     """Where widget tests save their pictures: $GUI_SCREENSHOTS, else /tmp."""
     return Path(os.environ.get("GUI_SCREENSHOTS", "/tmp"))
+
+
+def ready_window(make_window, template: Path, home: Path, qtbot, timeout: int = 30_000):
+    """A window over a copy of an indexed ``template`` home, once its search is warm and its
+    live index is watching with nothing to do."""
+    shutil.copytree(template, home)
+    window = make_window(home)
+    qtbot.waitUntil(lambda: window.status is not None and window.search.warmed_up,
+                    timeout=timeout)  # fmt: skip
+    qtbot.waitUntil(lambda: window.progress_label.text() == "Watching 1 folder · up to date",
+                    timeout=timeout)  # fmt: skip
+    return window

@@ -8,7 +8,6 @@ document holds ``WORD``; "shed" is also in the photo's name (without a model, na
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import time
 from datetime import datetime
@@ -27,7 +26,7 @@ from desktop_search.gui import file_actions
 from desktop_search.gui import main_window as mw
 from desktop_search.gui.results import DATE, DateRole
 from desktop_search.library import Library
-from tests.gui.conftest import save_photo, screenshot
+from tests.gui.conftest import ready_window, save_photo, screenshot
 from tests.make_chats import whatsapp_export
 from tests.make_mail import eml
 from tests.make_pdfs import text_pdf
@@ -72,13 +71,7 @@ def documents_home_template(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def window(make_window, documents_home_template, tmp_path, qtbot):
-    home = tmp_path / "home"
-    shutil.copytree(documents_home_template, home)
-    win = make_window(home)
-    qtbot.waitUntil(lambda: win.status is not None and win.search.warmed_up, timeout=30_000)
-    qtbot.waitUntil(lambda: win.progress_label.text() == "Watching 1 folder · up to date",
-                    timeout=30_000)  # fmt: skip
-    return win
+    return ready_window(make_window, documents_home_template, tmp_path / "home", qtbot)
 
 
 def search(qtbot, window, text: str, state=mw.RESULTS) -> None:

@@ -7,7 +7,6 @@ embeddings), so the astronaut alone finds the photo in which she is a small past
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from desktop_search.gui.box_overlay import BOX_COLOUR, box_rect, fitted_rect
 from desktop_search.gui.results import THUMB
 from desktop_search.library import Library
 from tests.conftest_models import install_model_home
-from tests.gui.conftest import colour_near
+from tests.gui.conftest import colour_near, ready_window
 from tests.object_photos import SCENE_SIZE, composite, install_detector, overlap, photo
 
 TIMEOUT = 30_000
@@ -42,13 +41,7 @@ def launch_home_template(tmp_path_factory, pixel_clip_dir) -> Path:
 
 @pytest.fixture
 def launch_window(make_window, launch_home_template, tmp_path, qtbot):
-    home = tmp_path / "home"
-    shutil.copytree(launch_home_template, home)
-    win = make_window(home)
-    qtbot.waitUntil(lambda: win.status is not None and win.search.warmed_up, timeout=TIMEOUT)
-    qtbot.waitUntil(lambda: win.progress_label.text() == "Watching 1 folder · up to date",
-                    timeout=TIMEOUT)  # fmt: skip
-    return win
+    return ready_window(make_window, launch_home_template, tmp_path / "home", qtbot, TIMEOUT)
 
 
 def test_an_object_found_by_a_query_object_is_boxed_on_its_card_and_in_the_preview(
