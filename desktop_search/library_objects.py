@@ -7,8 +7,6 @@ is on; a query image's objects are detected whenever a detector is installed (th
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from pathlib import Path
 
 from desktop_search.config import Settings
@@ -17,15 +15,13 @@ from desktop_search.core.objects import ObjectFinder, objects_key
 from desktop_search.core.store import Store
 from desktop_search.errors import FileNotIndexableError, ModelError, NoModelError, QueryError
 from desktop_search.extract.images import load_photo, read_file
+from desktop_search.library_models import ModelRegistry
 from desktop_search.models import manifest as manifests
 from desktop_search.models.detector import ObjectDetector
 from desktop_search.models.fetch import install_as_is
-from desktop_search.models.files import read_model_json
-from desktop_search.models.store import ModelStore
 
 log = logging.getLogger(__name__)
 
-RELOOK_SECONDS = 30.0
 NO_DETECTOR_HINT = (
     "install it with 'desktop-search models fetch yolox-nano', or 'desktop-search models "
     "import-detector FILE.onnx' for a YOLOX file you have"
@@ -33,21 +29,15 @@ NO_DETECTOR_HINT = (
 
 
 class ObjectTools:
-    def __init__(self, models: ModelStore, settings: Settings) -> None:
-        self.models = models
+    """The object detector as indexing and query images use it (from the model registry)."""
+
+    def __init__(self, registry: ModelRegistry, settings: Settings) -> None:
+        self.registry = registry
         self.settings = settings
-        self._lock = threading.Lock()
-        self._finder: ObjectFinder | None = None
-        self._broken: str | None = None  # an installed detector that could not be opened
-        self._found: str | None = None  # the installed detector's id, once found
-        self._looked_at = -RELOOK_SECONDS
 
     def detector_id(self) -> str | None:
         """The installed detector (looked for again every half minute while there is none)."""
-        now = time.monotonic()
-        if self._found is None and now - self._looked_at > RELOOK_SECONDS:
-            self._found, self._looked_at = self.models.first_of_kind("detector"), now
-        return self._found
+        return self.registry.name("detector")
 
     def finder(self) -> ObjectFinder | None:
         """For indexing: None when switched off in the settings or no detector is installed."""
@@ -55,37 +45,16 @@ class ObjectTools:
 
     def query_finder(self) -> ObjectFinder | None:
         """The detector, whatever the setting; None when none is installed or it is broken."""
-        name = self.detector_id()
-        if name is None:
-            return None
-        with self._lock:
-            if name == self._broken:  # said once in the log; not tried on every search
-                return None
-            if self._finder is None or self._finder.detector_id != name:
-                self._finder = self._open(name)
-                self._broken = None if self._finder else name
-            return self._finder
-
-    def _open(self, name: str) -> ObjectFinder | None:
-        folder = self.models.path(name)
-        try:
-            description = read_model_json(folder)
-            (onnx,) = [folder / f for f in description.get("files", {}) if f.endswith(".onnx")]
-            size = int(description.get("preprocess", {}).get("image_size", 416))
-            # One thread per run: the indexer's decode threads each run it, side by side.
-            detector = ObjectDetector(onnx, input_size=size, threads=1)
-            detector.load()
-        except (ModelError, ValueError) as error:
-            log.warning("the object detector %s cannot be used: %s", name, error)
-            return None
-        return ObjectFinder(detector, name)
+        return self.registry.get("detector")
 
     def query_objects(self, path: Path) -> list[FoundObject]:
         """The objects of a query image, numbered by their place in the list."""
         finder = self.query_finder()
-        if finder is None and self._broken:
-            raise NoModelError(f"the object detector {self._broken} cannot be opened (see the log)",
-                               hint=f"install it again: {NO_DETECTOR_HINT}")  # fmt: skip
+        if finder is None and self.registry.problem("detector"):
+            raise NoModelError(
+                f"the object detector {self.detector_id()} cannot be opened (see the log)",
+                hint=f"install it again: {NO_DETECTOR_HINT}",
+            )
         if finder is None:
             raise NoModelError("finding objects in an image needs the object detector, "
                                "and none is installed", hint=NO_DETECTOR_HINT)  # fmt: skip
@@ -111,11 +80,9 @@ class ObjectTools:
                 f"{onnx_file} is not a usable ONNX detector: {error}",
                 hint="give the yolox_nano.onnx file of the YOLOX release",
             ) from None
-        install_as_is(self.models, manifest, [onnx_file], origin=str(onnx_file),
+        install_as_is(self.registry.store, manifest, [onnx_file], origin=str(onnx_file),
                       names=[f"{manifest.id.replace('-', '_')}.onnx"])  # fmt: skip
-        self.release()
-        self._found, self._broken = None, None
-        self._looked_at = -RELOOK_SECONDS
+        self.registry.reset("detector")
         return manifest.id
 
     def status(self, store: Store, model: str | None) -> dict:
@@ -127,9 +94,3 @@ class ObjectTools:
         key = objects_key(detector, model) if detector and model else None
         found["pending"] = store.photos_without_objects(key) if key else 0
         return found
-
-    def release(self) -> None:
-        with self._lock:
-            if self._finder is not None:
-                self._finder.detector.release()
-            self._finder = None

@@ -46,6 +46,16 @@ def test_only_the_converter_imports_torch_open_clip_or_onnx():
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+def test_only_the_hub_module_imports_the_hub_client():
+    """huggingface_hub (and its HTTP stack) loads for a fetch only, never on the search path."""
+    client = {"huggingface_hub", "hf_xet", "httpx2", "httpx"}
+    offenders = [
+        name for name, found in modules()
+        if name != "models/hub.py" and any(top(i) in client for i in found)
+    ]  # fmt: skip
+    assert offenders == []
+
+
 def test_only_the_gui_imports_qt():
     offenders = [
         name for name, found in modules()

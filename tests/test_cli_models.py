@@ -36,7 +36,10 @@ def test_import_converts_and_activates_the_model(tmp_path, tiny_clip_checkpoint)
     assert mine["size"] > 100_000
     available = {entry["id"]: entry for entry in listed if not entry["installed"]}
     assert available["yolox-nano"]["status"] == "fetchable"
-    assert available["vit-b-32-laion2b"]["status"].startswith("unpinned")
+    clip = available["vit-b-32-laion2b"]
+    assert clip["status"].startswith("fetchable (verified against the hub") and clip["fetchable"]
+    # Not fetched yet: the manifest's estimate, said to be one (no network asked).
+    assert (clip["size"], clip["size_exact"]) == (607_000_000, False)
     assert (home / "models" / "mine" / "visual.onnx").is_file()
     assert 'active_model = "mine"' in (home / "config.toml").read_text()
     assert json.loads(run(home, "status", "--json").stdout)["model"] == "mine"

@@ -69,20 +69,24 @@ def test_pinned_manifests_have_size_and_sha256_for_every_file(manifests):
     }  # fmt: skip
 
 
-def test_clip_manifests_are_unpinned_and_fetch_refuses_them(manifests, tmp_path):
+def test_clip_manifests_are_pinned_by_the_hub_at_fetch_time(manifests, tmp_path):
     for model_id in ("vit-b-32-laion2b", "vit-b-16-siglip2", "xlm-roberta-base-vit-b-32"):
         m = manifests[model_id]
-        assert m.status == "unpinned"
+        assert m.status == "pinned by the hub at fetch time" and m.fetchable and m.hub_pinned
         assert m.source.revision == "main" and not m.source.pinned
         assert all(f.sha256 is None and f.size is None for f in m.files)
         paths = {f.path for f in m.files}
         assert {"visual/model.onnx", "textual/model.onnx", "textual/tokenizer.json"} <= paths
+        # Sizes before the hub is asked: the manifest's estimate (hundreds of MB, not bytes).
+        assert 300e6 < m.approximate_size < 3e9
+        # The plain URL downloader still refuses them: only the hub path can verify them.
         with pytest.raises(ModelError, match="does not pin checksums yet") as info:
             fetch_files(m, tmp_path)
         assert "desktop-search models import" in str(info.value)
     assert list(tmp_path.iterdir()) == []
     assert manifests["vit-b-16-siglip2"].embedding_size == 768
     assert manifests["xlm-roberta-base-vit-b-32"].embedding_size == 512
+    assert not manifests["yolox-nano"].hub_pinned and manifests["yolox-nano"].fetchable
 
 
 def test_hf_urls(manifests):
@@ -221,6 +225,8 @@ def _minimal(**overrides):
         ),
         ({"schema": 99}, "schema 99"),
         ({"default": "yes"}, "default must be true or false"),
+        ({"approximate_size": 0}, "approximate_size must be positive"),
+        ({"approximate_size": "600 MB"}, "approximate_size must be an integer"),
     ],
 )  # fmt: skip
 def test_invalid_manifests_are_rejected_with_the_reason(overrides, message):
@@ -236,7 +242,12 @@ def test_unpinned_source_may_omit_checksums_and_marks_the_manifest():
                     "files": [{"path": "a.onnx"}]},
         )
     )  # fmt: skip
-    assert not m.pinned and m.status == "unpinned" and m.total_size is None
+    assert not m.pinned and m.total_size is None
+    # A hub source without checksums is pinned by the hub's metadata when it is fetched.
+    assert m.hub_pinned and m.fetchable and m.status == "pinned by the hub at fetch time"
+    url = mf.parse_manifest(_minimal(offline=None, source={
+        "type": "url", "pinned": False, "files": [{"path": "a.onnx", "url": "https://x/a"}]}))
+    assert url.status == "unpinned" and not url.fetchable and not url.hub_pinned
 
 
 def test_load_manifests_checks_ids_and_defaults(tmp_path):

@@ -119,12 +119,19 @@ def test_unknown_model_id_lists_the_known_ones(tmp_path):
     assert "unknown model 'no-such-model'" in result.stderr and "yolox-nano" in result.stderr
 
 
-def test_unpinned_default_clip_model_is_named_and_indexing_goes_on(tmp_path):
+def test_default_clip_model_is_named_and_indexing_goes_on_without_the_hub(tmp_path, monkeypatch):
+    """The shipped default comes from the hub; unreachable (a closed port as HF_ENDPOINT: no
+    request leaves this machine), the run says so and catalogues the photos."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("HF_ENDPOINT", f"https://127.0.0.1:{port}")
     photos = tmp_path / "photos"
     photos.mkdir()
     Image.fromarray(data.coffee()).save(photos / "coffee.jpg")
     result = run(tmp_path / "home", "index", photos, "--fetch-model", "--json")
-    assert "vit-b-32-laion2b" in result.stderr and "cannot be fetched yet" in result.stderr
+    assert "vit-b-32-laion2b" in result.stderr and "about 607.0 MB" in result.stderr
+    assert "cannot reach the model hub" in result.stderr
     assert json.loads(result.stdout)["new"] == 1
 
 

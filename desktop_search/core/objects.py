@@ -92,6 +92,9 @@ class ObjectFinder:
         detections = self.detector.detect(image)
         return select_objects(detections, image.size, full_size)
 
+    def release(self) -> None:
+        self.detector.release()
+
 
 def select_objects(
     detections: list[Detection], image_size: tuple[int, int], full_size: tuple[int, int]

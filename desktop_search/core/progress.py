@@ -54,6 +54,43 @@ class RateMeter:
         return max(0.0, (self.total - self.done) / self._rate)
 
 
+def eta_text(seconds: float | None) -> str:
+    """``about 30 s left``, ``about 4 min left``, ``about 2 h 5 min left``."""
+    if seconds is None:
+        return ""
+    seconds = max(0, round(seconds))
+    if seconds < 90:
+        return f"about {max(seconds, 1)} s left"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {minutes} min left"
+    return f"about {minutes // 60} h {minutes % 60} min left"
+
+
+def megabytes(size: int | None) -> str:
+    """``605.2 MB`` (decimal, as download sizes are usually given); ``size ?`` when unknown."""
+    return "size ?" if size is None else f"{size / 1e6:,.1f} MB"
+
+
+class TransferMeter:
+    """Bytes of a download: ``120.5 of 605.0 MB · 4.2 MB/s · about 2 min left``.
+
+    The same words on a terminal and in the window (both call it with each progress report).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.meter = RateMeter(clock)
+
+    def update(self, done: int, total: int) -> str:
+        self.meter.update(done, total)
+        parts = [f"{done / 1e6:,.1f} of {megabytes(total)}"]
+        if self.meter.rate:
+            parts.append(f"{self.meter.rate / 1e6:,.1f} MB/s")
+        if eta := eta_text(self.meter.eta_seconds):
+            parts.append(eta)
+        return " · ".join(parts)
+
+
 class Heartbeat:
     """What a running indexer publishes in the database for ``status`` in other processes:
     its state, progress, rate and time left. Gone (None) once stale or its process ended."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
+from desktop_search.core.progress import eta_text
 from desktop_search.live import RESCAN_INTERVAL, LiveStatus
 
 # How the app relates to the live index (``LiveBridge.mode``).
@@ -44,19 +45,6 @@ def plural(count: int, noun: str) -> str:
 
 def rate_text(rate: float | None) -> str:
     return "" if not rate else f"{rate:.1f} files/s"
-
-
-def eta_text(seconds: float | None) -> str:
-    """``about 30 s left``, ``about 4 min left``, ``about 2 h 5 min left``."""
-    if seconds is None:
-        return ""
-    seconds = max(0, round(seconds))
-    if seconds < 90:
-        return f"about {max(seconds, 1)} s left"
-    minutes = round(seconds / 60)
-    if minutes < 90:
-        return f"about {minutes} min left"
-    return f"about {minutes // 60} h {minutes % 60} min left"
 
 
 def failed_text(failed: int) -> str:

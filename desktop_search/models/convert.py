@@ -30,10 +30,10 @@ from tokenizers.models import BPE
 from desktop_search.errors import ModelImportError
 from desktop_search.models.clip import TEXTUAL_FILE, TOKENIZER_FILE, VISUAL_FILE
 from desktop_search.models.files import (
-    MODEL_JSON,
     install_folder,
     quiet_root_logger,
     sha256_file,
+    write_model_json,
 )
 from desktop_search.models.preprocess import ImageSpec, preprocess
 from desktop_search.models.quantize import (
@@ -422,7 +422,7 @@ def convert_open_clip(
             "source": source,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        (tmp_dir / MODEL_JSON).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        write_model_json(tmp_dir, info)
         install_folder(tmp_dir, out_dir)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)

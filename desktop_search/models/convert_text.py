@@ -35,10 +35,10 @@ from transformers import AutoModel
 
 from desktop_search.errors import ConvertExtraMissingError, ModelImportError
 from desktop_search.models.files import (
-    MODEL_JSON,
     install_folder,
     read_source_json,
     sha256_file,
+    write_model_json,
 )
 from desktop_search.models.quantize import quiet_quantizer
 from desktop_search.models.text import (
@@ -383,7 +383,7 @@ def _embed_folder(folder: Path, texts: Sequence[str]) -> np.ndarray:
 
 
 def _write_model_json(folder: Path, info: dict[str, Any]) -> None:
-    (folder / MODEL_JSON).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    write_model_json(folder, info)
 
 
 def _package_version(distribution: str) -> str | None:

@@ -52,7 +52,11 @@ class _HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
                 f"refusing to follow a redirect from {req.full_url} to {newurl} (not https)",
                 hint=IMPORT_HINT,
             )
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and urlsplit(newurl).netloc != urlsplit(req.full_url).netloc:
+            # A token for the hub is not for its CDN (or whoever a redirect names).
+            new.remove_header("Authorization")
+        return new
 
 
 def _opener(ssl_context: ssl.SSLContext | None) -> urllib.request.OpenerDirector:
@@ -78,8 +82,19 @@ def _reason(exc: BaseException) -> str:
     return text[0].lower() + text[1:] if text else type(exc).__name__
 
 
+class HttpStatusError(ModelDownloadError):
+    """The server answered a download with an HTTP error (``status``): callers that know the
+    server (the hub) can say what it means."""
+
+    def __init__(self, message: str, hint: str | None, status: int) -> None:
+        super().__init__(message, hint)
+        self.status = status
+
+
 def _network_error(name: str, exc: BaseException | str) -> ModelDownloadError:
     reason = exc if isinstance(exc, str) else _reason(exc)
+    if isinstance(exc, urllib.error.HTTPError):
+        return HttpStatusError(f"cannot download {name} ({reason})", IMPORT_HINT, exc.code)
     return ModelDownloadError(f"cannot download {name} ({reason})", hint=IMPORT_HINT)
 
 
@@ -101,6 +116,7 @@ def _transfer(
     timeout: float,
     progress: Progress | None,
     name: str,
+    headers: dict[str, str] | None = None,
 ) -> hashlib._Hash:
     """One request: append to ``part`` (or restart it); returns the hash of the whole part file.
 
@@ -116,7 +132,7 @@ def _transfer(
         _hash_into(digest, part)
         return digest
 
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    request = urllib.request.Request(url, headers={**(headers or {}), "User-Agent": USER_AGENT})
     if offset:
         request.add_header("Range", f"bytes={offset}-")
     try:
@@ -182,14 +198,19 @@ def download(
     target: Path,
     *,
     size: int,
-    sha256: str,
+    sha256: str | None,
     progress: Progress | None = None,
     ssl_context: ssl.SSLContext | None = None,
     timeout: float = 30,
     retries: int = 3,
     name: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Path:
     """Download ``url`` to ``target`` if and only if it has ``size`` bytes and ``sha256``.
+
+    ``sha256`` None: only the size is checked here and the caller verifies the content (the
+    hub's small files carry a git blob id instead). ``headers`` (e.g. a hub token) are sent to
+    ``url``'s host only, not to another host it redirects to.
 
     Resumes from ``target.part`` (HTTP Range); after a dropped connection it retries up to
     ``retries`` times, resuming each time. ``progress(done, size)`` is called as bytes arrive.
@@ -204,8 +225,9 @@ def download(
             f"refusing to download {name} from {url}: only https:// URLs are allowed",
             hint="fix the model manifest",
         )
-    sha256 = sha256.lower()
-    if target.is_file() and target.stat().st_size == size and sha256_file(target) == sha256:
+    sha256 = sha256.lower() if sha256 else None
+    if (target.is_file() and target.stat().st_size == size and sha256
+            and sha256_file(target) == sha256):  # fmt: skip
         if progress:
             progress(size, size)
         return target
@@ -218,7 +240,8 @@ def download(
         resumed = part.exists() and part.stat().st_size > 0
         try:
             digest = _transfer(
-                opener, url, part, size=size, timeout=timeout, progress=progress, name=name
+                opener, url, part, size=size, timeout=timeout, progress=progress, name=name,
+                headers=headers,
             )
         except _Interrupted as exc:
             attempt += 1
@@ -227,7 +250,7 @@ def download(
             log.info("%s: %s; resuming (attempt %d of %d)", name, exc.reason, attempt, retries)
             continue
         actual_size = part.stat().st_size
-        if actual_size == size and digest.hexdigest() == sha256:
+        if actual_size == size and sha256 in (None, digest.hexdigest()):
             os.replace(part, target)
             return target
         part.unlink(missing_ok=True)

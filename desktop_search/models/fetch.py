@@ -10,45 +10,123 @@ import os
 import shutil
 import ssl
 import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop_search.errors import ModelError
 from desktop_search.models.download import Progress, fetch_files, offline_files
-from desktop_search.models.files import MODEL_JSON, install_folder, sha256_file
+from desktop_search.models.files import (
+    install_folder,
+    record_provenance,
+    sha256_file,
+    write_model_json,
+)
 from desktop_search.models.manifest import Manifest
 from desktop_search.models.store import ModelStore
+
+if TYPE_CHECKING:  # huggingface_hub loads only when a fetch runs
+    from desktop_search.models.hub import FetchedFile
 
 log = logging.getLogger(__name__)
 
 DOWNLOADS = ".downloads"  # inside the models folder: same file system, kept for resuming
 
 
+@dataclass(frozen=True)
+class FetchResult:
+    """What ``fetch_model`` installed and where it came from."""
+
+    manifest: Manifest
+    commit: str | None  # the hub commit the files came from (None: offline package or URLs)
+    files: tuple[FetchedFile, ...]  # the downloaded files, verified; empty for an offline copy
+
+
 def fetch_model(
     store: ModelStore,
     manifest: Manifest,
     *,
+    commit: str | None = None,
     progress: Progress | None = None,
+    cancel: threading.Event | None = None,
     ssl_context: ssl.SSLContext | None = None,
-) -> str:
-    """Install ``manifest``'s model into ``store``; returns the installed model's id.
+    endpoint: str | None = None,
+    announce: Callable[[str, int], None] | None = None,
+) -> FetchResult:
+    """Install ``manifest``'s model into ``store``.
 
-    The offline copy (a PyPI package) is used when installed; otherwise the files are downloaded
-    (resuming a previous attempt) and verified by size and sha256 before anything is installed.
+    The offline copy (a PyPI package) is used when installed and no ``commit`` is asked for.
+    Otherwise the files are downloaded, resuming a previous attempt, and verified before anything
+    is installed: a hub source against the hub's metadata at one commit (``commit``, or what the
+    manifest's revision names now) unless the manifest pins them; URLs against the manifest's
+    pins. ``announce(path, size)`` is called before each file, ``progress(done, total)`` with the
+    bytes over all files; ``cancel`` stops the download (FetchCancelled, the partial file stays).
     """
-    source_dir = offline_files(manifest)
+    source_dir = offline_files(manifest) if commit is None else None
     download_dir = store.models_dir / DOWNLOADS / manifest.id
-    if source_dir is None:
+    resolved_commit, fetched = None, ()
+    if source_dir is not None:
+        log.info("using the offline copy of %s in %s", manifest.id, source_dir)
+    elif manifest.source is not None and manifest.source.type == "hf":
+        from desktop_search.models import hub  # huggingface_hub: loaded only to fetch
+
+        resolved = hub.resolve(manifest, commit=commit, endpoint=endpoint)
+        remember_resolved(store, manifest.id, resolved.commit, resolved.total_size)
+        # One folder per commit: a partial file of another commit must not be resumed into this.
+        source_dir = download_dir / resolved.commit
+        for stale in download_dir.glob("*") if download_dir.is_dir() else ():
+            if stale != source_dir:
+                shutil.rmtree(stale, ignore_errors=True)
+        fetched = tuple(hub.download(
+            resolved, source_dir, progress=progress, cancel=cancel, endpoint=endpoint,
+            announce=(lambda f: announce(f.path, f.size)) if announce else None,
+        ))  # fmt: skip
+        resolved_commit = resolved.commit
+    else:
+        if commit is not None:
+            raise ModelError(f"{manifest.id} does not come from the model hub: --commit does "
+                             "not apply")  # fmt: skip
         fetch_files(manifest, download_dir, progress, ssl_context)
         source_dir = download_dir
-    else:
-        log.info("using the offline copy of %s in %s", manifest.id, source_dir)
     install = _INSTALLERS.get(manifest.install.get("format", ""))
     if install is None:
         raise ModelError(f"{manifest.id}: unknown install format {manifest.install!r}")
     install(store, manifest, source_dir)
+    provenance: dict = {"manifest": manifest.id}
+    if resolved_commit is not None:
+        assert manifest.source is not None
+        provenance.update({
+            "repo": manifest.source.repo, "revision": commit or manifest.source.revision,
+            "commit": resolved_commit, "files": {f.path: f.to_dict() for f in fetched},
+            "fetched": datetime.now(UTC).isoformat(timespec="seconds"),
+        })  # fmt: skip
+    record_provenance(store.models_dir / manifest.id, provenance)
     shutil.rmtree(download_dir, ignore_errors=True)
-    return manifest.id
+    return FetchResult(manifest, resolved_commit, fetched)
+
+
+RESOLVED_JSON = "resolved.json"
+
+
+def remember_resolved(store: ModelStore, model_id: str, commit: str, size: int) -> None:
+    """Keep what a fetch learnt from the hub (exact size, commit) for listing it offline later."""
+    folder = store.models_dir / DOWNLOADS
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    known = resolved_sizes(store)
+    known[model_id] = {"commit": commit, "size": size}
+    (folder / RESOLVED_JSON).write_text(json.dumps(known, indent=2), encoding="utf-8")
+
+
+def resolved_sizes(store: ModelStore) -> dict[str, dict]:
+    """What earlier fetches learnt from the hub, by model id (no network)."""
+    try:
+        data = json.loads((store.models_dir / DOWNLOADS / RESOLVED_JSON).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _install_immich_onnx(store: ModelStore, manifest: Manifest, source_dir: Path) -> None:
@@ -85,13 +163,12 @@ def install_as_is(
             copy = work / name
             shutil.copyfile(source, copy)
             files[copy.name] = sha256_file(copy)
-        description = {
+        write_model_json(work, {
             "format": 1, "id": manifest.id, "kind": manifest.kind, "precision": "fp32",
             "files": files, "preprocess": manifest.preprocess, "license": manifest.license,
             "source": {"manifest": manifest.id, "origin": origin},
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        }  # fmt: skip
-        (work / MODEL_JSON).write_text(json.dumps(description, indent=2), encoding="utf-8")
+        })  # fmt: skip
         os.chmod(work, 0o700)
         install_folder(work, target)
     except BaseException:

@@ -78,6 +78,25 @@ def read_model_json(model_dir: Path) -> dict[str, Any]:
     return data
 
 
+def write_model_json(model_dir: Path, data: dict[str, Any]) -> None:
+    """Write ``model_dir/model.json`` whole or not at all (a reader never sees half of it).
+
+    The one writer of model.json: converters, importers and fetch all describe a model through it.
+    """
+    path = Path(model_dir) / MODEL_JSON
+    tmp = path.with_name(f".{MODEL_JSON}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def record_provenance(model_dir: Path, provenance: dict[str, Any]) -> None:
+    """Add where an installed model came from (``source`` in its model.json): for a fetched
+    model the repository, the resolved commit and every downloaded file's size and sha256."""
+    data = read_model_json(model_dir)
+    data["source"] = {**data.get("source", {}), **provenance}
+    write_model_json(model_dir, data)
+
+
 def require_files(model_dir: Path, model_id: str, names: Iterable[str]) -> None:
     """ModelError naming every file of ``names`` missing from ``model_dir``."""
     missing = [name for name in sorted(set(names)) if not (Path(model_dir) / name).is_file()]

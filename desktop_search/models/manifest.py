@@ -32,7 +32,7 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _TOP_KEYS = {
     "schema", "id", "kind", "name", "license", "description", "default", "embedding_size",
-    "source", "offline", "preprocess", "install",
+    "approximate_size", "source", "offline", "preprocess", "install",
 }  # fmt: skip
 _REQUIRED_PREPROCESS = {
     "clip": (
@@ -105,6 +105,9 @@ class Manifest:
     install: dict[str, Any] = field(default_factory=dict)
     embedding_size: int | None = None
     origin: str = ""
+    # Bytes to download, as stated by the manifest's author: shown before anything is asked of
+    # the network (an unpinned hub source learns the exact sizes when a fetch resolves it).
+    approximate_size: int | None = None
 
     @property
     def pinned(self) -> bool:
@@ -119,8 +122,20 @@ class Manifest:
         return all(f.pinned for f in parts)
 
     @property
+    def hub_pinned(self) -> bool:
+        """An unpinned hub source: the hub's own metadata at one commit pins it at fetch time."""
+        return self.source is not None and self.source.type == "hf" and not self.pinned
+
+    @property
+    def fetchable(self) -> bool:
+        """Whether ``models fetch`` can get it with every file verified."""
+        return self.pinned or self.hub_pinned
+
+    @property
     def status(self) -> str:
-        return "pinned" if self.pinned else "unpinned"
+        if self.pinned:
+            return "pinned"
+        return "pinned by the hub at fetch time" if self.hub_pinned else "unpinned"
 
     @property
     def files(self) -> tuple[ManifestFile, ...]:
@@ -230,6 +245,9 @@ def parse_manifest(data: Mapping[str, Any], origin: str = "<manifest>") -> Manif
     embedding_size = c.get(data, "embedding_size", int, "", required=kind in ("clip", "text"))
     if embedding_size is not None and embedding_size <= 0:
         raise c.fail(f"embedding_size must be positive, got {embedding_size}")
+    approximate_size = c.get(data, "approximate_size", int, "", required=False)
+    if approximate_size is not None and approximate_size <= 0:
+        raise c.fail(f"approximate_size must be positive, got {approximate_size}")
 
     source = None
     if "source" in data:
@@ -296,6 +314,7 @@ def parse_manifest(data: Mapping[str, Any], origin: str = "<manifest>") -> Manif
         install=dict(install),
         embedding_size=embedding_size,
         origin=origin,
+        approximate_size=approximate_size,
     )
 
 

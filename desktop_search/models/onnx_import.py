@@ -20,7 +20,6 @@ when it stays within mean cosine 0.99 of the fp32 graph on generated calibration
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -35,14 +34,18 @@ from tokenizers import Tokenizer
 
 from desktop_search.errors import ModelImportError
 from desktop_search.models.clip import (
-    MODEL_JSON,
     TEXTUAL_FILE,
     TOKENIZER_FILE,
     VISUAL_FILE,
     ImageInputSpec,
     TextInputSpec,
 )
-from desktop_search.models.files import install_folder, read_source_json, sha256_file
+from desktop_search.models.files import (
+    install_folder,
+    read_source_json,
+    sha256_file,
+    write_model_json,
+)
 from desktop_search.models.preprocess import ImageSpec, preprocess_batch
 from desktop_search.models.quantize import (
     CALIBRATION_TEXTS,
@@ -162,6 +165,9 @@ def text_input_spec(
       post-processor adds the special tokens, cleaning is open_clip's ``tokenizer_kwargs.clean``
       (SigLIP: "canonicalize" = no punctuation, lower case) or whitespace-only, padding uses the
       pad token's id.
+    - Context length: the graph's static sequence length, else open_clip's (config.json's
+      ``text_cfg.context_length``, default 77), else, without an open_clip config, the tokenizer
+      config's ``model_max_length``. Left-side padding or truncation is refused.
     - Padding is to the full context length unless the graph takes an attention mask and a
       dynamic sequence length. Ids (and the mask) are cast to the graph's declared int type.
     """
@@ -182,10 +188,16 @@ def text_input_spec(
     if mask is not None and mask.dtype not in _ONNX_INT_TYPES:
         raise ModelImportError(f"{textual_onnx}: attention mask of type {mask.dtype}")
 
-    text_cfg = model_config.get("text_cfg", {}) if isinstance(model_config, dict) else {}
+    text_cfg = model_config.get("text_cfg") if isinstance(model_config, dict) else None
+    # An open_clip model config (Immich's config.json) settles what open_clip.get_tokenizer
+    # settles: the context length defaults to open_clip's 77, not to what the Hugging Face
+    # tokenizer allows (xlm-roberta-base-ViT-B-32 names none; its tokenizer says 512).
+    open_clip_config = isinstance(text_cfg, dict)
+    if not open_clip_config:
+        text_cfg = {}
     seq_len = _static(ids.shape[1]) if len(ids.shape) == 2 else None
     context_length = seq_len or text_cfg.get("context_length")
-    if context_length is None:
+    if context_length is None and not open_clip_config:
         max_length = tokenizer_config.get("model_max_length")
         if isinstance(max_length, int) and 0 < max_length <= _MAX_SANE_CONTEXT:
             context_length = max_length
@@ -209,6 +221,14 @@ def text_input_spec(
         special = "template" if tokenizer.post_processor is not None else "explicit"
         start = end = None
         clean = clean or ("lower" if tokenizer_config.get("do_lower_case") else "whitespace")
+        # Hugging Face pads and truncates on the side the tokenizer config names; rows are
+        # built right-aligned here, so a left-side tokenizer would get other ids than open_clip's.
+        for side in ("padding_side", "truncation_side"):
+            if tokenizer_config.get(side) == "left":
+                raise ModelImportError(
+                    f"The tokenizer config asks for {side}='left'; only right-side padding and "
+                    "truncation are supported"
+                )
     padding = "longest" if mask is not None and seq_len is None else "max_length"
     try:
         spec = TokenizerSpec(
@@ -348,7 +368,7 @@ def import_clip_onnx(source_dir: Path, out_dir: Path, name: str, *, quantize: bo
             "text_input": text_input.to_dict(),
             "image_input": image_input.to_dict(),
         }
-        (tmp_dir / MODEL_JSON).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        write_model_json(tmp_dir, info)
         for path in tmp_dir.iterdir():
             os.chmod(path, 0o600)
         install_folder(tmp_dir, out_dir)

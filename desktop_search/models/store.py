@@ -6,7 +6,7 @@ import logging
 import os
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_search.errors import ConvertExtraMissingError, ModelError
@@ -39,6 +39,9 @@ class InstalledModel:
     kind: str
     precision: str
     size_bytes: int
+    # Where it came from (model.json "source"): for a fetched model the repository, the commit and
+    # every downloaded file's size and sha256.
+    source: dict = field(default_factory=dict)
 
 
 def _kind_of(folder: Path) -> str | None:
@@ -113,22 +116,33 @@ class ModelStore:
         return ClipModelInfo.load(self.path(name))
 
     def verify(self, name: str) -> ClipModelInfo:
-        """Check every file against the sha256 in model.json; ModelError listing what is wrong."""
+        """Check a CLIP model's files against the sha256 in model.json; its info if they match."""
+        self.verify_files(name)
+        return ClipModelInfo.load(self.path(name))
+
+    def verify_files(self, name: str) -> dict[str, str]:
+        """Re-hash every file of installed model ``name`` (any kind) against its model.json.
+
+        Returns ``{file: sha256}``; ModelError listing what is missing or changed.
+        """
         folder = self.path(name)
-        info = ClipModelInfo.load(folder)
+        files = read_model_json(folder).get("files")
+        if not isinstance(files, dict) or not files:
+            raise ModelError(f"Model {name!r} records no checksums to verify",
+                             hint=f"fetch or import it again (desktop-search models remove {name})")
         problems = []
-        for fname, expected in sorted(info.files.items()):
+        for fname, expected in sorted(files.items()):
             path = folder / fname
             if not path.is_file():
                 problems.append(f"{fname} is missing")
-            elif sha256_file(path) != expected.lower():
+            elif sha256_file(path) != str(expected).lower():
                 problems.append(f"{fname} does not match its sha256")
         if problems:
             raise ModelError(
                 f"Model {name!r} failed verification: {'; '.join(problems)}",
-                hint=f"remove it (desktop-search models remove {name}) and import it again",
+                hint=f"remove it (desktop-search models remove {name}); fetch or import it again",
             )
-        return info
+        return dict(files)
 
     def remove(self, name: str) -> None:
         folder = self.path(name)
@@ -220,6 +234,7 @@ class ModelStore:
                     kind=str(data.get("kind", "clip")),
                     precision=str(data.get("precision", "?")),
                     size_bytes=folder_size(entry),
+                    source=dict(data.get("source") or {}),
                 )
             )
         return found

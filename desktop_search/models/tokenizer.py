@@ -10,6 +10,7 @@ a :class:`TokenizerSpec` stored in the model's ``model.json``.
 from __future__ import annotations
 
 import html
+import html.entities
 import logging
 import re
 import string
@@ -62,13 +63,63 @@ _DOUBLE_QUOTE_RE = re.compile("[\u201c-\u201f]")
 _ANSI_RE = re.compile("\033\\[((?:\\d|;)*)([a-zA-Z])")
 
 
+# ftfy also decodes HTML character references, before its other fixes, and it repeats all of
+# them until the text stops changing: "&amp;amp;lt;" ends up as "<" and "&#xFB01;" (a ligature) as
+# "fi" before open_clip's own two html.unescape passes. Only references that end in ";" are
+# decoded (plus upper-cased names such as "&EACUTE;"), so "this&not that" stays as typed.
+_REFERENCE_RE = re.compile(r"&#?[0-9A-Za-z]{1,24};")
+
+
+def _named_references() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for name, char in html.entities.html5.items():
+        if not name.endswith(";"):
+            continue
+        table["&" + name] = char
+        shouted = "&" + name.upper()
+        # Shouted lower-case names too, unless html would read them as some other entity.
+        if name == name.lower() and html.unescape(shouted) == shouted:
+            table[shouted] = char.upper()
+    return table
+
+
+_NAMED_REFERENCES = _named_references()
+
+
+def _decode_reference(match: re.Match[str]) -> str:
+    reference = match.group(0)
+    if reference in _NAMED_REFERENCES:
+        return _NAMED_REFERENCES[reference]
+    if reference.startswith("&#"):
+        decoded = html.unescape(reference)
+        return reference if ";" in decoded else decoded  # not a whole code point: keep it
+    return reference
+
+
+def _fix_segment(text: str, unescape: bool) -> str:
+    """ftfy's loop over one line: apply the fixes until nothing changes."""
+    while True:
+        before = text
+        if unescape:
+            text = _REFERENCE_RE.sub(_decode_reference, text)
+        text = text.translate(_LIGATURES).translate(_WIDTH_MAP)
+        text = _SINGLE_QUOTE_RE.sub("'", _DOUBLE_QUOTE_RE.sub('"', text))
+        text = _ANSI_RE.sub("", text).translate(_CONTROL_CHARS)
+        text = unicodedata.normalize("NFC", text)
+        if text == before:
+            return text
+
+
 def _basic_clean(text: str) -> str:
     """open_clip's ``basic_clean``: the ftfy subset above, then HTML unescape (twice)."""
-    text = text.translate(_LIGATURES).translate(_WIDTH_MAP)
-    text = _SINGLE_QUOTE_RE.sub("'", _DOUBLE_QUOTE_RE.sub('"', text))
-    text = _ANSI_RE.sub("", text).translate(_CONTROL_CHARS)
-    text = unicodedata.normalize("NFC", text)
-    return html.unescape(html.unescape(text))
+    # ftfy works line by line and stops decoding references from the first line holding a "<"
+    # on (it could be markup, where "&lt;" is meant literally).
+    lines = []
+    unescape = True
+    for line in text.split("\n"):
+        unescape = unescape and "<" not in line
+        lines.append(_fix_segment(line, unescape))
+    return html.unescape(html.unescape("\n".join(lines)))
 
 
 def clean_text(text: str) -> str:
