@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from desktop_search.errors import ModelDownloadError, ModelError
-from desktop_search.models.files import sha256_file
+from desktop_search.models.files import hash_into, sha256_file
 from desktop_search.models.manifest import Manifest, offline_root
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def _transfer(
         offset = 0
     digest = hashlib.sha256()
     if offset == size:
-        _hash_into(digest, part)
+        hash_into(digest, part)
         return digest
 
     request = urllib.request.Request(url, headers={**(headers or {}), "User-Agent": USER_AGENT})
@@ -155,7 +155,7 @@ def _transfer(
                 part.unlink(missing_ok=True)
                 raise _Interrupted("server sent an unexpected range")
             mode = "ab"
-            _hash_into(digest, part)
+            hash_into(digest, part)
         else:
             if offset:
                 log.info("%s: server ignored the Range request, starting over", name)
@@ -185,12 +185,6 @@ def _transfer(
     if done < size:
         raise _Interrupted(f"connection closed after {done} of {size} bytes")
     return digest
-
-
-def _hash_into(digest: hashlib._Hash, path: Path) -> None:
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
 
 
 def download(

@@ -42,12 +42,17 @@ def quiet_root_logger(*prefixes: str) -> Iterator[None]:
         root.removeFilter(noise)
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
+def hash_into(digest: Any, path: Path) -> None:
+    """Feed a file to a hashlib object, in 1 MiB blocks."""
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file."""
+    digest = hashlib.sha256()
+    hash_into(digest, path)
     return digest.hexdigest()
 
 

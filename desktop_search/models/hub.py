@@ -37,13 +37,13 @@ from huggingface_hub import errors as hub_errors
 from huggingface_hub.utils import build_hf_headers
 
 from desktop_search.errors import FetchCancelled, ModelDownloadError, ModelError
-from desktop_search.models.download import HttpStatusError
+from desktop_search.models.download import HttpStatusError, Progress
 from desktop_search.models.download import download as transfer
+from desktop_search.models.files import hash_into, sha256_file
 from desktop_search.models.manifest import Manifest
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
 
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 # Room for the download plus the int8 copy the install makes of it (a quarter of the fp32 size)
@@ -64,10 +64,6 @@ class HubFile:
     size: int
     sha256: str | None  # LFS files (and every file a manifest pins)
     blob_id: str | None  # the git blob id: the hub's checksum of small, non-LFS files
-
-    @property
-    def pinned_by(self) -> str:
-        return "sha256" if self.sha256 else "git blob id"
 
 
 @dataclass(frozen=True)
@@ -104,17 +100,7 @@ def git_blob_id(path: Path) -> str:
     """The git object id of a file's content (sha1 of ``blob <size>\\0`` + bytes)."""
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(b"blob %d\0" % path.stat().st_size)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    hash_into(digest, path)
     return digest.hexdigest()
 
 
@@ -223,7 +209,7 @@ def download(
 def verify_file(local: Path, expected: HubFile, repo: str) -> FetchedFile:
     """Check a downloaded file against its metadata; a mismatch deletes it (nothing installed)."""
     size = local.stat().st_size
-    sha256 = _sha256(local)
+    sha256 = sha256_file(local)
     problem = None
     if size != expected.size:
         problem = f"{size} bytes instead of {expected.size}"
@@ -359,9 +345,3 @@ def _reason(exc: BaseException) -> str:
         seen = seen.__cause__ or seen.__context__  # type: ignore[assignment]
     text = str(seen).strip().splitlines()[0] if str(seen).strip() else type(seen).__name__
     return text[:200]
-
-
-def fetch_hint(manifest: Manifest) -> str:
-    """How big a fetch is, for a question or a button before anything is asked of the network."""
-    size = manifest.total_size or manifest.approximate_size
-    return "size unknown" if not size else f"about {_mb(size)}"
