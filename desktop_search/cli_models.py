@@ -220,10 +220,8 @@ def models_import_text(ctx: click.Context, source: Path | None, name: str) -> No
     int8 ONNX (needs the convert extra); passages indexed so far are encoded next.
     """
     library = open_library(ctx)
-    info = library.models.import_text_model(source, name=name, replace=True)
-    library.settings.text_model = info.id
-    library.save_settings()
-    click.echo(f"installed the text model {info.id}")
+    model_id = library.import_text_model(source, name)
+    click.echo(f"installed the text model {model_id}")
     if library.roots():
         with ProgressBar() as progress:
             print_report(library.index([], progress=progress))
@@ -259,8 +257,5 @@ def models_use(ctx: click.Context, name: str) -> None:
 def models_remove(ctx: click.Context, name: str) -> None:
     """Delete an installed model."""
     library = open_library(ctx)
-    library.models.remove(name)
-    if library.active_model_name == name:
-        library.settings.active_model = None
-        library.settings.save(library.paths.config)
+    library.remove_model(name)
     click.echo(f"removed {name}")

@@ -161,6 +161,26 @@ class Library:
             self.use_model(manifest.id)
         return result
 
+    def import_text_model(self, source: Path | None, name: str) -> str:
+        """Convert a sentence-transformers folder (None: the offline MiniLM) into the text model
+        and use it; returns its id."""
+        info = self.models.import_text_model(source, name=name, replace=True)
+        self.settings.text_model = info.id
+        self.save_settings()
+        self.registry.reset("text")
+        return info.id
+
+    def remove_model(self, name: str) -> None:
+        """Delete an installed model; a setting that named it goes back to its default."""
+        kind = self.models.kind(name)
+        self.models.remove(name)
+        if self.settings.active_model == name:
+            self.settings.active_model = None
+        if self.settings.text_model == name:
+            self.settings.text_model = None
+        self.save_settings()
+        self.registry.reset(kind)
+
     def available_models(self) -> list[Manifest]:
         return sorted(manifests.all_manifests().values(), key=lambda m: (m.kind, m.id))
 
