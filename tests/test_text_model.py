@@ -129,9 +129,11 @@ def test_fp32_runtime_reproduces_sentence_transformers(tmp_path: Path, reference
 
 
 def test_retrieval_matches_torch_and_finds_the_answer(model: TextModel, reference):
-    """Same top-5 ranking as torch fp32, up to near-ties: int8 noise (about 0.01 in cosine) may
-    swap two irrelevant documents whose torch scores differ by less than TIE (seen: 0.002)."""
-    tie = 0.01
+    """Same top-5 ranking as torch fp32, up to near-ties: int8 noise may swap two irrelevant
+    documents whose torch scores differ by less than TIE. Seen: 0.002 on a CPU with VNNI; 0.017
+    on an AVX2-only one (ranks 4 and 5 of 'when does my plane leave', torch cosines 0.084 and
+    0.067), where onnxruntime's int8 MatMul is noisier (quantize.dynamic_int8)."""
+    tie = 0.02
     queries = [q for q, _ in QUERIES]
     ours = model.encode(queries) @ model.encode(DOCUMENTS).T
     theirs = reference(queries) @ reference(DOCUMENTS).T
