@@ -27,9 +27,10 @@ class RateMeter:
         self._last_time = clock()
         self._last_done = 0
 
-    def start(self, total: int) -> None:
-        self.done, self.total = 0, total
-        self._rate, self._last_time, self._last_done = None, self.clock(), 0
+    def start(self, total: int, done: int = 0) -> None:
+        """Measure from now; ``done``: where this run starts (a resumed download's kept bytes)."""
+        self.done, self.total = done, total
+        self._rate, self._last_time, self._last_done = None, self.clock(), done
 
     def update(self, done: int, total: int) -> None:
         now = self.clock()
@@ -80,8 +81,12 @@ class TransferMeter:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.meter = RateMeter(clock)
+        self._started = False
 
     def update(self, done: int, total: int) -> str:
+        if not self._started:  # the first report is where this attempt starts: the bytes kept
+            self.meter.start(total, done)  # from an earlier one did not just arrive
+            self._started = True
         self.meter.update(done, total)
         parts = [f"{done / 1e6:,.1f} of {megabytes(total)}"]
         if self.meter.rate:

@@ -1,10 +1,14 @@
-"""The first-run panel: shown while nothing is indexed, it asks which folders to index."""
+"""The first-run panel: shown while nothing is indexed, it asks which folders to index.
+
+Without a CLIP model it also offers the default one (``ModelOffer``): name, size, licence and a
+Download button; nothing is asked of the network before that button is pressed.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Signal
+from PySide6.QtCore import QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -14,6 +18,9 @@ from PySide6.QtWidgets import (
     QPushButton,
     QVBoxLayout,
 )
+
+from desktop_search.gui.model_download import INSTALLED, ModelDownload
+from desktop_search.gui.model_offer import ModelOffer
 
 NOTHING_INDEXED = "Nothing indexed yet — add a folder"
 
@@ -49,9 +56,12 @@ class FirstRunPanel(QFrame):
         self.explain.setWordWrap(True)
         layout.addWidget(self.explain)
         self.model_note = QLabel(box)
+        self.model_note.setTextFormat(Qt.TextFormat.PlainText)
         self.model_note.setWordWrap(True)
         self.model_note.hide()
         layout.addWidget(self.model_note)
+        self._model_box = layout  # the offer goes under the note (show_model_offer)
+        self.model_offer: ModelOffer | None = None
         self.folders = QListWidget(box)
         self.folders.setMaximumHeight(120)
         layout.addWidget(self.folders)
@@ -85,6 +95,32 @@ class FirstRunPanel(QFrame):
             "one is (see Settings → Models, or 'desktop-search models list')."
         )
         self.model_note.show()
+
+    def show_model_offer(self, download: ModelDownload) -> None:
+        """No CLIP model: offer the default one under the note (a button, no network yet)."""
+        self.model_note.setText(
+            "No CLIP model is installed yet: photos are catalogued and found by file name until "
+            "one is. To search them by what they show, download this one:"
+        )
+        self.model_note.show()
+        if self.model_offer is None:
+            self.model_offer = ModelOffer(download, self.model_note.parentWidget())
+            self._model_box.insertWidget(self._model_box.indexOf(self.model_note) + 1,
+                                         self.model_offer)  # fmt: skip
+            download.changed.connect(lambda _state: self._model_changed())
+
+    def model_active(self) -> None:
+        """A CLIP model is in use now (fetched here or chosen in Settings): no offer any more,
+        but a download that runs still shows, and one that finished says "Installed"."""
+        self.model_note.hide()
+        offer = self.model_offer
+        if offer is not None and not (offer.download.state.busy
+                                      or offer.download.state.phase == INSTALLED):  # fmt: skip
+            offer.hide()
+
+    def _model_changed(self) -> None:
+        if self.model_offer is not None and self.model_offer.download.state.phase == INSTALLED:
+            self.model_note.hide()  # "Installed" under the model's name says it all
 
     def add_folder(self, folder: Path) -> None:
         if str(folder) not in self.chosen_strings():

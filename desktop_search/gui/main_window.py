@@ -20,6 +20,9 @@ Hooks for other parts of the app (the tray, the settings dialog):
   calls ``shutdown()``: stop searches and thumbnail loads, wait for the workers, stop the live
   index. ``shutdown()`` is public (the tray's Quit calls it) and runs once.
 - ``toolbar`` (``QToolBar``) and ``add_action(action)`` for more actions (e.g. Settings).
+- ``model_download`` (``ModelDownload``, None while a CLIP model is active at start): the
+  download of the default model that the first-run panel and the banner above the results offer
+  (model_download.py); once installed it calls ``model_changed`` like Settings → Model does.
 - ``open_path``: the callable that opens a file (default: the desktop's handler via
   ``QDesktopServices``); ``open_at(path, locator) -> bool``: opens a file at a page or line
   when a viewer can (default: ``file_actions.open_at_place``; False: ``open_path`` is used).
@@ -63,6 +66,8 @@ from desktop_search.gui.indexing_bar import IndexingBar
 from desktop_search.gui.keys import KeyRouter
 from desktop_search.gui.live_bridge import LiveBridge
 from desktop_search.gui.live_text import READER, READER_NOTE
+from desktop_search.gui.model_download import ModelDownload, default_offer
+from desktop_search.gui.model_offer import ModelOffer
 from desktop_search.gui.preview import PreviewPane
 from desktop_search.gui.problems import ProblemsView
 from desktop_search.gui.query_image import image_path_from_mime
@@ -148,6 +153,7 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         self.setMinimumSize(QSize(760, 520))
         self.keys = KeyRouter(self)
         self._init_indexing(LiveBridge(library, pool, self))
+        self.model_download = self._make_model_download()
         self._build()
         self._make_actions()
         self._status_poller = StatusPoller(library, pool, self)
@@ -175,6 +181,14 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         self.filter_bar = FilterBar(central)
         self.filter_bar.changed.connect(self._filters_changed)
         outer.addWidget(self.filter_bar)
+        self.model_banner: ModelOffer | None = None
+        if self.model_download is not None:
+            # Folders indexed without a model (or the first-run panel gone while it downloads):
+            # the same offer and download, in one row above the results.
+            self.model_banner = ModelOffer(self.model_download, central, compact=True)
+            self.model_banner.hide()
+            self.model_download.changed.connect(lambda _state: self._update_model_banner())
+            outer.addWidget(self.model_banner)
         outer.addWidget(self._build_pages(central), 1)
         self.setCentralWidget(central)
         self._build_status_bar()
@@ -217,8 +231,10 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         self.message.setFont(font)
         self.first_run = FirstRunPanel(self.stack)
         self.first_run.start.connect(self.index_folders)
-        if self.library.active_model_name is None:
-            self.first_run.show_no_model_note()
+        if self.model_download is not None:
+            self.first_run.show_model_offer(self.model_download)
+        elif self.library.active_model_name is None:
+            self.first_run.show_no_model_note()  # no default model to offer in this install
         for page in (self.view, self.message, self.first_run):
             self.stack.addWidget(page)
         self.preview = PreviewPane(
@@ -275,6 +291,28 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         self.paste_action = action("Paste image", self.paste_image, QKeySequence.Paste)
         self.clear_action = action("Clear search", self.clear_query)
 
+    def _make_model_download(self) -> ModelDownload | None:
+        """Without a CLIP model: the download of the default one (offered, not started)."""
+        if self.library.active_model_name is not None:
+            return None
+        offer = default_offer(self.library)  # local files only: no network before the button
+        if offer is None:
+            return None
+        download = ModelDownload(self.library, self.pool, offer, self)
+        # The same path as a model fetched in Settings → Model: the live index encodes what
+        # was catalogued without a model (window_indexing.model_changed).
+        download.installed.connect(self.model_changed)
+        return download
+
+    def _update_model_banner(self) -> None:
+        """The banner shows while no model is active (or the download runs) and the first-run
+        panel, which holds the same offer, is not shown."""
+        banner = self.model_banner
+        if banner is None or self._shut_down:
+            return
+        wanted = self.library.active_model_name is None or self.model_download.state.busy
+        banner.setVisible(wanted and self.state not in (FIRST_RUN, LOADING))
+
     def add_action(self, action: QAction) -> None:
         """Add an action to the toolbar (and the window's shortcuts)."""
         self.addAction(action)
@@ -299,6 +337,7 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         else:
             self.message.setText(message)
             self.stack.setCurrentWidget(self.message)
+        self._update_model_banner()
         self._update_status_line()
 
     def message_text(self) -> str:
@@ -388,6 +427,8 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
+        if self.model_download is not None:
+            self.model_download.close()  # a transfer stops at its next block: no long wait
         self._status_poller.stop()
         self.search.close()
         self.thumbnails.close()

@@ -74,8 +74,12 @@ class IndexingMixin:
         return not self._shut_down and self.live.forget(root)
 
     def model_changed(self, _model_id: str = "") -> None:
-        """Another CLIP model is active: the live index encodes what it has not seen yet (it
-        builds its indexer from the library's active model at each step)."""
+        """Another CLIP model is active (chosen or fetched in Settings, or downloaded from the
+        first-run offer): the live index encodes what it has not seen yet (it builds its
+        indexer from the library's active model at each step)."""
+        if self._shut_down:
+            return
+        self.first_run.model_active()
         self.index_folders([])
 
     def pause_indexing(self) -> None:
