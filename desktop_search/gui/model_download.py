@@ -1,10 +1,11 @@
-"""Getting the default CLIP model from the window: what is offered, the download's state, the job.
+"""Getting a CLIP model from the window: what is offered, the download's state, the job.
 
 ``Offer`` is what a person is told before anything touches the network (name, size, licence);
 ``DownloadState`` is plain data the widgets render (``ModelOffer`` in model_offer.py), so the
-first-run panel and the window's banner show one download the same way. ``ModelDownload`` owns
-that download: one ``Library.fetch_model`` call on the worker pool, with a ``threading.Event``
-to cancel it, its progress turned into the words ``TransferMeter`` gives the terminal too.
+first-run panel and the window's banner show one download the same way (Settings → Model
+renders it too, for the model chosen there). ``ModelDownload`` owns that download: one
+``Library.fetch_model`` call on the worker pool, with a ``threading.Event`` to cancel it, its
+progress turned into the words ``TransferMeter`` gives the terminal too.
 
 No network access happens before ``start()``: the offer is built from the manifest and from
 what an earlier fetch wrote down (``resolved_sizes``), both local files.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,7 +47,7 @@ NOT_FETCHABLE = (
 
 @dataclass(frozen=True)
 class Offer:
-    """The model a first run offers, as told before the download: nothing here asks the hub."""
+    """A model offered for download, as told before it: nothing here asks the hub."""
 
     model_id: str
     name: str
@@ -67,6 +69,23 @@ def size_text(exact: int | None, approximate: int | None) -> str:
     return "size unknown"
 
 
+def known_size(resolved: Mapping[str, Any], model_id: str) -> int | None:
+    """The size an earlier fetch learnt from the hub (``resolved``: ``resolved_sizes()``)."""
+    known = resolved.get(model_id)
+    size = known.get("size") if isinstance(known, dict) else None
+    return size if isinstance(size, int) else None
+
+
+def offer_for(manifest: Any, resolved: Mapping[str, Any]) -> Offer:
+    """What is told of ``manifest`` before its download (``resolved``: ``resolved_sizes()``)."""
+    exact = known_size(resolved, manifest.id)
+    return Offer(
+        model_id=manifest.id, name=manifest.name, license=manifest.license,
+        size=size_text(exact or manifest.total_size, manifest.approximate_size),
+        fetchable=manifest.fetchable,
+    )  # fmt: skip
+
+
 def default_offer(library: Any) -> Offer | None:
     """The default CLIP model to offer, from local files only; None when there is none."""
     try:
@@ -74,13 +93,7 @@ def default_offer(library: Any) -> Offer | None:
     except DesktopSearchError as error:  # no default in this install: the note says the rest
         log.warning("no default CLIP model to offer: %s", error)
         return None
-    known = resolved_sizes(library.models).get(manifest.id, {})
-    exact = known.get("size") if isinstance(known.get("size"), int) else None
-    return Offer(
-        model_id=manifest.id, name=manifest.name, license=manifest.license,
-        size=size_text(exact or manifest.total_size, manifest.approximate_size),
-        fetchable=manifest.fetchable,
-    )  # fmt: skip
+    return offer_for(manifest, resolved_sizes(library.models))
 
 
 @dataclass(frozen=True)
@@ -161,7 +174,8 @@ def _fetch(
 
 
 class ModelDownload(QObject):
-    """The one download of the default model in this window.
+    """The download of one offered model: the default one in the window, or the one chosen
+    in Settings → Model.
 
     Signals (GUI thread): ``changed(DownloadState)`` on every change, ``installed(str)`` with the
     active CLIP model once the fetched one is in (the library activates it when none was active).
@@ -242,7 +256,10 @@ class ModelDownload(QObject):
         if self._closed:
             return
         # The attempt may have learnt the exact size from the hub: show it from now on.
-        offer = default_offer(self.library) or self.state.offer
+        offer = self.state.offer
+        exact = known_size(resolved_sizes(self.library.models), offer.model_id)
+        if exact:
+            offer = replace(offer, size=size_text(exact, None))
         # Cancel pressed: whatever ended the job (FetchCancelled, or a transfer that broke
         # meanwhile) is what the person asked for.
         if isinstance(error, FetchCancelled) or self.state.phase == CANCELLING:

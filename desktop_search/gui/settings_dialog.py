@@ -139,6 +139,7 @@ class SettingsDialog(QDialog):
         self.unpinned_note = model.unpinned_note
         self.fetch_button = model.fetch_button
         self.fetch_progress = model.fetch_progress
+        self.cancel_fetch_button = model.cancel_fetch_button
         self.fetch_status = model.fetch_status
 
     def _build_buttons(self) -> None:
@@ -271,8 +272,8 @@ class SettingsDialog(QDialog):
 
     @property
     def busy(self) -> bool:
-        """True while one of the dialog's background tasks runs."""
-        return self._runner.busy
+        """True while one of the dialog's background tasks runs (a model's fetch too)."""
+        return self._runner.busy or self.model_tab.downloading
 
     # -- the action tabs --------------------------------------------------------------------
 

@@ -2,11 +2,12 @@
 
 Listing, switching and fetching models read or write the model folder (fetching downloads
 hundreds of MB), so all of it runs on the worker pool; progress and errors are shown inline.
+A fetch is a ``ModelDownload`` (model_download.py), the same as the first run's: one worker,
+Cancel, progress as bytes, speed and time left, and errors as one line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -24,6 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_search.gui.model_download import (
+    FAILED,
+    INSTALLED,
+    DownloadState,
+    ModelDownload,
+    Offer,
+    offer_for,
+)
+from desktop_search.gui.model_offer import PERMILLE
 from desktop_search.gui.settings_common import (
     ERROR_STYLE,
     ID_ROLE,
@@ -31,6 +41,7 @@ from desktop_search.gui.settings_common import (
     human_size,
     one_line,
 )
+from desktop_search.models.fetch import resolved_sizes
 
 UNPINNED_REASON = "checksums not pinned yet — use 'desktop-search models import'"
 
@@ -45,8 +56,8 @@ class ModelTab(QWidget):
         self.library = library
         self.runner = runner
         self._updating_models = False  # filling the combo: not a choice of the user
-        self._fetching: str | None = None
-        self._available: dict[str, Any] = {}
+        self.download: ModelDownload | None = None  # the last fetch started here
+        self._offers: dict[str, Offer] = {}  # the available models, by id
         self._installed: set[str] = set()
         self._build()
 
@@ -63,14 +74,20 @@ class ModelTab(QWidget):
         self.fetch_button.setEnabled(False)
         self.fetch_button.clicked.connect(self.fetch_selected)
         self.fetch_progress = QProgressBar()
+        self.fetch_progress.setTextVisible(False)  # the words are in fetch_status
         self.fetch_progress.setVisible(False)
+        self.cancel_fetch_button = QPushButton("Cancel")
+        self.cancel_fetch_button.setVisible(False)
+        self.cancel_fetch_button.clicked.connect(self.cancel_fetch)
         self.fetch_status = QLabel()
-        self.fetch_status.setWordWrap(False)
+        self.fetch_status.setTextFormat(Qt.TextFormat.PlainText)  # model names, errors
+        self.fetch_status.setWordWrap(True)  # an error line is long: it must not widen the dialog
         active = QFormLayout()
         active.addRow("Active CLIP model:", self.model_combo)
         fetch_row = QHBoxLayout()
         fetch_row.addWidget(self.fetch_button)
         fetch_row.addWidget(self.fetch_progress, 1)
+        fetch_row.addWidget(self.cancel_fetch_button)
         layout = QVBoxLayout(self)
         layout.addLayout(active)
         layout.addWidget(self.model_status)
@@ -97,13 +114,15 @@ class ModelTab(QWidget):
         self.model_combo.setEnabled(False)
         self.runner.run(self._list_models, on_result=self._show_models, on_error=self._error)
 
-    def _list_models(self) -> tuple[list[Any], list[Any]]:
+    def _list_models(self) -> tuple[list[Any], list[Any], dict[str, Offer]]:
         installed = [m for m in self.library.models.list_all() if m.kind == "clip"]
         available = [m for m in self.library.available_models() if m.kind == "clip"]
-        return installed, available
+        # Sizes from local files only: what an earlier fetch learnt from the hub, the manifest.
+        resolved = resolved_sizes(self.library.models)
+        return installed, available, {m.id: offer_for(m, resolved) for m in available}
 
-    def _show_models(self, models: tuple[list[Any], list[Any]]) -> None:
-        installed, available = models
+    def _show_models(self, models: tuple[list[Any], list[Any], dict[str, Offer]]) -> None:
+        installed, available, self._offers = models
         active = self.library.active_model_name
         self._installed = {m.id for m in installed}
         self._fill_combo(installed, active)
@@ -133,7 +152,6 @@ class ModelTab(QWidget):
 
     def _fill_available(self, available: list[Any]) -> None:
         selected = self.selected_available()
-        self._available = {m.id: m for m in available}
         self.available_list.clear()
         for manifest in available:
             item = self._available_row(manifest)
@@ -141,25 +159,25 @@ class ModelTab(QWidget):
             if manifest.id == selected:
                 item.setSelected(True)
         self.unpinned_note.setVisible(
-            any(not m.pinned and m.id not in self._installed for m in available)
+            any(not m.fetchable and m.id not in self._installed for m in available)
         )
         self._update_fetch_button()
 
     def _available_row(self, manifest: Any) -> QTreeWidgetItem:
         if manifest.id in self._installed:
             status = "installed"
-        elif manifest.pinned:
+        elif manifest.fetchable:  # pinned in the manifest, or by the hub at fetch time
             status = "can be fetched"
         else:
             status = UNPINNED_REASON
         default = "  (default)" if getattr(manifest, "default", False) else ""
-        item = QTreeWidgetItem([f"{manifest.name}{default}", human_size(manifest.total_size),
+        item = QTreeWidgetItem([f"{manifest.name}{default}", self._offers[manifest.id].size,
                                 status])  # fmt: skip
         item.setData(0, ID_ROLE, manifest.id)
         item.setToolTip(0, f"{manifest.id} — license: {manifest.license}")
         item.setToolTip(2, status)
-        if not manifest.pinned and manifest.id not in self._installed:
-            # Without pinned checksums a download could not be verified: not fetchable.
+        if not manifest.fetchable and manifest.id not in self._installed:
+            # Without checksums (its own or the hub's) a download could not be verified.
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
         return item
 
@@ -220,14 +238,18 @@ class ModelTab(QWidget):
 
     # -- fetching ---------------------------------------------------------------------------
 
+    @property
+    def downloading(self) -> bool:
+        return self.download is not None and self.download.state.busy
+
     def _update_fetch_button(self) -> None:
         model_id = self.selected_available()
-        manifest = self._available.get(model_id) if model_id else None
+        offer = self._offers.get(model_id) if model_id else None
         self.fetch_button.setEnabled(
-            manifest is not None
-            and manifest.pinned
+            offer is not None
+            and offer.fetchable
             and model_id not in self._installed
-            and self._fetching is None
+            and not self.downloading
         )
 
     @Slot()
@@ -238,62 +260,45 @@ class ModelTab(QWidget):
 
     def fetch(self, model_id: str) -> None:
         """Download, verify and install ``model_id`` on a worker (progress shown, errors inline)."""
-        if self._fetching is not None:
+        offer = self._offers.get(model_id)
+        if self.downloading or offer is None or not offer.fetchable:
             return
-        self._fetching = model_id
-        self.fetch_button.setEnabled(False)
-        self.fetch_status.setStyleSheet("")
-        self.fetch_status.setText(f"Fetching {model_id}…")
-        self.fetch_progress.setRange(0, 0)  # busy until the first progress report
-        self.fetch_progress.setFormat("%p%")
-        self.fetch_progress.setVisible(True)
-        self.runner.run(
-            _fetch_job(self.library, model_id),
-            on_result=self._fetched,
-            on_error=self._fetch_failed,
-            on_progress=self._fetch_progress,
-        )
+        if self.download is not None:
+            self.download.deleteLater()  # finished: its worker has reported
+        self.download = ModelDownload(self.library, self.runner.pool, offer, self)
+        self.download.changed.connect(self._show_download)
+        self.download.installed.connect(self._installed_one)
+        self.download.start()
 
-    def _fetch_progress(self, done_kib: int, total_kib: int) -> None:
-        if total_kib <= 0:
-            self.fetch_progress.setRange(0, 0)
-            return
-        self.fetch_progress.setRange(0, total_kib)
-        self.fetch_progress.setValue(min(done_kib, total_kib))
-        self.fetch_progress.setFormat(
-            f"{human_size(done_kib * 1024)} of {human_size(total_kib * 1024)}"
-        )
+    @Slot()
+    def cancel_fetch(self) -> None:
+        """Stop the transfer at its next block; what arrived is kept for the next fetch."""
+        if self.download is not None:
+            self.download.cancel()
 
-    def _fetched(self, model_id: str) -> None:
-        before = self.model_combo.currentData()
-        self._fetching = None
-        self.fetch_progress.setVisible(False)
-        self.fetch_status.setText(f"Installed {model_id}.")
-        self.reload()
-        # The library activates a fetched model when none was active: tell the window.
-        active = self.library.active_model_name
-        if active and active != before:
-            self.model_changed.emit(active)
-
-    def _fetch_failed(self, error: BaseException) -> None:
-        self._fetching = None
-        self.fetch_progress.setVisible(False)
-        self.fetch_status.setStyleSheet(ERROR_STYLE)
-        message = one_line(error)
-        self.fetch_status.setText(f"Fetch failed: {message}")
-        self.fetch_status.setToolTip(str(error))
+    def _show_download(self, state: DownloadState) -> None:
+        self.fetch_progress.setVisible(state.busy)
+        fraction = state.fraction
+        if fraction is None:
+            self.fetch_progress.setRange(0, 0)  # connecting, installing: a busy bar
+        else:
+            self.fetch_progress.setRange(0, PERMILLE)
+            self.fetch_progress.setValue(round(fraction * PERMILLE))
+        self.cancel_fetch_button.setVisible(state.busy)
+        self.cancel_fetch_button.setEnabled(state.can_cancel)
+        failed = state.phase == FAILED
+        self.fetch_status.setStyleSheet(ERROR_STYLE if failed else "")
+        self.fetch_status.setToolTip(state.line if failed else "")
+        if state.phase == INSTALLED:
+            self.fetch_status.setText(f"Installed {state.offer.model_id}.")
+            self.reload()
+        elif state.busy:
+            self.fetch_status.setText(f"{state.offer.name}: {state.line}")
+        else:  # failed or cancelled
+            self.fetch_status.setText(state.line)
         self._update_fetch_button()
 
-
-def _fetch_job(library: Any, model_id: str) -> Callable[[Callable[[int, int], None]], str]:
-    """The worker function fetching ``model_id``; the Worker passes it a progress callback."""
-
-    def job(progress: Callable[[int, int], None]) -> str:
-        # Qt signals carry 32-bit ints: report KiB so models above 2 GB still fit.
-        def kib(done: int, total: int) -> None:
-            progress(int(done) // 1024, int(total or 0) // 1024)
-
-        library.fetch_model(model_id, progress=kib)
-        return model_id
-
-    return job
+    def _installed_one(self, active: str) -> None:
+        # The library activates a fetched model when none was active: tell the window.
+        if active != self.model_combo.currentData():
+            self.model_changed.emit(active)

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import os
 import shlex
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import tomli_w
 from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from desktop_search import autostart
 from desktop_search.config import Settings
-from desktop_search.errors import ModelDownloadError
+from desktop_search.errors import FetchCancelled, ModelDownloadError
+from desktop_search.gui.model_download import CANCELLED_LINE
 from desktop_search.gui.settings_dialog import UNPINNED_REASON, SettingsDialog
 from desktop_search.library import Library
+from desktop_search.models.fetch import remember_resolved
+from desktop_search.models.manifest import MANIFEST_PACKAGE, MANIFESTS_ENV
 
 
 @pytest.fixture
@@ -295,41 +301,105 @@ def test_model_combo_lists_installed_models_and_switches(
     dialog.grab().save(str(gui_screenshots / "settings_dialog_model.png"))
 
 
-def test_unpinned_models_are_disabled_with_the_reason(qtbot, library, pool):
+URL_CLIP = "url-clip"  # a model from plain URLs whose manifest has no checksums yet
+
+
+def url_manifest() -> dict:
+    return {
+        "schema": 1, "id": URL_CLIP, "kind": "clip", "name": "CLIP from a URL", "license": "MIT",
+        "description": "checksums not written down yet", "approximate_size": 350_000_000,
+        "embedding_size": 512,
+        "source": {"type": "url", "pinned": False, "files": [
+            {"path": "model.bin", "url": "https://example.org/model.bin"},
+        ]},
+        "preprocess": {
+            "image_size": 224, "mean": [0.48, 0.46, 0.41], "std": [0.27, 0.26, 0.28],
+            "resize_mode": "shortest", "interpolation": "bicubic", "tokenizer": "tokenizer.json",
+            "max_length": 77,
+        },
+        "install": {"format": "open_clip", "arch": "ViT-B-32"},
+    }  # fmt: skip
+
+
+@pytest.fixture
+def manifests_with_a_url_model(tmp_path, monkeypatch) -> Path:
+    """The shipped manifests, and next to them one with a URL source and no checksums."""
+    folder = tmp_path / "manifests"
+    folder.mkdir()
+    for entry in importlib.resources.files(MANIFEST_PACKAGE).iterdir():
+        if entry.name.endswith(".toml"):
+            (folder / entry.name).write_text(entry.read_text(encoding="utf-8"))
+    (folder / f"{URL_CLIP}.toml").write_text(tomli_w.dumps(url_manifest()))
+    monkeypatch.setenv(MANIFESTS_ENV, str(folder))
+    return folder
+
+
+def test_hub_pinned_models_can_be_fetched_and_unverifiable_ones_are_disabled_with_the_reason(
+    qtbot, library, pool, manifests_with_a_url_model
+):
+    # One fetch learnt the exact size of the default model from the hub earlier.
+    remember_resolved(library.models, "vit-b-32-laion2b", "0" * 40, 605_023_113)
     dialog = open_dialog(qtbot, library, pool)
     assert dialog.installed_models() == []
     assert not dialog.model_combo.isEnabled()
-    clip_ids = [m.id for m in library.available_models() if m.kind == "clip"]
-    assert clip_ids, "the repository ships CLIP manifests"
+    clip = [m for m in library.available_models() if m.kind == "clip"]
+    shipped = [m for m in clip if m.id != URL_CLIP]
+    assert len(shipped) == 3, "the repository ships three CLIP manifests"
     for manifest in library.available_models():
         item = dialog.available_item(manifest.id)
         if manifest.kind != "clip":
             assert item is None
             continue
         assert item is not None
-        if not manifest.pinned:
-            assert not (item.flags() & Qt.ItemFlag.ItemIsEnabled)
-            assert item.text(2) == UNPINNED_REASON
+        enabled = bool(item.flags() & Qt.ItemFlag.ItemIsEnabled)
+        if manifest.id == URL_CLIP:
+            assert not manifest.fetchable and manifest.status == "unpinned"
+            assert not enabled and item.text(2) == UNPINNED_REASON
+            assert item.text(1) == "about 350 MB"
+        else:
+            # No checksums in the manifest: the hub's own pin them when the fetch starts.
+            assert manifest.hub_pinned and manifest.status == "pinned by the hub at fetch time"
+            assert enabled and item.text(2) == "can be fetched"
+    sizes = {m.id: dialog.available_item(m.id).text(1) for m in shipped}
+    assert sizes == {
+        "vit-b-32-laion2b": "605.0 MB",  # exact: an earlier fetch asked the hub
+        "vit-b-16-siglip2": "about 1,540 MB",  # the manifest's estimate
+        "xlm-roberta-base-vit-b-32": "about 1,480 MB",
+    }
+    assert dialog.available_item("vit-b-32-laion2b").text(0).endswith("(default)")
     assert not dialog.unpinned_note.isHidden()
-    dialog.available_list.setCurrentItem(dialog.available_item(clip_ids[0]))
+    for manifest in shipped:
+        dialog.available_list.setCurrentItem(dialog.available_item(manifest.id))
+        assert dialog.fetch_button.isEnabled(), manifest.id
+    dialog.available_list.clearSelection()
     assert not dialog.fetch_button.isEnabled()
+    dialog.fetch(URL_CLIP)  # not fetchable: nothing starts
+    assert dialog.model_tab.download is None and not dialog.busy
 
 
 class FetchingLibrary(Library):
-    """A real Library whose catalogue offers one pinned CLIP model with a scripted download."""
+    """A real Library whose catalogue offers one pinned CLIP model with a scripted download.
+
+    The download reports half its bytes, then waits for ``script["go"]``; like the hub's
+    transfer, it checks the cancel event meanwhile and stops with FetchCancelled when it is set.
+    """
 
     script: dict
 
     def available_models(self):
         return [SimpleNamespace(id="tiny-clip", kind="clip", name="Tiny CLIP", license="MIT",
-                                pinned=True, total_size=3_000_000_000, default=False)]  # fmt: skip
+                                pinned=True, fetchable=True, total_size=3_000_000_000,
+                                approximate_size=None, default=False)]  # fmt: skip
 
-    def fetch_model(self, model_id, *, progress=None, **kwargs):
+    def fetch_model(self, model_id, *, progress=None, cancel=None, **kwargs):
         total = 3_000_000_000  # above 2**31: progress must still arrive
         progress(0, total)
         progress(total // 2, total)
         self.script["reported"].set()
-        self.script["go"].wait(20)
+        deadline = time.monotonic() + 20
+        while not self.script["go"].wait(0.02) and time.monotonic() < deadline:
+            if cancel is not None and cancel.is_set():  # the next block sees the cancel
+                raise FetchCancelled(f"the download of {model_id} was cancelled")
         if self.script.get("error"):
             raise self.script["error"]
         shutil.copytree(self.script["source"], self.paths.models / model_id)
@@ -355,20 +425,23 @@ def test_a_failed_fetch_shows_one_line_inline(qtbot, home, pool):
         dialog = open_dialog(qtbot, library, pool)
         item = dialog.available_item("tiny-clip")
         assert item.text(2) == "can be fetched"
+        assert item.text(1) == "3,000.0 MB"  # the manifest's sizes: exact
         dialog.available_list.setCurrentItem(item)
         assert dialog.fetch_button.isEnabled()
         dialog.fetch_button.click()
-        assert not dialog.fetch_button.isEnabled()
+        assert not dialog.fetch_button.isEnabled() and dialog.busy
         assert script["reported"].wait(10)
         qtbot.waitUntil(lambda: dialog.fetch_progress.value() > 0)
-        assert dialog.fetch_progress.isVisible() or not dialog.isVisible()
-        assert dialog.fetch_progress.format() == "1.5 GB of 3.0 GB"
+        assert not dialog.fetch_progress.isHidden() and not dialog.cancel_fetch_button.isHidden()
+        assert dialog.fetch_progress.value() == 500  # of 1000: half of the bytes
+        assert dialog.fetch_status.text().startswith("Tiny CLIP: 1,500.0 of 3,000.0 MB")
         script["go"].set()
         settle(qtbot, dialog)
         text = dialog.fetch_status.text()
-        assert text.startswith("Fetch failed: visual.onnx failed verification")
-        assert "\n" not in text
-        assert not dialog.fetch_progress.isVisible()
+        assert text == ("visual.onnx failed verification (sha256 mismatch) second line — "
+                        "fetch it again")  # fmt: skip
+        assert dialog.fetch_status.toolTip() == text
+        assert dialog.fetch_progress.isHidden() and dialog.cancel_fetch_button.isHidden()
         assert dialog.fetch_button.isEnabled()  # may be tried again
     finally:
         library.close()
@@ -391,5 +464,39 @@ def test_a_fetch_installs_and_activates_the_model(qtbot, home, pool, tiny_clip_d
         assert dialog.model_combo.currentData() == "tiny-clip"
         assert dialog.available_item("tiny-clip").text(2) == "installed"
         assert not dialog.fetch_button.isEnabled()
+        assert dialog.fetch_progress.isHidden() and dialog.cancel_fetch_button.isHidden()
+    finally:
+        library.close()
+
+
+def test_cancel_stops_a_fetch_and_fetching_again_installs_it(qtbot, home, pool, tiny_clip_dir):
+    script = {"reported": threading.Event(), "go": threading.Event(), "source": tiny_clip_dir}
+    library = fetching_library(home, script)
+    try:
+        dialog = open_dialog(qtbot, library, pool)
+        dialog.available_list.setCurrentItem(dialog.available_item("tiny-clip"))
+        with qtbot.assertNotEmitted(dialog.model_changed):
+            dialog.fetch_button.click()
+            assert script["reported"].wait(10)
+            qtbot.waitUntil(lambda: "1,500.0 of 3,000.0 MB" in dialog.fetch_status.text())
+            assert not dialog.cancel_fetch_button.isHidden()
+            assert dialog.cancel_fetch_button.isEnabled()
+            dialog.cancel_fetch_button.click()
+            assert dialog.fetch_status.text() == "Tiny CLIP: Cancelling…"
+            assert not dialog.cancel_fetch_button.isEnabled() and dialog.busy
+            settle(qtbot, dialog)  # the fetch saw the cancel event and stopped
+        assert dialog.fetch_status.text() == CANCELLED_LINE
+        assert dialog.fetch_progress.isHidden() and dialog.cancel_fetch_button.isHidden()
+        assert dialog.fetch_button.isEnabled()
+        assert dialog.installed_models() == [] and library.active_model_name is None
+        assert not (home / "models" / "tiny-clip").exists()
+
+        script["go"].set()
+        with qtbot.waitSignal(dialog.model_changed, timeout=20_000) as changed:
+            dialog.fetch_button.click()
+        settle(qtbot, dialog)
+        assert changed.args == ["tiny-clip"]
+        assert dialog.fetch_status.text() == "Installed tiny-clip."
+        assert dialog.installed_models() == ["tiny-clip"]
     finally:
         library.close()
