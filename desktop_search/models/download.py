@@ -257,7 +257,7 @@ def download(
         problem = (
             f"{actual_size} bytes instead of {size}"
             if actual_size != size
-            else "sha256 does not match the manifest"
+            else "its sha256 does not match the expected one"
         )
         raise _tampered(name, problem)
 
