@@ -102,6 +102,11 @@ def cli(ctx: click.Context, home: str | None, debug: bool, verbose: bool) -> Non
     is_flag=True,
     help="Without a CLIP model, fetch the default one first (no question asked).",
 )
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Try again the files that could not be indexed (they wait until they change).",
+)
 @click.pass_context
 def index(
     ctx: click.Context,
@@ -109,6 +114,7 @@ def index(
     exclude: tuple[str, ...],
     as_json: bool,
     fetch_model: bool,
+    retry_failed: bool,
 ) -> None:
     """Index photos in FOLDERS (default: the folders indexed before)."""
     library = open_library(ctx)
@@ -116,7 +122,8 @@ def index(
         offer_default_model(library, fetch_model)
     lower_process_priority()
     with ProgressBar() as progress:
-        report = library.index(list(folders), exclude=list(exclude), progress=progress)
+        report = library.index(list(folders), exclude=list(exclude), progress=progress,
+                               retry_failed=retry_failed)  # fmt: skip
     if as_json:
         click.echo(json.dumps(report.to_json()))
     else:

@@ -35,10 +35,24 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{report['photos_to_read']} photo(s) not yet read for text")
     _print_objects(report["objects"])
     _print_queue(report["queue"], report["indexer"])
+    _print_skipped_links(report.get("skipped_links") or {})
     if report["failures"]:
         click.echo(f"{len(report['failures'])} file(s) could not be indexed:")
         for failure in report["failures"]:
             click.echo(f"  {failure['path']}: {failure['reason']}")
+
+
+_LINK_WORDS = {
+    "outside": "to files outside the indexed folders (not indexed, on purpose)",
+    "dangling": "pointing nowhere",
+    "loop": "in a loop",
+}
+
+
+def _print_skipped_links(skipped: dict[str, int]) -> None:
+    for why, count in sorted(skipped.items()):
+        if count:
+            click.echo(f"skipped: {count} symbolic link(s) {_LINK_WORDS.get(why, why)}")
 
 
 def _print_objects(objects: dict) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -231,8 +232,10 @@ class Library:
         exclude: list[str] | None = None,
         progress: ProgressCallback | None = None,
         control: IndexControl | None = None,
+        retry_failed: bool = False,
     ) -> IndexReport:
-        """Index ``folders`` (or every folder indexed before, when empty)."""
+        """Index ``folders`` (or every folder indexed before, when empty). ``retry_failed``:
+        files that failed before (parked until they change) are tried again."""
         # abspath, not resolve(): ".." goes (one spelling per file) but symlinks stay as given.
         roots = _outermost([Path(os.path.abspath(Path(folder).expanduser())) for folder in folders])
         if not roots:
@@ -248,10 +251,14 @@ class Library:
                 )
         with self.writer():
             self.store.add_roots(str(root) for root in roots if root.is_dir())
+            if retry_failed:
+                self.store.retry_failed()
             indexer = self.indexer(control, exclude)
             heartbeat = Heartbeat(self.store)
             try:
                 report = indexer.run(roots, heartbeat.wrap(progress))
+                # Said once in status, not per file: links the last run did not follow.
+                self.store.set_meta("skipped_links", json.dumps(report.skipped_links))
             finally:
                 heartbeat.clear()
                 # Also after a cancel: the in-memory index holds exactly the committed batches.
@@ -439,6 +446,7 @@ class Library:
             "queue": {"waiting": ready, "retrying": retrying, "parked": parked},
             "indexer": Heartbeat(self.store).read(),
             "failures": [{"path": p, "reason": r} for p, r in self.store.failures()],
+            "skipped_links": json.loads(self.store.meta("skipped_links") or "{}"),
         }
 
 

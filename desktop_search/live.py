@@ -55,6 +55,18 @@ class LiveStatus:
     error: str | None = None
 
 
+# A step that fails (the library's own problem: disk full, database locked by another program)
+# is tried again after 5 s, then 10, 20, ... up to 5 minutes: a failure that lasts costs a few
+# log lines an hour, not a hot loop; one that passes is over within seconds.
+BACKOFF_FIRST = 5.0
+BACKOFF_MAX = 300.0
+
+
+def backoff_delay(failures: int) -> float:
+    """Seconds to wait after ``failures`` failed steps in a row."""
+    return min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** max(0, failures - 1))
+
+
 PASSAGES_PER_STEP = 64
 PHOTOS_PER_STEP = 2
 
@@ -175,6 +187,7 @@ class LiveIndex:
         heartbeat = Heartbeat(library.store, context=lambda: {"unwatched": self.status().unwatched})
         unsaved, last_save = False, time.monotonic()
         last_change = last_save
+        failures = 0  # steps failed in a row: each waits longer before the next try
         try:
             while not self._stopping.is_set():
                 self._wake.wait(TICK)
@@ -184,10 +197,15 @@ class LiveIndex:
                 except IndexCancelled:
                     continue  # stopping; what was committed stays
                 except Exception as error:  # noqa: BLE001 - keep watching; say what went wrong
-                    log.exception("live indexing step failed")
-                    self._publish(state="error", error=f"indexing failed: {error}")
-                    self._stopping.wait(5.0)
+                    failures += 1
+                    delay = backoff_delay(failures)
+                    log.exception("live indexing step failed (%d in a row; next try in %.0f s)",
+                                  failures, delay)  # fmt: skip
+                    self._publish(state="error", error=f"indexing failed: {error} (trying "
+                                  f"again in {delay:.0f} s)")  # fmt: skip
+                    self._stopping.wait(delay)  # never spins, whatever keeps failing
                     continue
+                failures = 0
                 now = time.monotonic()
                 if busy:
                     unsaved, last_change = True, now

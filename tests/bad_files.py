@@ -33,6 +33,9 @@ documents/      photo bytes named .txt (text files are documents)               
 times/          mtime before 1970, at 0, in the year 2400                         indexed
 ==============  ================================================================  =======
 
+``heavy_photos()`` lists files a few hundred KB on disk and hundreds of MB decoded (81 MP floats,
+16-bit, CMYK, alpha, palette; a 10,000 MP 1-bit TIFF), with what decoding each must give.
+
 ``make_many_files(folder)`` writes 10,000 distinct tiny PNGs. ``MUTATIONS`` holds helpers that
 make a file vanish or change while it is being read, for the indexer's own tests.
 """
@@ -595,14 +598,21 @@ def _add_links(tree: OddTree) -> None:
     tree.link("relative symlink to a file", "links/relative.jpg", "target.jpg")
     tree.link("absolute symlink to a file", "links/absolute.jpg", tree.path("links/target.jpg"))
     tree.link("chain of three symlinks", "links/chain3.jpg", "relative.jpg")
-    tree.link("dangling symlink", "links/dangling.jpg", "missing.jpg", REASON_BROKEN_LINK)
-    tree.link("symlink to itself", "links/self_loop.jpg", "self_loop.jpg", REASON_LINK_LOOP)
-    tree.link(
-        "two symlinks pointing at each other", "links/loop_a.jpg", "loop_b.jpg", REASON_LINK_LOOP
-    )
-    tree.link(
-        "two symlinks pointing at each other", "links/loop_b.jpg", "loop_a.jpg", REASON_LINK_LOOP
-    )
+    # Dangling links and loops are skipped quietly (counted in status), not failures.
+    for kind, rel, target in (
+        ("dangling symlink", "links/dangling.jpg", "missing.jpg"),
+        ("symlink to itself", "links/self_loop.jpg", "self_loop.jpg"),
+        ("two symlinks pointing at each other", "links/loop_a.jpg", "loop_b.jpg"),
+        ("two symlinks pointing at each other", "links/loop_b.jpg", "loop_a.jpg"),
+    ):
+        tree.path(rel).symlink_to(target)
+        tree.ignore(kind, rel)
+    # A link to a file outside the indexed folder (a secret, a system file) is not indexed.
+    outside = tree.root.parent / f"{tree.root.name}-outside" / "secret.jpg"
+    outside.parent.mkdir(parents=True, exist_ok=True)
+    outside.write_bytes(small_jpeg(202))
+    tree.path("links/outside.jpg").symlink_to(outside)
+    tree.ignore("symlink to a file outside the indexed folder", "links/outside.jpg")
     os.link(tree.path("links/target.jpg"), tree.path("links/hardlink.jpg"))
     tree.expect("hard link", "links/hardlink.jpg", None)
     # Folder links are not followed: what they lead to is indexed once, under its real path.
@@ -689,6 +699,176 @@ def _add_timestamps(tree: OddTree) -> None:
             os.utime(path, ns=(mtime_ns, mtime_ns))
         except (OSError, OverflowError) as exc:  # the file system cannot store it: still a file
             log.warning("cannot set mtime %d on %s: %s", mtime_ns, name, exc)
+
+
+# ================================================================================================
+# Heavy files: small on disk, huge once decoded
+# ================================================================================================
+# For tests/test_image_limits.py. Each is 60 KB-1.6 MB on disk and hundreds of MB decoded: left
+# half one colour, right half another (so a mirrored or misplaced result shows), written directly
+# as PNG or TIFF. Writing goes through no full-size buffer: the deflate data of a run of
+# identical rows is made once and repeated, so the 100000 x 100000 TIFF takes 20 ms (the PNGs'
+# checksum pass over their raw rows, up to 0.7 s).
+
+HEAVY_SIDE = 9000  # 81 MP: just under Pillow's decompression-bomb warning (89 MP)
+HEAVY_BILEVEL_SIDE = 13000  # 169 MP: 1-bit, between Pillow's warning and its error (179 MP)
+HUGE_BILEVEL_SIDE = 100_000  # 10,000 MP: 10 GB at Pillow's one byte per 1-bit pixel
+
+RGB = tuple[int, int, int]
+_ROWS_PER_BLOCK = 256  # PNG rows compressed once and repeated
+
+
+@dataclass(frozen=True)
+class HeavyImage:
+    """One heavy file: how to write it, and what decoding it must give."""
+
+    name: str
+    size: tuple[int, int]
+    write: Callable[[tuple[int, int]], bytes]  # size -> file bytes (any size, for a warm-up)
+    left: RGB | None = None  # the decoded colour of each half; None: must fail
+    right: RGB | None = None
+    reason: str | None = None  # substring of the failure reason
+
+
+def heavy_photos() -> list[HeavyImage]:
+    """The heavy files: one per mode that once needed full-size copies to become RGB."""
+    side = (HEAVY_SIDE, HEAVY_SIDE)
+    u16, f32, i32, u8 = np.dtype("<u2"), np.dtype("<f4"), np.dtype("<i4"), np.dtype(np.uint8)
+    dark, light = (64, 64, 64), (191, 191, 191)  # 0.25 and 0.75 of full scale, rounded
+    white, black = (255, 255, 255), (0, 0, 0)
+    # Mode F, values in [0, 1]: scaled by 255.
+    float32 = _halves_tiff(f32, 0.25, 0.75, bits=(32,), sample_format=3)
+    # Mode I;16: divided by 257 (16384 / 257 = 63.75).
+    grey16_png = _halves_png(u16, 16384, 49152, color_type=0)
+    grey16_tif = _halves_tiff(u16, 16384, 49152, bits=(16,))
+    # Mode I outside 0-65535: stretched from its own range to 0-255.
+    int32 = _halves_tiff(i32, -5000, 5000, bits=(32,), sample_format=2)
+    # 16 bits per channel: Pillow decodes it to 8-bit RGB.
+    rgb16 = _halves_png(u16, (65535, 0, 0), (0, 0, 65535), color_type=2)
+    grey8 = _halves_png(u8, 30, 220, color_type=0)
+    cmyk = _halves_tiff(u8, (255, 0, 0, 0), (0, 0, 255, 0), bits=(8,) * 4, photometric=5)
+    # Transparent (black underneath) | opaque: the transparent half must come out white.
+    la = _halves_png(u8, (0, 0), (50, 255), color_type=4)
+    rgba = _halves_png(u8, (0, 0, 0, 0), (0, 128, 255, 255), color_type=6)
+    palette = _halves_png(u8, 0, 1, color_type=3, palette=[black, (200, 0, 0)], alpha=[0])
+    bilevel = (HEAVY_BILEVEL_SIDE, HEAVY_BILEVEL_SIDE)
+    huge = (HUGE_BILEVEL_SIDE, HUGE_BILEVEL_SIDE)
+    return [
+        HeavyImage("float32.tif", side, float32, dark, light),
+        HeavyImage("grey16.png", side, grey16_png, dark, light),
+        HeavyImage("grey16.tif", side, grey16_tif, dark, light),
+        HeavyImage("int32.tif", side, int32, black, white),
+        HeavyImage("rgb16.png", side, rgb16, (255, 0, 0), (0, 0, 255)),
+        HeavyImage("grey8.png", side, grey8, (30, 30, 30), (220, 220, 220)),
+        HeavyImage("cmyk.tif", side, cmyk, (0, 255, 255), (255, 255, 0)),  # cyan | yellow ink
+        HeavyImage("la.png", side, la, white, (50, 50, 50)),
+        HeavyImage("rgba.png", side, rgba, white, (0, 128, 255)),
+        HeavyImage("palette.png", side, palette, white, (200, 0, 0)),
+        HeavyImage("bilevel.tif", bilevel, _bilevel_tiff, black, white),
+        HeavyImage("bilevel_huge.tif", huge, _bilevel_tiff, reason="too large"),
+    ]
+
+
+def _halves(dtype: np.dtype, left: object, right: object, width: int) -> np.ndarray:
+    """One row, (width, channels): ``left`` on the left half, ``right`` on the right."""
+    row = np.empty((width, len(np.atleast_1d(left))), dtype=dtype)
+    row[: width // 2], row[width // 2 :] = left, right
+    return row
+
+
+def _deflate_repeated(head: bytes, block: bytes, count: int) -> bytes:
+    """A zlib stream of ``head + block * count``, without compressing ``count`` blocks: after a
+    full flush deflate refers to nothing before it, so one compressed block can be repeated."""
+    comp = zlib.compressobj(9)
+    out = [comp.compress(head) + comp.flush(zlib.Z_FULL_FLUSH)]
+    adler = zlib.adler32(head)
+    if count:
+        packed = comp.compress(block) + comp.flush(zlib.Z_FULL_FLUSH)
+        out.append(packed * count)
+        for _ in range(count):
+            adler = zlib.adler32(block, adler)
+    # An empty final block (fixed Huffman, end-of-block only), then the checksum.
+    return b"".join(out) + b"\x03\x00" + struct.pack(">I", adler)
+
+
+def _halves_png(
+    dtype: np.dtype, left: object, right: object, *, color_type: int,
+    palette: list[RGB] | None = None, alpha: list[int] | None = None,
+) -> Callable[[tuple[int, int]], bytes]:  # fmt: skip
+    def write(size: tuple[int, int]) -> bytes:
+        w, h = size
+        row = _halves(dtype, left, right, w).astype(dtype.newbyteorder(">"))  # PNG: big-endian
+        # The first row as it is (filter 0), every other row "same as above" (filter 2: zeros).
+        first = b"\x00" + row.tobytes()
+        same = b"\x02" + bytes(len(first) - 1)
+        repeats, odd = divmod(h - 1, _ROWS_PER_BLOCK)
+        idat = _deflate_repeated(first + same * odd, same * _ROWS_PER_BLOCK, repeats)
+        depth = dtype.itemsize * 8
+        chunks = [_png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, color_type, 0, 0, 0))]
+        if palette is not None:
+            chunks.append(_png_chunk(b"PLTE", bytes(np.asarray(palette, np.uint8).ravel())))
+        if alpha is not None:
+            chunks.append(_png_chunk(b"tRNS", bytes(alpha)))
+        chunks += [_png_chunk(b"IDAT", idat), _png_chunk(b"IEND", b"")]
+        return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
+
+    return write
+
+
+def _halves_tiff(
+    dtype: np.dtype, left: object, right: object, *, bits: tuple[int, ...],
+    sample_format: int = 1, photometric: int = 1,
+) -> Callable[[tuple[int, int]], bytes]:  # fmt: skip
+    def write(size: tuple[int, int]) -> bytes:
+        row = _halves(dtype, left, right, size[0]).tobytes()
+        return _tiff(size, row, bits=bits, sample_format=sample_format, photometric=photometric)
+
+    return write
+
+
+def _bilevel_tiff(size: tuple[int, int]) -> bytes:
+    """1-bit, black (0, "min is black") on the left, white on the right."""
+    row = np.packbits(_halves(np.dtype(np.uint8), 0, 1, size[0])[:, 0]).tobytes()
+    return _tiff(size, row, bits=(1,))
+
+
+def _tiff(
+    size: tuple[int, int], row: bytes, *, bits: tuple[int, ...], sample_format: int = 1,
+    photometric: int = 1, rows_per_strip: int = 64,
+) -> bytes:  # fmt: skip
+    """A little-endian, deflate-compressed TIFF whose every row is ``row``. All full strips hold
+    the same bytes, compressed once."""
+    w, h = size
+    full, rest = divmod(h, rows_per_strip)
+    strips = [zlib.compress(row * rows_per_strip, 9)] * full
+    if rest:
+        strips.append(zlib.compress(row * rest, 9))
+    samples = len(bits)
+    # (tag, type, values): type 3 SHORT, 4 LONG. Offsets are filled in below.
+    tags: list[tuple[int, int, list[int]]] = [
+        (256, 4, [w]), (257, 4, [h]), (258, 3, list(bits)), (259, 3, [8]),  # deflate
+        (262, 3, [photometric]), (273, 4, [0] * len(strips)), (277, 3, [samples]),
+        (278, 4, [rows_per_strip]), (279, 4, [len(s) for s in strips]), (284, 3, [1]),
+        (339, 3, [sample_format] * samples),
+    ]  # fmt: skip
+    extra_at = 8 + 2 + 12 * len(tags) + 4  # values longer than 4 bytes go after the IFD
+    lengths = [len(values) * (2 if kind == 3 else 4) for _, kind, values in tags]
+    at = extra_at + sum(n for n in lengths if n > 4)
+    offsets = []
+    for strip in strips:
+        offsets.append(at)
+        at += len(strip)
+    tags[5] = (273, 4, offsets)
+    entries, extra = [], b""
+    for tag, kind, values in tags:
+        packed = struct.pack(f"<{len(values)}{'H' if kind == 3 else 'I'}", *values)
+        if len(packed) <= 4:
+            entries.append(struct.pack("<HHI", tag, kind, len(values)) + packed.ljust(4, b"\0"))
+        else:
+            entries.append(struct.pack("<HHII", tag, kind, len(values), extra_at + len(extra)))
+            extra += packed
+    ifd = struct.pack("<H", len(tags)) + b"".join(entries) + struct.pack("<I", 0)
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + extra + b"".join(strips)
 
 
 # ================================================================================================

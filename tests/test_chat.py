@@ -340,3 +340,51 @@ def test_parsing_and_windowing_are_fast():
     assert len(messages) == 20_000 and windows
     # The target is well above 50k messages/s; the bound leaves room for a loaded CI machine.
     assert rate > 20_000, f"{rate:.0f} messages/s"
+
+
+def test_a_message_longer_than_the_cap_is_indexed_in_part_with_a_note():
+    from desktop_search.extract.chat import MAX_CHAT_MESSAGE_CHARS
+
+    huge = "All work and no play makes Jack a dull boy. " * (MAX_CHAT_MESSAGE_CHARS // 40)
+    messages = [(TIMES[0], "Jack", huge + "THE END"), (TIMES[1], "Wendy", "Jack?")]
+    for name, data in [
+        ("result.json", telegram_export("Overlook", messages)),
+        ("WhatsApp Chat with Jack.txt", whatsapp_export(messages, "android_eu").encode()),
+    ]:
+        document = extract_chat(data, name)
+        assert document.notes == [
+            f"1 messages longer than {MAX_CHAT_MESSAGE_CHARS:,} characters are indexed in part"
+        ]
+        jack = [w for w in document.items if w.locator["first"] == 0]
+        assert "THE END" not in " ".join(w.text for w in jack)
+        assert sum(len(w.text) for w in jack) >= MAX_CHAT_MESSAGE_CHARS * 0.9
+        assert document.items[-1].text == "Wendy: Jack?"
+
+
+def test_an_export_stops_at_the_file_cap_with_a_note(monkeypatch):
+    from desktop_search.extract import chat
+
+    monkeypatch.setattr(chat, "MAX_CHAT_FILE_CHARS", 3_000)
+    messages = [(TIMES[0] + timedelta(minutes=n), "AB"[n % 2], f"message {n} " * 10)
+                for n in range(100)]  # fmt: skip
+    # JSON: message text is counted (two chats, the second never reached).
+    data = telegram_full_export([("One", messages), ("Two", messages)])
+    document = extract_chat(data, "result.json")
+    assert document.notes == ["only the first 3,000 characters are indexed"]
+    assert {w.locator["chat_index"] for w in document.items} == {0}
+    assert max(w.locator["last"] for w in document.items) < 30
+    # WhatsApp text: read only so far, like a text file.
+    text = whatsapp_export(messages, "android_eu")
+    document = extract_chat(text.encode(), "WhatsApp Chat with B.txt")
+    assert document.notes == ["only the first 3,000 characters are indexed"]
+    assert 10 < max(w.locator["last"] for w in document.items) < 30
+
+
+def test_absurd_names_are_cut():
+    from desktop_search.extract.chat import MAX_NAME_CHARS
+
+    messages = [(TIMES[0], "S" * 100_000, "hi")]
+    document = extract_chat(messenger_export("N" * 100_000, messages), "message_1.json")
+    [window] = document.items
+    assert document.title == "N" * MAX_NAME_CHARS and window.title == document.title
+    assert window.senders == ("S" * MAX_NAME_CHARS,)

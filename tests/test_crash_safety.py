@@ -110,7 +110,9 @@ def assert_everything_indexed_exactly_once(home: Path, folder: Path) -> None:
         db, model = library.store.db, library.active_model_name
         rows = db.execute("SELECT path, status FROM files").fetchall()
         assert sorted(path for path, _ in rows) == sorted(on_disk | notes)  # none lost or stale
-        assert {status for _, status in rows} == {"indexed"}
+        assert {status for _, status in rows} == {"indexed"}, db.execute(
+            "SELECT path, error FROM files WHERE status = 'failed'"
+        ).fetchall()
         per_file = db.execute(
             "SELECT f.path, count(i.id) FROM files f LEFT JOIN items i ON i.file_id = f.id "
             "AND i.kind != 'object' GROUP BY f.id"

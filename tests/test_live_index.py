@@ -271,3 +271,17 @@ def test_switching_the_model_while_the_live_index_encodes(library, photos, tiny_
         service.stop()
     assert errors == []
     assert len(library.vectors(library.clip())) == 43
+
+
+def test_a_failing_step_waits_longer_each_time_up_to_a_cap():
+    from desktop_search.live import BACKOFF_FIRST, BACKOFF_MAX, backoff_delay
+
+    delays = [backoff_delay(n) for n in range(1, 12)]
+    assert delays[0] == BACKOFF_FIRST and delays[1] == 2 * BACKOFF_FIRST
+    assert delays == sorted(delays) and max(delays) == BACKOFF_MAX
+    # A failure that lasts an hour is tried a handful of times, not in a loop.
+    elapsed, tries = 0.0, 0
+    while elapsed < 3600:
+        tries += 1
+        elapsed += backoff_delay(tries)
+    assert tries < 20

@@ -344,3 +344,131 @@ def test_mbox_with_crlf_line_endings():
     document = extract_mail(data, "windows.mbox")
     assert [item.title for item in document.items] == ["First", "Second", "Third"]
     assert "From the start" in document.items[1].text
+
+
+def test_a_message_longer_than_the_cap_is_indexed_in_part_with_a_note():
+    from desktop_search.extract.mail import MAX_MESSAGE_CHARS
+
+    line = "Log line with alpha and some more words to make it long enough.\n"
+    body = line * (MAX_MESSAGE_CHARS // len(line) + 200) + "omega at the very end\n"
+    document = extract_mail(eml("Server log", ALICE, BOB, body), "log.eml")
+    assert document.notes == [
+        f"message 1: only the first {MAX_MESSAGE_CHARS:,} characters are indexed"
+    ]
+    assert "omega" not in document.items[-1].text
+    indexed = sum(len(item.text.split("\n\n", 1)[1]) for item in document.items)
+    assert MAX_MESSAGE_CHARS * 0.9 <= indexed <= MAX_MESSAGE_CHARS * 1.3  # chunks overlap a bit
+
+
+def test_a_huge_html_body_is_converted_only_in_part():
+    from desktop_search.extract.mail import MAX_MESSAGE_CHARS
+
+    paragraph = "<p style='margin:0;padding:0;font-family:Arial'>One short paragraph.</p>\n"
+    html = paragraph * (MAX_MESSAGE_CHARS * 12 // len(paragraph))  # ~1.2 M characters of HTML
+    document = extract_mail(eml("News", ALICE, BOB, None, html=html), "news.eml")
+    assert document.notes == [
+        f"message 1: only the first {MAX_MESSAGE_CHARS:,} characters are indexed"
+    ]
+    assert document.items[0].text.startswith("News\n\nOne short paragraph.")
+
+
+def test_an_mbox_stops_at_the_file_cap_with_a_note(monkeypatch):
+    from desktop_search.extract import mail
+
+    monkeypatch.setattr(mail, "MAX_MAIL_FILE_CHARS", 2_000)
+    sentence = "Sentence number {} of a longish message body with words. "
+    messages = [eml(f"Message {n}", ALICE, BOB, sentence.format(n) * 10) for n in range(10)]
+    document = extract_mail(mbox(messages), "Archive.mbox")
+    read = {item.locator["message"] for item in document.items}
+    assert read == {0, 1, 2, 3}  # ~600 characters each: the fourth passes 2,000
+    assert document.notes == [
+        "only the first 4 messages are indexed (the limit of 2,000 characters or 20,000 "
+        "passages was reached)"
+    ]
+    monkeypatch.setattr(mail, "MAX_MAIL_FILE_CHARS", 10_000_000)
+    monkeypatch.setattr(mail, "MAX_MAIL_FILE_PASSAGES", 3)
+    document = extract_mail(mbox(messages), "Archive.mbox")
+    assert {item.locator["message"] for item in document.items} == {0, 1, 2}
+    assert document.notes[0].startswith("only the first 3 messages are indexed")
+
+
+def test_mbox_messages_are_read_one_at_a_time():
+    """Each message's attachments go to the caller as it is read, not all at the end, and the
+    mbox is split lazily: a large mailbox is never held in memory twice."""
+    from desktop_search.extract.mail_parts import iter_mbox
+
+    messages = [
+        eml(f"Message {n}", ALICE, BOB, f"Body {n}.",
+            attachments=[(f"file{n}.txt", f"attached {n}".encode(), "text", "plain")])
+        for n in range(3)
+    ]  # fmt: skip
+    data = b"\n\n" + mbox(messages)  # leading blank lines are fine
+    raws = iter_mbox(data)
+    assert next(raws).count(b"Subject: Message 0") == 1 and next(raws) and next(raws)
+    assert next(raws, None) is None
+    taken = []
+
+    def take(document, attachments):
+        taken.append((len(document.items), [a.name for a in attachments]))
+
+    document, returned = read_mail(data, "box.mbox", take)
+    assert taken == [(1, ["file0.txt"]), (2, ["file1.txt"]), (3, ["file2.txt"])]
+    assert returned == []
+
+
+def test_absurd_headers_are_cut_before_they_are_parsed():
+    """The email package parses a header in time quadratic in its length (a 200 KB subject took
+    2 s, 1 MB about a minute): values are cut when read, and again to what is worth repeating."""
+    import time
+
+    from desktop_search.extract.mail import MAX_HEADER_CHARS, MAX_RECIPIENTS
+
+    subject = "word " * 40_000  # 200 KB on one line
+    recipients = ", ".join(f"person{n}@example.com" for n in range(20_000))  # 460 KB
+    started = time.perf_counter()
+    document = extract_mail(raw_message(f"Subject: {subject}\nFrom: {ALICE}\nTo: {recipients}\n"),
+                            "spam.eml")  # fmt: skip
+    assert time.perf_counter() - started < 10  # about 1 s
+    [item] = document.items
+    assert len(item.title) <= MAX_HEADER_CHARS
+    assert len(item.locator["to"]) == MAX_RECIPIENTS
+    assert item.text.endswith("…\n\nBody text.")  # the subject heading the passage is shortened
+    # A header block beyond MAX_HEADER_BLOCK_BYTES is damage: only its start is parsed.
+    started = time.perf_counter()
+    document = extract_mail(raw_message(f"Subject: {subject * 10}\nFrom: {ALICE}\n"), "x.eml")
+    assert time.perf_counter() - started < 10
+    assert document.items[0].title.startswith("word word")
+    assert document.notes == ["message 1: only the first 100,000 characters are indexed"]
+
+
+def test_a_huge_single_part_message_is_cut_before_parsing():
+    """Only as much of a text body is parsed as can be read: the email package holds a dozen
+    copies' worth of a message while parsing it (a 50 MB body took 620 MB)."""
+    from desktop_search.extract.mail_parts import MAX_TEXT_BODY_BYTES, bounded_message
+
+    body = ("Zürich " * (MAX_TEXT_BODY_BYTES // 4)).encode()  # ~10 MB, no line end
+    raw = raw_message(f"Subject: Big\nFrom: {ALICE}\nContent-Type: text/plain; charset=utf-8\n",
+                      body)  # fmt: skip
+    bounded = bounded_message(raw)
+    assert len(bounded) < MAX_TEXT_BODY_BYTES + 200 < len(raw)
+    bounded.decode("utf-8")  # not cut inside a character
+    document = extract_mail(raw, "big.eml")
+    assert document.items[0].text.startswith("Big\n\nZürich Zürich")  # read as UTF-8
+    assert document.notes == ["message 1: only the first 100,000 characters are indexed"]
+    # A message with attachments is left whole (an attached file can be large).
+    mixed = eml("Files", ALICE, BOB, "See attached.", attachments=[("big.bin", body, "application",
+                                                                   "octet-stream")])  # fmt: skip
+    assert bounded_message(mixed) == mixed
+
+
+@pytest.mark.parametrize("unclosed", ["<a ", '<a href="x" ', "<a b='", "<a\n", "</a", "<!--"])
+def test_html_with_tags_that_never_close_is_read_in_linear_time(unclosed):
+    # html.parser scanned the rest of the document for every "<" no ">" follows: "<a " x 8,000
+    # took 18 s (x 2,000 1.6 s); such a "<" is text, and stays so.
+    import time
+
+    started = time.perf_counter()
+    text = html_to_text("<p>Intro</p>" + unclosed * 100_000)
+    assert time.perf_counter() - started < 10  # about 0.3 s
+    assert text.startswith("Intro")
+    assert html_to_text("<p>x < y and <b") == "x < y and <b"

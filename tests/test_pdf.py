@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import io
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import numpy as np
+import pypdf
 import pytest
 from PIL import Image
 
 from desktop_search.errors import FileNotIndexableError, ModelError
 from desktop_search.extract.document import CHUNK, PDF
 from desktop_search.extract.pdf import FORGET_EVERY_PAGES, extract_pdf, render_page
+from desktop_search.extract.pdf_limits import PageCost
 from desktop_search.models.ocr import OcrEngine
 from tests.make_pdfs import (
     broken_pdf,
     encrypted_pdf,
+    flate_bomb_pdf,
     font_path,
     join_pdfs,
     scanned_pdf,
@@ -231,3 +235,31 @@ def test_extraction_and_rendering_from_many_threads(three_pages):
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(work, range(24)))
     assert results.count((1, 1)) == 8 and results.count((3, 3)) == 8
+
+
+def test_ordinary_pdfs_are_far_within_the_render_budgets():
+    """The check before PDFium refuses crafted pages, not the documents people have."""
+    files = [
+        text_pdf(PAGES, title="Field Notes"),
+        scanned_pdf(["A scanned letter", "Its second page"]),
+        join_pdfs(text_pdf(["A typed page."]), scanned_pdf(["A scanned page"])),
+        encrypted_pdf("Restricted printing, open reading.", ""),
+    ]
+    if font_path() is not None:
+        files.append(text_pdf(["Grüße aus Köln: Ελλάδα, with an embedded TrueType font."]))
+    for data in files:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            reader.decrypt("")
+        cost = PageCost()
+        assert [cost.too_large(page) for page in reader.pages] == [None] * len(reader.pages)
+
+
+def test_render_page_refuses_a_page_too_large_to_render():
+    """The preview renders through render_page: it obeys the same check as the indexer."""
+    bomb = flate_bomb_pdf(32 << 20)  # 32 KB of content that inflates to 32 MB
+    with pytest.raises(FileNotIndexableError) as caught:
+        render_page(bomb, 1, 800)
+    assert caught.value.reason == (
+        "page 1 too large to render (more than 16 MB of drawing instructions)"
+    )

@@ -46,13 +46,25 @@ def test_symlinked_folders_are_not_followed_but_linked_files_are(tmp_path):
     assert names(tmp_path) == ["link.jpg", "real/a.jpg"]
 
 
-def test_broken_link_is_reported_and_fifo_skipped(tmp_path):
+def test_broken_links_and_loops_are_counted_and_fifo_skipped(tmp_path):
     (tmp_path / "gone.jpg").symlink_to(tmp_path / "missing.jpg")
+    (tmp_path / "loop.jpg").symlink_to(tmp_path / "loop.jpg")
     os.mkfifo(tmp_path / "pipe.jpg")
     found = list(scan(tmp_path, EXTENSIONS))
-    assert [(os.path.basename(f.path), f.error) for f in found] == [
-        ("gone.jpg", "broken symbolic link")
-    ]
+    assert [(os.path.basename(f.path), f.error, f.skipped) for f in found] == [
+        ("gone.jpg", None, "dangling"), ("loop.jpg", None, "loop"),
+    ]  # fmt: skip
+
+
+def test_a_link_to_a_file_outside_the_folder_is_not_followed(tmp_path):
+    secret = tmp_path / "home/.ssh/id_rsa.txt"
+    touch(secret)
+    touch(tmp_path / "photos/real.jpg")
+    (tmp_path / "photos/key.txt").symlink_to(secret)
+    (tmp_path / "photos/inside.jpg").symlink_to(tmp_path / "photos/real.jpg")
+    found = {os.path.basename(f.path): f.skipped for f in scan(tmp_path / "photos", {".jpg",
+                                                                                    ".txt"})}
+    assert found == {"key.txt": "outside", "inside.jpg": None, "real.jpg": None}
 
 
 def test_size_and_mtime_are_reported(tmp_path):

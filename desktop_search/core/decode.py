@@ -20,7 +20,7 @@ import numpy as np
 
 from desktop_search.core.items import DocumentRecord, FileState, FoundObject, PhotoRecord
 from desktop_search.core.objects import ObjectFinder, crop_with_context, scale_box
-from desktop_search.core.scan import clamp_ns
+from desktop_search.core.scan import clamp_ns, link_leaves
 from desktop_search.core.thumbnails import ThumbnailStore
 from desktop_search.errors import FileNotIndexableError
 from desktop_search.extract.document import ReadText
@@ -108,7 +108,9 @@ class FilePreparer:
         """Fill in ``found``; its size and time are set before anything can fail on reading,
         so a parked file is only retried once it changes."""
         before = _stat(found.path)
-        if before is None:
+        if before is None or link_leaves(found.path, found.root):
+            # Gone, or a link that now points outside the indexed folder (the watcher saw it
+            # by name): not indexed, and forgotten if it was.
             found.outcome = Outcome.VANISHED
             return
         found.size, found.mtime_ns = before

@@ -12,8 +12,10 @@ Two steps, both restartable at any moment:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -27,13 +29,15 @@ from desktop_search.core.decode import FilePreparer, Outcome, Prepared, up_to_da
 from desktop_search.core.encoders import ImageEncoder
 from desktop_search.core.items import FileState, IndexReport
 from desktop_search.core.objects import ObjectFinder
+from desktop_search.core.probe import REASON_CRASHED, Prober
 from desktop_search.core.progress import ProgressCallback
-from desktop_search.core.queue import MAX_ATTEMPTS, QueuedFile
+from desktop_search.core.queue import MAX_ATTEMPTS, MAX_CLAIMS, QueuedFile
 from desktop_search.core.scan import Wanted, scan
-from desktop_search.core.store import Store
+from desktop_search.core.store import Store, is_library_problem
 from desktop_search.core.text_passes import TextSpace, embed_passages, read_photo_texts
 from desktop_search.core.thumbnails import ThumbnailStore
 from desktop_search.core.vectors import VectorIndex
+from desktop_search.extract.clean import clean_text
 from desktop_search.extract.document import ReadText
 from desktop_search.extract.documents import is_indexed_name, kind_from_name
 from desktop_search.extract.images import IMAGE_EXTENSIONS, read_file
@@ -41,6 +45,18 @@ from desktop_search.extract.images import IMAGE_EXTENSIONS, read_file
 log = logging.getLogger(__name__)
 
 QUEUE_CHUNK = 256
+REASON_KILLED_READER = (
+    f"the indexer stopped {MAX_CLAIMS} times while reading this file (it may crash the reader); "
+    "skipped until it changes ('desktop-search index --retry-failed' tries it again)"
+)
+
+
+def _size_and_time(path: str) -> tuple[int | None, int | None]:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None, None
+    return stat.st_size, stat.st_mtime_ns
 
 
 class Indexer:
@@ -115,6 +131,9 @@ class Indexer:
         known = self.store.file_states(str(folder), self.model_id)
         changed: list[tuple[str, str]] = []
         for entry in scan(folder, self.wanted, self.exclude, within=root):
+            if entry.skipped:  # a link not followed; one indexed before is forgotten
+                report.skipped_links[entry.skipped] = report.skipped_links.get(entry.skipped, 0) + 1
+                continue
             state = known.pop(entry.path, None)
             if entry.error:
                 if state is None or state.status != "failed":
@@ -145,19 +164,56 @@ class Indexer:
         progress: ProgressCallback | None = None,
         vanished: dict[str, FileState] | None = None,
     ) -> None:
-        """Index queued files until none is ready (files waiting for a retry stay queued)."""
+        """Index queued files until none is ready (files waiting for a retry stay queued).
+
+        Files the process died on last time (see ``core/queue.py``) come last, one at a time;
+        every file is claimed before it is read and its claim given back however it ends here.
+        """
         progress = progress or (lambda done, total: None)
         vanished = {} if vanished is None else vanished
+        suspects = self.store.queue.suspects()
         total = self.store.queue.waiting()[0]
-        if not total:
+        if not total and not suspects:
             return
         run = _Run(self, report, vanished)
-        progress(0, total)
-        for done, prepared in enumerate(self._decode_ahead(run.preparer), 1):
-            self.control.checkpoint()
-            run.record(prepared)
-            progress(done, max(total, done))
-        run.flush()
+        try:
+            progress(0, total)
+            done = 0
+            for done, prepared in enumerate(self._decode_ahead(run), 1):
+                self.control.checkpoint()
+                run.record(prepared)
+                progress(done, max(total, done))
+            run.flush()
+            self._handle_suspects(run, suspects)
+            progress(max(total, done + len(suspects)), max(total, done + len(suspects)))
+        finally:
+            run.give_back_claims()
+
+    def _handle_suspects(self, run: _Run, suspects: list[QueuedFile]) -> None:
+        """Files the process died on: each is first read by a child process (core/probe.py);
+        one that kills the child is parked, the others are indexed here, one at a time. A file
+        this process died on MAX_CLAIMS times alone even so is parked too."""
+        if not suspects:
+            return
+        states = self.store.file_states_of([entry.path for entry in suspects], self.model_id)
+        prober = Prober()
+        try:
+            for entry in suspects:
+                self.control.checkpoint()
+                reason = None
+                if entry.solo >= MAX_CLAIMS:
+                    reason = REASON_KILLED_READER
+                elif prober.crashes(entry.path):
+                    reason = REASON_CRASHED
+                if reason is not None:
+                    size_time = _size_and_time(entry.path)
+                    self.park(entry.path, entry.root, *size_time, reason, run.report)
+                    continue
+                run.claim([entry.path], alone=True)
+                run.record(run.preparer.prepare(entry.path, entry.root, states.get(entry.path)))
+                run.flush()
+        finally:
+            prober.close()
 
     def _queued(self) -> Iterator[tuple[QueuedFile, FileState | None]]:
         """Ready queue entries with what the store knows of them, fetched a chunk at a time."""
@@ -171,7 +227,7 @@ class Indexer:
                 yield entry, states.get(entry.path)
                 after = rowid
 
-    def _decode_ahead(self, preparer: FilePreparer) -> Iterator[Prepared]:
+    def _decode_ahead(self, run: _Run) -> Iterator[Prepared]:
         """Yield prepared files in queue order while the pool works a bounded distance ahead."""
         ahead = self.batch_size * 2 + self.threads
         pending: deque[Future[Prepared]] = deque()
@@ -179,10 +235,17 @@ class Indexer:
             self.threads, thread_name_prefix="decode", initializer=lower_thread_priority
         ) as pool:
             try:
-                for entry, state in self._queued():
-                    pending.append(pool.submit(preparer.prepare, entry.path, entry.root, state))
-                    if len(pending) >= ahead:
-                        yield pending.popleft().result()
+                queued = self._queued()
+                # Claimed a window at a time: one transaction per ``ahead`` files, not per file
+                # (10,000 small photos: 300 commits instead of 10,000).
+                while group := list(itertools.islice(queued, ahead)):
+                    run.claim([entry.path for entry, _ in group])
+                    for entry, state in group:
+                        pending.append(
+                            pool.submit(run.preparer.prepare, entry.path, entry.root, state)
+                        )
+                        if len(pending) >= ahead:
+                            yield pending.popleft().result()
                 while pending:
                     yield pending.popleft().result()
             finally:  # cancelled (or failed): don't decode what nobody will use
@@ -224,6 +287,7 @@ class Indexer:
         report: IndexReport,
     ) -> None:  # fmt: skip
         """Record that ``path`` cannot be indexed; it waits until it changes."""
+        reason = clean_text(reason)  # from an exception: may quote the file's own bytes
         log.info("cannot index %s: %s", path, reason)
         kind = kind_from_name(path)
         self.drop_vectors(self.store.record_failure(path, root, kind, size, mtime_ns, reason))
@@ -249,8 +313,52 @@ class _Run:
                                      indexer.read_text, indexer.objects,
                                      indexer.objects_key)  # fmt: skip
         self.batch: list[Prepared] = []
+        # Claimed here, attempt not ended yet: (path, read alone).
+        self.open_claims: set[tuple[str, bool]] = set()
+
+    def claim(self, paths: list[str], *, alone: bool = False) -> None:
+        """Count an attempt on ``paths`` before they are read (see ``core/queue.py``)."""
+        self.store.queue.claim(paths, alone=alone)
+        self.open_claims.update((path, alone) for path in paths)
+
+    def _ended(self, paths: list[str]) -> None:
+        """Attempts that ended here. Every recorded outcome takes the file out of the queue
+        with its claim, but a retry later, which gives its claim back itself."""
+        self.open_claims.difference_update((p, a) for p in paths for a in (False, True))
+
+    def release_claim(self, path: str) -> None:
+        """An attempt ended but the file stays queued (a retry later): give its claim back."""
+        for alone in (False, True):
+            if (path, alone) in self.open_claims:
+                self.store.queue.release([path], alone=alone)
+        self._ended([path])
+
+    def give_back_claims(self) -> None:
+        """The run ends (done, cancelled or failed): attempts that never ended give back their
+        claims, so only a process that dies leaves claims behind."""
+        if self.open_claims:
+            try:
+                for alone in (False, True):
+                    paths = [path for path, solo in self.open_claims if solo == alone]
+                    self.store.queue.release(paths, alone=alone)
+                self.open_claims.clear()
+            except sqlite3.Error as error:  # the library's own problem is being raised anyway
+                log.warning("could not give back %d claim(s): %s", len(self.open_claims), error)
 
     def record(self, prepared: Prepared) -> None:
+        """Record one prepared file's outcome. Whatever goes wrong here is that file's failure,
+        unless it is a problem of the library itself (disk full, database unusable)."""
+        batched = len(self.batch)
+        try:
+            self._record(prepared)
+        except Exception as error:  # noqa: BLE001 - one bad file must never stop the run
+            if is_library_problem(error):
+                raise
+            self._cannot_save(prepared, error)
+        if len(self.batch) <= batched:  # not waiting in the batch: its attempt ended
+            self._ended([prepared.path])
+
+    def _record(self, prepared: Prepared) -> None:
         report, outcome = self.report, prepared.outcome
         if outcome is Outcome.DECODED and prepared.document is not None:
             self._save_document(prepared)
@@ -272,12 +380,40 @@ class _Run:
             self.store.touch(prepared.state.id, prepared.size, prepared.mtime_ns)
             report.unchanged += 1
 
+    def _cannot_save(self, prepared: Prepared, error: Exception) -> None:
+        """Park a file whose outcome could not be recorded, with the reason."""
+        log.warning("cannot index %s", prepared.path, exc_info=error)
+        reason = f"could not be saved ({type(error).__name__}: {error})"
+        self.indexer.park(prepared.path, prepared.root, prepared.size, prepared.mtime_ns,
+                          reason, self.report)  # fmt: skip
+
     def flush(self) -> None:
         """Encode the batch (photos and the crops of their objects) and save it in one
-        transaction."""
+        transaction. When that fails for a reason of one photo's, each is saved alone and the
+        one that fails is parked with the reason."""
         if not self.batch:
             return
         batch, self.batch = self.batch, []
+        try:
+            self._save_batch(batch)
+        except Exception as error:  # noqa: BLE001 - one bad photo must not lose the batch
+            if is_library_problem(error) or len(batch) == 1:
+                if is_library_problem(error):
+                    raise
+                self._cannot_save(batch[0], error)
+            else:
+                log.info("saving a batch failed (%s); saving its photos one by one", error)
+                for prepared in batch:
+                    try:
+                        self._save_batch([prepared])
+                    except Exception as single:  # noqa: BLE001 - as above, per photo
+                        if is_library_problem(single):
+                            raise
+                        self._cannot_save(prepared, single)
+        finally:
+            self._ended([p.path for p in batch])
+
+    def _save_batch(self, batch: list[Prepared]) -> None:
         indexer, store = self.indexer, self.store
         photo_vectors, object_vectors = self._encode(batch)
         with store.db.atomic():
@@ -285,6 +421,7 @@ class _Run:
                 [p.record for p in batch], photo_vectors, indexer.model_id
             )
             object_ids, object_rows, dropped = self._save_objects(batch, object_vectors)
+        # Committed: from here on nothing may fail for one photo's sake (it would be saved twice).
         indexer.drop_vectors(replaced + dropped)
         encoded = [(i, v) for i, v in zip(item_ids, photo_vectors or [], strict=False)
                    if v is not None]  # fmt: skip
@@ -413,6 +550,7 @@ class _Run:
         reason = prepared.reason or "unknown error"
         if prepared.transient:
             if self.store.queue.retry_later(prepared.path, reason):
+                self.release_claim(prepared.path)  # this attempt ended: no crash
                 log.info("will retry %s later: %s", prepared.path, reason)
                 self.report.retrying += 1
                 return

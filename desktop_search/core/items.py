@@ -132,6 +132,9 @@ class IndexReport:
     encoded: int = 0
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    # Symbolic links not followed, by why: "outside" (the target lies outside the indexed
+    # folder: a link to ~/.ssh/id_rsa is not indexed), "dangling", "loop". Counted, not failures.
+    skipped_links: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         data = dict(self.__dict__)

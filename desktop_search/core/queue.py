@@ -5,6 +5,17 @@ same transaction that records its outcome (indexed, parked as failed, or forgott
 any moment leaves either the old state with the path still queued, or the new state without it.
 Transient failures are retried with a growing delay a bounded number of times, then the file is
 parked (``status = 'failed'`` with its reason) until it changes again.
+
+Poison files: an attempt is *claimed* before any work on a file starts (committed), and given
+back when the attempt ends in any recorded way. A file whose claim was never given back was being
+handled when the process died (a segfault in a native decoder, an OOM kill, kill -9, a power
+cut). Files are read a window at a time (``claims``), so such a death only makes the window
+*suspects*; the next run handles suspects one at a time after everything else (``solo``
+claims), those that died alone least often first, each read by a child process first (a file
+that kills the child is parked at once): the rest of the library never waits for a file that
+may kill the reader. A file is parked once MAX_CLAIMS attempts in
+which it was the only file being read died: a file that kills the reader does so every time,
+an innocent one only if the process is killed from outside at that very moment, twice.
 """
 
 from __future__ import annotations
@@ -19,6 +30,11 @@ from desktop_search.core.sqlpaths import under_folder
 
 MAX_ATTEMPTS = 3
 RETRY_DELAYS = (2.0, 15.0, 60.0)  # seconds before the 2nd, 3rd, ... attempt
+# A suspect is first read by a child process (core/probe.py), which tells a file that kills the
+# reader from bad luck; this is the backstop for a file the child reads but this process still
+# dies on (in a model, say): parked after that many deaths while it was the only file being read
+# (an outside kill landing there three times is not bad luck any more).
+MAX_CLAIMS = 3
 
 
 def create_queue_table(db: sqlite_utils.Database) -> None:
@@ -38,11 +54,30 @@ def create_queue_table(db: sqlite_utils.Database) -> None:
     )
 
 
+def add_claims_column(db: sqlite_utils.Database) -> None:
+    """Schema step: attempts in progress, counted before the work starts (read in a window, read
+    alone); passages a text model could not encode (so that one is not tried first for ever)."""
+    db.executescript(
+        """
+        ALTER TABLE queue ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE queue ADD COLUMN solo INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE embed_failures (
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            reason TEXT,
+            PRIMARY KEY (item_id, model)
+        );
+        """
+    )
+
+
 @dataclass(frozen=True)
 class QueuedFile:
     path: str
     root: str
     attempts: int
+    claims: int = 0  # attempts in a window that never ended
+    solo: int = 0  # attempts alone that never ended: the process died on this file
 
 
 class WorkQueue:
@@ -61,7 +96,8 @@ class WorkQueue:
         now = time.time()
         rows = [(path, root, now) for path, root in entries]
         conflict = (
-            "DO UPDATE SET root=excluded.root, attempts=0, not_before=0, last_error=NULL"
+            "DO UPDATE SET root=excluded.root, attempts=0, not_before=0, last_error=NULL, "
+            "claims=0, solo=0"
             if fresh
             else "DO UPDATE SET root=excluded.root"
         )
@@ -83,13 +119,42 @@ class WorkQueue:
         return [QueuedFile(*row) for row in cursor]
 
     def ready_after(self, rowid: int, limit: int) -> list[tuple[int, QueuedFile]]:
-        """Ready entries queued after position ``rowid`` (a cursor that survives inserts)."""
+        """Ready entries queued after position ``rowid`` (a cursor that survives inserts);
+        suspects are not among them (they are tried alone, after the others)."""
         cursor = self.db.execute(
             "SELECT rowid, path, root, attempts FROM queue WHERE rowid > ? AND not_before <= ? "
-            "ORDER BY rowid LIMIT ?",
+            "AND claims = 0 AND solo = 0 ORDER BY rowid LIMIT ?",
             [rowid, time.time(), limit],
         )
         return [(row[0], QueuedFile(*row[1:])) for row in cursor]
+
+    def claim(self, paths: list[str], *, alone: bool = False) -> None:
+        """Count an attempt on each of ``paths`` before work on them starts (committed now).
+        ``alone``: a suspect tried on its own; its window claims are settled by this one."""
+        update = "solo = solo + 1, claims = 0" if alone else "claims = claims + 1"
+        with self.db.atomic():
+            self.db.conn.executemany(
+                f"UPDATE queue SET {update} WHERE path = ?", [(p,) for p in paths]
+            )
+
+    def release(self, paths: Iterable[str], *, alone: bool = False) -> None:
+        """Give back the claims of attempts that ended without an outcome (cancelled, or the
+        file stays queued for a retry): they did not die with the process."""
+        column = "solo" if alone else "claims"
+        with self.db.atomic():
+            self.db.conn.executemany(
+                f"UPDATE queue SET {column} = max({column} - 1, 0) WHERE path = ?",
+                [(p,) for p in paths],
+            )
+
+    def suspects(self) -> list[QueuedFile]:
+        """Files whose last attempt never ended (the process died while handling them), those
+        that died alone least often first."""
+        cursor = self.db.execute(
+            "SELECT path, root, attempts, claims, solo FROM queue WHERE claims > 0 OR solo > 0 "
+            "ORDER BY solo, rowid"
+        )
+        return [QueuedFile(*row) for row in cursor]
 
     def discard(self, paths: Iterable[str]) -> None:
         """Remove entries (inside the caller's transaction, with the outcome it records)."""

@@ -2,11 +2,15 @@
 
 Hidden and system folders (``.git``, ``node_modules``, trash folders, ...) and macOS ``._*``
 resource forks are skipped; users add their own glob patterns with ``exclude``. Symbolic links to
-folders are not followed (they cause loops and double counting); links to files are followed.
+folders are not followed (they cause loops and double counting); links to files are followed when
+their target lies inside the indexed folder (a link to ``/etc/shadow`` or ``~/.ssh/id_rsa`` in
+a photo folder is not indexed). Such links, dangling links and loops are skipped quietly and
+counted (``ScannedFile.skipped``), not reported as failures.
 """
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import logging
 import os
@@ -35,7 +39,8 @@ class ScannedFile:
     root: str
     size: int
     mtime_ns: int
-    error: str | None = None  # set when the entry exists but cannot be used (e.g. broken link)
+    error: str | None = None  # set when the entry exists but cannot be used
+    skipped: str | None = None  # a link not followed: "outside", "dangling" or "loop"
 
 
 def is_skipped_name(name: str) -> bool:
@@ -120,11 +125,17 @@ def _entry(
         info = os.stat(path)
     except FileNotFoundError:
         if os.path.islink(path):
-            yield ScannedFile(path, root, 0, 0, error="broken symbolic link")
+            yield ScannedFile(path, root, 0, 0, skipped="dangling")
         return
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            yield ScannedFile(path, root, 0, 0, skipped="loop")
+            return
         reason = f"cannot read file information ({error.strerror})"
         yield ScannedFile(path, root, 0, 0, error=reason)
+        return
+    if link_leaves(path, root):
+        yield ScannedFile(path, root, 0, 0, skipped="outside")
         return
     if not stat.S_ISREG(info.st_mode):  # FIFOs, sockets and devices would block
         return
@@ -133,6 +144,15 @@ def _entry(
                           error=REASON_NOT_UTF8)  # fmt: skip
         return
     yield ScannedFile(path, root, info.st_size, clamp_ns(info.st_mtime_ns))
+
+
+def link_leaves(path: str, root: str) -> bool:
+    """Is ``path`` a symbolic link whose target lies outside the indexed folder ``root``?"""
+    if not os.path.islink(path):
+        return False
+    target = os.path.realpath(path)
+    folder = os.path.realpath(root)
+    return target != folder and os.path.commonpath([target, folder]) != folder
 
 
 def is_storable(path: str) -> bool:

@@ -7,6 +7,7 @@ is still current (see ``core/vectors.py``).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sqlite3
@@ -18,14 +19,14 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from desktop_search.core.items import FileState, PhotoRecord
-from desktop_search.core.queue import WorkQueue, create_queue_table
+from desktop_search.core.queue import WorkQueue, add_claims_column, create_queue_table
 from desktop_search.core.sqlpaths import chunks, now_text, under_folder
 from desktop_search.core.store_moves import FileMoves
 from desktop_search.core.store_objects import ObjectStore, create_object_tables
 from desktop_search.core.store_reads import SearchReads
 from desktop_search.core.store_text import TextStore, create_text_tables
 from desktop_search.core.vector_log import VectorLog, create_vector_log
-from desktop_search.errors import StoreError
+from desktop_search.errors import StoreError, WriterLockedError
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +100,31 @@ def m005_objects(db: sqlite_utils.Database) -> None:
     create_object_tables(db)
 
 
+@migrations()
+def m006_queue_claims(db: sqlite_utils.Database) -> None:
+    add_claims_column(db)
+
+
 SCHEMA_MIGRATIONS = [
     m001_initial.__name__, m002_queue.__name__, m003_vector_log.__name__, m004_documents.__name__,
-    m005_objects.__name__,
+    m005_objects.__name__, m006_queue_claims.__name__,
 ]  # fmt: skip
+
+
+_LIBRARY_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO}
+
+
+def is_library_problem(error: BaseException) -> bool:
+    """Whether ``error`` is a problem of the library itself, which stops a run with its own
+    message: the database cannot be written or read (disk full, read-only, locked, damaged) or
+    the disk fails. Anything else raised while handling one file is that file's failure."""
+    if isinstance(error, StoreError | WriterLockedError):
+        return True
+    if isinstance(error, sqlite3.IntegrityError | sqlite3.InterfaceError | sqlite3.DataError):
+        return False  # about the values of one file's rows
+    if isinstance(error, sqlite3.DatabaseError):  # OperationalError: locked, full, I/O, damaged
+        return True
+    return isinstance(error, OSError) and error.errno in _LIBRARY_ERRNOS
 
 
 class Store(FileMoves, SearchReads, TextStore, ObjectStore):
@@ -298,6 +320,14 @@ class Store(FileMoves, SearchReads, TextStore, ObjectStore):
             )
             self.queue.discard([path])
         return removed
+
+    def retry_failed(self) -> int:
+        """Make every parked file look changed, so the next reconcile queues it again with
+        fresh attempts; returns how many."""
+        with self.db.atomic():
+            return self.db.execute(
+                "UPDATE files SET size = NULL, mtime_ns = NULL WHERE status = 'failed'"
+            ).rowcount
 
     def touch(self, file_id: int, size: int, mtime_ns: int) -> None:
         """Record a new size/mtime for a file whose content did not change."""

@@ -154,9 +154,11 @@ class TextStore:
             SELECT i.id, t.body FROM items i JOIN item_text t ON t.rowid = i.id
             WHERE i.kind IN ({marks}) AND t.body != ''
               AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.item_id = i.id AND e.model = ?)
+              AND NOT EXISTS (SELECT 1 FROM embed_failures x WHERE x.item_id = i.id
+                              AND x.model = ?)
             ORDER BY i.id LIMIT ?
             """,
-            [*TEXT_ITEM_KINDS, model, limit],
+            [*TEXT_ITEM_KINDS, model, model, limit],
         )
         return rows.fetchall()
 
@@ -167,9 +169,20 @@ class TextStore:
             SELECT count(*) FROM items i JOIN item_text t ON t.rowid = i.id
             WHERE i.kind IN ({marks}) AND t.body != ''
               AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.item_id = i.id AND e.model = ?)
+              AND NOT EXISTS (SELECT 1 FROM embed_failures x WHERE x.item_id = i.id
+                              AND x.model = ?)
             """,
-            [*TEXT_ITEM_KINDS, model],
+            [*TEXT_ITEM_KINDS, model, model],
         ).fetchone()[0]
+
+    def record_embed_failure(self, model: str, item_id: int, reason: str) -> None:
+        """A passage the text model could not encode: kept for keywords, not tried again by
+        this model (a poison passage must not block every later one)."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT OR REPLACE INTO embed_failures(item_id, model, reason) VALUES (?, ?, ?)",
+                [item_id, model, reason],
+            )
 
     def save_embeddings(self, model: str, item_ids: list[int], vectors: np.ndarray) -> list[int]:
         """Store embeddings of existing items; returns the ids that still existed."""

@@ -21,9 +21,10 @@ import numpy as np
 from desktop_search.core.control import IndexControl
 from desktop_search.core.encoders import TextEncoder
 from desktop_search.core.items import IndexReport
-from desktop_search.core.store import Store
+from desktop_search.core.store import Store, is_library_problem
 from desktop_search.core.vectors import VectorIndex
 from desktop_search.errors import FileNotIndexableError
+from desktop_search.extract.clean import clean_text
 from desktop_search.extract.document import ReadText
 from desktop_search.extract.images import load_photo
 
@@ -64,8 +65,15 @@ def embed_passages(
         if not batch:
             break
         control.checkpoint()
+        try:
+            vectors = space.encoder.encode([text for _, text in batch])
+        except Exception as error:  # noqa: BLE001 - one poison passage must not block the rest
+            if is_library_problem(error):
+                raise
+            batch, vectors = _one_by_one(store, space, batch)
+            if not batch:
+                continue
         ids = [item_id for item_id, _ in batch]
-        vectors = space.encoder.encode([text for _, text in batch])
         saved = store.save_embeddings(space.model_id, ids, vectors)
         keep = np.isin(np.asarray(ids), np.asarray(saved, dtype=np.int64))
         if saved:  # an item deleted meanwhile (by nobody else: one writer) is skipped
@@ -73,6 +81,24 @@ def embed_passages(
         done += len(batch)
         report.passages += len(saved)
     return done
+
+
+def _one_by_one(store: Store, space: TextSpace, batch: list[tuple[int, str]]
+                ) -> tuple[list[tuple[int, str]], np.ndarray]:  # fmt: skip
+    """A batch failed to encode: each passage alone; one that fails alone is recorded (left to
+    keyword search, not tried again by this model) and the others are encoded."""
+    good, vectors = [], []
+    for item_id, text in batch:
+        try:
+            vectors.append(space.encoder.encode([text])[0])
+        except Exception as error:  # noqa: BLE001 - as in embed_passages
+            if is_library_problem(error):
+                raise
+            log.warning("passage %d cannot be encoded: %s", item_id, error)
+            store.record_embed_failure(space.model_id, item_id, f"{type(error).__name__}: {error}")
+            continue
+        good.append((item_id, text))
+    return good, (np.stack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32))
 
 
 def read_photo_texts(
@@ -94,7 +120,14 @@ def read_photo_texts(
         for file_id, path, content_hash in photos:
             control.checkpoint()
             text = _photo_text(path, read_text)
-            drop_vectors(store.save_photo_text(file_id, content_hash, text))
+            try:
+                dropped = store.save_photo_text(file_id, content_hash, text)
+            except Exception as error:  # noqa: BLE001 - the photo is read; saving its text failed
+                if is_library_problem(error):
+                    raise
+                log.warning("could not save the text read in %s: %s", path, error)
+                dropped = store.save_photo_text(file_id, content_hash, "")  # looked at: done
+            drop_vectors(dropped)
             report.photo_texts += bool(text)
             done += 1
     return done
@@ -116,4 +149,5 @@ def _photo_text(path: str, read_text: ReadText) -> str:
     except Exception:  # noqa: BLE001 - OCR trouble must not stop indexing
         log.warning("could not read the text in %s", path, exc_info=True)
         return ""
+    text = clean_text(text)  # OCR output is extracted text too: the same boundary
     return text if sum(char.isalnum() for char in text) >= MIN_PHOTO_TEXT else ""

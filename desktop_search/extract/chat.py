@@ -31,7 +31,7 @@ from desktop_search.extract.chat_whatsapp import (
     parse_whatsapp,
     whatsapp_chat_name,
 )
-from desktop_search.extract.chunking import approximate_tokens, chunk_text
+from desktop_search.extract.chunking import approximate_tokens, chunk_text, cut_text
 from desktop_search.extract.document import CHAT, WINDOW, Document, TextItem
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,19 @@ _TELEGRAM_MARKERS = (
     '"text_entities"',
 )
 _MESSENGER_MARKERS = ('"sender_name"', '"senderName"', '"timestamp_ms"')
+
+# Text of one message that is indexed: WhatsApp's own limit on a message (Telegram's is 4,096).
+# A longer "message" is damage, such as an export whose message headers stop, leaving the rest
+# of the file as one message's continuation lines.
+MAX_CHAT_MESSAGE_CHARS = 65_536
+# Message text indexed from one export file: about 12,500 windows, some 4 minutes of the text
+# model on 2 cores (benchmarks/README.md: 54.5 windows a second). A 100,000-message WhatsApp
+# export (8.9 MiB) fits whole; five times a text file's 2 million, as a chat is many
+# conversations, each worth finding. Later messages (and chats) are not indexed.
+MAX_CHAT_FILE_CHARS = 10_000_000
+# Chat names and senders are repeated on every window; longer ones are damage (Telegram allows
+# 128 characters for a group's name, WhatsApp 100).
+MAX_NAME_CHARS = 200
 
 
 def detect_chat_format(name: str, data: bytes) -> str | None:
@@ -96,30 +109,71 @@ def extract_chat(data: bytes, name: str) -> Document:
 
 
 def extract_chat_text(text: str, name: str) -> Document:
-    """The conversation windows of a WhatsApp export already decoded to text."""
+    """The conversation windows of a WhatsApp export already decoded to text (only its first
+    MAX_CHAT_FILE_CHARS are read, like a text file's)."""
+    notes = []
+    if len(text) > MAX_CHAT_FILE_CHARS:
+        text = cut_text(text, MAX_CHAT_FILE_CHARS)
+        notes.append(_file_cut_note())
     messages = parse_whatsapp(text)
     if not messages:
         raise FileNotIndexableError("not a chat export: no WhatsApp messages found")
-    return _document([ParsedChat(whatsapp_chat_name(name, messages), messages)], name)
+    document = _document([ParsedChat(whatsapp_chat_name(name, messages), messages)], name)
+    document.notes[:0] = notes
+    return document
+
+
+def _file_cut_note() -> str:
+    return f"only the first {MAX_CHAT_FILE_CHARS:,} characters are indexed"
+
+
+def _capped(chats: list[ParsedChat], notes: list[str]) -> list[ParsedChat]:
+    """The chats with MAX_NAME_CHARS, MAX_CHAT_MESSAGE_CHARS and MAX_CHAT_FILE_CHARS applied
+    (messages cut in place), and notes saying what was left out."""
+    capped: list[ParsedChat] = []
+    total, cut_messages = 0, 0
+    for chat in chats:
+        messages = []
+        for message in chat.messages:
+            if total >= MAX_CHAT_FILE_CHARS:
+                break
+            if len(message.text) > MAX_CHAT_MESSAGE_CHARS:
+                message.text = cut_text(message.text, MAX_CHAT_MESSAGE_CHARS)
+                cut_messages += 1
+            message.sender = message.sender[:MAX_NAME_CHARS]
+            total += len(message.text)
+            messages.append(message)
+        if messages:
+            capped.append(ParsedChat(chat.name[:MAX_NAME_CHARS], messages))
+        if len(messages) < len(chat.messages):
+            notes.append(_file_cut_note())
+            break
+    if cut_messages:
+        notes.append(f"{cut_messages:,} messages longer than {MAX_CHAT_MESSAGE_CHARS:,} "
+                     "characters are indexed in part")  # fmt: skip
+    return capped
 
 
 def _document(chats: list[ParsedChat], file_name: str) -> Document:
     chats = [chat for chat in chats if chat.messages]
     if not chats:
         raise FileNotIndexableError("chat export without messages")
+    several = len(chats) > 1  # decided before the cap drops any: locators stay alike
+    notes: list[str] = []
+    chats = _capped(chats, notes)
     items: list[TextItem] = []
     for chat_index, chat in enumerate(chats):
         windows = conversation_windows(chat.messages, chat.name)
-        if len(chats) > 1:  # chat names need not be unique: the position tells the chats apart
+        if several:  # chat names need not be unique: the position tells the chats apart
             for window in windows:
                 window.locator["chat_index"] = chat_index
         items += windows
-    title = chats[0].name if len(chats) == 1 else PurePath(file_name).name
+    title = PurePath(file_name).name if several else chats[0].name
     first_times = [_first_time(chat.messages) for chat in chats]
     known = [time for time in first_times if time is not None]
     created = _iso(min(known)) if known else None
     log.debug("%s: %d chats, %d windows", file_name, len(chats), len(items))
-    return Document(kind=CHAT, title=title, items=items, created_at=created)
+    return Document(kind=CHAT, title=title, items=items, created_at=created, notes=notes)
 
 
 def _first_time(messages: list[ChatMessage]) -> datetime | None:

@@ -42,7 +42,9 @@ _ENCRYPTION_NOTICES = (
     "Messages to this group are now secured with end-to-end encryption",
     "Messages to this chat and calls are now secured with end-to-end encryption",
 )
-_ATTACHED = re.compile(r"<attached: ([^>]+)>")
+# A file name is at most 255 characters: the bound keeps the search linear in a long line
+# holding many "<attached: " without a ">" (unbounded, each would scan to the line's end).
+_ATTACHED = re.compile(r"<attached: ([^>]{1,255})>")
 _FILE_ATTACHED = " (file attached)"
 _OMITTED_WORDS = {
     "image omitted": "photo",

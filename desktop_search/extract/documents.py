@@ -15,6 +15,7 @@ from pathlib import Path
 from desktop_search.errors import FileNotIndexableError
 from desktop_search.extract.chat import extract_chat, extract_chat_text
 from desktop_search.extract.chat_whatsapp import looks_like_whatsapp
+from desktop_search.extract.clean import clean_document, clean_text
 from desktop_search.extract.document import (
     ATTACHMENT,
     CHUNK,
@@ -54,7 +55,20 @@ def is_indexed_name(path: str) -> bool:
 
 
 def extract_document(path: str, data: bytes, read_text: ReadText | None = None) -> Document:
-    """The document in ``data`` (the bytes of ``path``)."""
+    """The document in ``data`` (the bytes of ``path``), every string in it valid UTF-8 without
+    control characters: this is the boundary between the extractors and the store, and the one
+    place their output is cleaned (see :mod:`desktop_search.extract.clean`). A failure's reason
+    is cleaned too: it can quote the file (a header, an attachment name) and is stored."""
+    try:
+        return clean_document(_extract(path, data, read_text))
+    except FileNotIndexableError as error:
+        reason = clean_text(error.reason)
+        if reason == error.reason:
+            raise
+        raise FileNotIndexableError(reason, transient=error.transient) from error
+
+
+def _extract(path: str, data: bytes, read_text: ReadText | None) -> Document:
     name = os.path.basename(path)
     extension = os.path.splitext(name)[1].lower()
     if extension == ".pdf":
@@ -70,13 +84,15 @@ def extract_document(path: str, data: bytes, read_text: ReadText | None = None) 
 
 
 def _mail(data: bytes, name: str, read_text: ReadText | None) -> Document:
-    document, attachments = read_mail(data, name)
-    for attachment in attachments:
-        try:
-            _add_attachment(document, attachment, read_text)
-        except FileNotIndexableError as error:
-            document.notes.append(f"attachment {attachment.name}: {error.reason}")
-    return document
+    def take(document: Document, attachments: list[Attachment]) -> None:
+        # Each message's attachments as it is read: their bytes go with the message.
+        for attachment in attachments:
+            try:
+                _add_attachment(document, attachment, read_text)
+            except FileNotIndexableError as error:
+                document.notes.append(f"attachment {attachment.name}: {error.reason}")
+
+    return read_mail(data, name, take)[0]
 
 
 def _add_attachment(document: Document, attachment: Attachment, read_text: ReadText | None) -> None:

@@ -6,6 +6,13 @@ the thumbnail): JPEG DCT scaling via ``Image.draft`` decodes at 1/2, 1/4 or 1/8 
 other formats are decoded fully and shrunk with ``Image.reduce`` (fast box filter) before anything
 else touches them. The thumbnail is made from that same decoded image; nothing is decoded twice.
 
+A small file can decode huge (a 350 KB float TIFF is 81 MP, 324 MB decoded), so nothing but the
+decoder's own picture is ever made at full size: modes ``reduce`` handles (L, RGB, I, F) are
+reduced before their conversion to 8-bit RGB, the others (16-bit, 1-bit, palette, alpha, CMYK)
+are converted and reduced one strip of rows at a time. A picture whose decode would need more
+than ``DECODE_BUDGET_BYTES`` is refused before it is decoded, and decodes running at the same
+time share that budget (see ``_DecodeMemory``).
+
 Every failure becomes ``FileNotIndexableError(reason)`` with a short reason that ``status`` can
 show and group; a bad file must never take the indexer down.
 
@@ -14,7 +21,7 @@ EXIF parsing lives in ``desktop_search.extract.exif``; this module only applies 
 Pure module: stdlib, numpy, Pillow, pillow_heif, ``desktop_search.errors`` and
 ``desktop_search.extract.exif`` only. Thread-safe (callers decode in a thread pool; Pillow
 releases the GIL while decoding): the only global state touched is two `ignore` entries in the
-warnings filter list, see ``_QUIET_WARNINGS``. Pillow's
+warnings filter list, see ``_QUIET_WARNINGS``, and the lock-guarded ``_DECODE_MEMORY``. Pillow's
 ``LOAD_TRUNCATED_IMAGES`` stays False: a truncated file (an interrupted copy, a camera card pulled
 too early) is reported, not indexed as a half-grey picture.
 """
@@ -28,12 +35,17 @@ import math
 import os
 import re
 import struct
+import threading
 import warnings
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageMode, UnidentifiedImageError
 
 from desktop_search.errors import FileNotIndexableError
 from desktop_search.extract.exif import read_exif
@@ -106,6 +118,7 @@ REASON_PERMISSION = "permission denied"
 REASON_VANISHED = "file disappeared while reading"
 REASON_IS_DIR = "is a directory"
 REASON_IO = "I/O error while reading (failing disk or network share?)"
+REASON_TOO_LARGE_TO_DECODE = "image too large to decode"
 # Reading again later may well work: these are retried a few times before the file is parked.
 TRANSIENT_REASONS = frozenset({REASON_VANISHED, REASON_IO})
 
@@ -113,6 +126,27 @@ TRANSIENT_REASONS = frozenset({REASON_VANISHED, REASON_IO})
 # big, but a disk image, a video or a sparse file named .jpg can be (a 5 GB read would take the
 # memory and minutes of a run, only to find out it is not a photo).
 MAX_FILE_BYTES = 512 * 1024**2
+
+# Decoded pixels one decode may need, and all decodes running at once share: Pillow's picture at
+# the size the decoder gives (JPEG: after DCT scaling; PNG, TIFF...: full size, 4 bytes a pixel in
+# most modes, 1 in L/P/1, 2 in I;16) plus the reduced result. Pillow's own bomb check stops at
+# 179 MP; 768 MB holds its largest 4-byte picture (179 MP: 683 MB) with its reduced copy, so
+# every image it lets through that reduces at all still decodes. What this refuses: the
+# pictures Pillow would pass with its check lifted (``Image.MAX_IMAGE_PIXELS = None``; a
+# 100,000 x 100,000 1-bit TIFF, 1.6 MB on disk, is 9.3 GB decoded) and strips too thin to reduce
+# (which keep their full size: a 160,000 x 400 RGB PNG needs 793 MB). Measured peaks above the
+# process's baseline (tests/test_image_limits.py): 320 MB for a 9000 x 9000 float TIFF (3.8 GB
+# when its conversion came first), 158 MB for a 16-bit PNG of that size (1.3 GB).
+DECODE_BUDGET_BYTES = 768 * 1024**2
+# Pixels converted at a time when a mode cannot be reduced before its conversion to RGB (and per
+# numpy pass over 16/32-bit grey). Measured on 9000 x 9000 CMYK, RGBA and palette images: strips
+# of 0.5 MP add 0-4 MB to the decoded picture and take 0.4-0.9 s, no slower than 1-2 MP strips
+# (+7-24 MB); converting the whole picture at once added 618-1004 MB and took 2.2 s.
+_STRIP_PIXELS = 512 * 1024
+# Bytes a pixel of the reduced image costs besides the decoder's picture: the RGB result (4)
+# and, at worst, what the conversion of a 16-bit image holds next to it (the reduced image
+# widened to 32 bits, 4, and its 8-bit grey, 1).
+_RESULT_BYTES_PER_PIXEL = 9
 
 _THUMB_QUALITY = 85
 _WHITE = (255, 255, 255)
@@ -258,22 +292,30 @@ def _decode(data: bytes, *, min_side: int, thumb_size: int, long_side: int) -> P
     # do not survive the mode conversion; and exif_transpose copies even when there is nothing
     # to do.
     exif = read_exif(im)
-    im.load()
-    rgb = _to_rgb(im)
 
     # Non-JPEG formats (and JPEGs too small for DCT scaling to kick in): integer box reduce.
-    factor = min(rgb.size[0] // wanted[0], rgb.size[1] // wanted[1])
-    if factor >= 2:
-        rgb = rgb.reduce(factor)
+    factor = max(1, min(im.size[0] // wanted[0], im.size[1] // wanted[1]))
+    needed = _decode_bytes(im, factor)
+    if needed > DECODE_BUDGET_BYTES:
+        raise FileNotIndexableError(_too_large_to_decode_reason(orig_w, orig_h, needed))
+    with _DECODE_MEMORY.reserve(needed):
+        try:
+            im.load()
+            rgb = _reduced_rgb(im, factor)
+            if rgb is im:
+                # Detach from the ImageFile, which keeps the whole file's bytes alive through
+                # its fp.
+                rgb = rgb.copy()
+        finally:
+            # Frees the full-size picture now, also when an exception (whose traceback holds
+            # this frame) is on its way up to be turned into a reason.
+            im.close()
 
     method = _ORIENTATION_TRANSPOSE.get(exif.orientation)
     if method is not None:
         rgb = rgb.transpose(method)
     if exif.orientation in (5, 6, 7, 8):
         orig_w, orig_h = orig_h, orig_w
-    if rgb is im:
-        # Detach from the ImageFile, which keeps the whole file's bytes alive through its fp.
-        rgb = rgb.copy()
 
     return Photo(
         image=rgb,
@@ -300,8 +342,129 @@ def _wanted_size(size: tuple[int, int], target: int, long_side: int) -> tuple[in
     return max(1, min(want_w, width)), max(1, min(want_h, height))
 
 
+def _decode_bytes(im: Image.Image, factor: int) -> int:
+    """Memory the decode of ``im`` (opened, not loaded) needs: see ``DECODE_BUDGET_BYTES``."""
+    width, height = im.size
+    reduced = math.ceil(width / factor) * math.ceil(height / factor)
+    return width * height * _bytes_per_pixel(im.mode) + reduced * _RESULT_BYTES_PER_PIXEL
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    """What Pillow allocates per pixel: 8-bit modes of 2-4 bands take 4 bytes ("RGB" too)."""
+    try:
+        info = ImageMode.getmode(mode)
+    except KeyError:  # a plugin's own mode: assume the worst common case
+        return 8
+    return 4 if len(info.bands) > 1 else np.dtype(info.typestr).itemsize
+
+
+def _too_large_to_decode_reason(width: int, height: int, needed: int) -> str:
+    limit = _bytes_text(DECODE_BUDGET_BYTES)
+    return (
+        f"{REASON_TOO_LARGE_TO_DECODE}: {width} x {height} pixels"
+        f" (needs {_bytes_text(needed)}, limit {limit})"
+    )
+
+
+class _DecodeMemory:
+    """The decoded-pixel bytes of the decodes running now, kept within ``DECODE_BUDGET_BYTES``.
+
+    Two decode threads each holding a 500 MB picture would add up to more than one decode may
+    use; a decode that does not fit next to the running ones waits for them to finish. First
+    come, first served, so a large picture is not starved by a stream of small ones; one alone
+    always runs (it was checked against the budget before it got here).
+    """
+
+    def __init__(self) -> None:
+        self._used = 0
+        self._queue: deque[int] = deque()
+        self._tickets = count()
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def reserve(self, nbytes: int) -> Iterator[None]:
+        with self._changed:
+            ticket = next(self._tickets)
+            self._queue.append(ticket)
+            while self._queue[0] != ticket or (
+                self._used and self._used + nbytes > DECODE_BUDGET_BYTES
+            ):
+                self._changed.wait()
+            self._queue.popleft()
+            self._used += nbytes
+            self._changed.notify_all()  # the next in line may fit too
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._used -= nbytes
+                self._changed.notify_all()
+
+
+_DECODE_MEMORY = _DecodeMemory()
+
+
+def _reduced_rgb(im: Image.Image, factor: int) -> Image.Image:
+    """A loaded image as 8-bit RGB, box-reduced by ``factor``, without converting it whole.
+
+    Converting first made full-size copies: a 9000 x 9000 float image went through five float64
+    arrays of 648 MB each. Where ``reduce`` takes the mode and the conversion is per pixel
+    without a key colour, the reduce comes first and the conversion works on the small result:
+    for L and RGB that gives the very pixels converting first gave, for 16/32-bit grey the same
+    up to one level of rounding. The other modes are converted and reduced a strip at a time,
+    which gives exactly what converting them whole did.
+    """
+    mode = im.mode
+    if mode in ("I", "F"):
+        # The range that decides the scaling is the full picture's, as it was when it was
+        # converted first: the reduced one lacks the extremes that averaging smooths away.
+        lo, hi, all_finite = _value_range(im)
+        if all_finite or factor < 2:
+            return _high_depth_to_rgb(im.reduce(factor) if factor >= 2 else im, (lo, hi))
+        # A NaN or infinity would spread over its whole reduce block (a speckle of black or
+        # white squares): such pictures are converted first, a strip at a time.
+        return _in_strips(im, factor, lambda strip: _high_depth_to_rgb(strip, (lo, hi)))
+    if mode.startswith("I;16"):
+        # Widening to 32-bit is exact, so reducing after it is reducing the 16-bit values.
+        wide = _in_strips(im, factor, lambda strip: strip.convert("I"))
+        return _high_depth_to_rgb(wide, (0, 65535))  # always scaled as 16-bit: never stretched
+    keyed = "transparency" in im.info  # a colour key: only exact pixels may be made transparent
+    if mode in ("L", "RGB") and not keyed:
+        return _to_rgb(im.reduce(factor) if factor >= 2 else im)
+    return _in_strips(im, factor, _to_rgb)
+
+
+def _in_strips(
+    im: Image.Image, factor: int, convert: Callable[[Image.Image], Image.Image]
+) -> Image.Image:
+    """``convert`` and reduce ``im`` one strip of rows at a time. The strips are whole multiples
+    of ``factor`` rows high, so every reduce block lies inside one strip: the result is the one
+    converting and reducing the whole image would give."""
+    width, height = im.size
+    out: Image.Image | None = None
+    for top, strip in _strips(im, factor):
+        part = convert(strip)
+        if factor >= 2:
+            part = part.reduce(factor)
+        if out is None:
+            out = Image.new(part.mode, (math.ceil(width / factor), math.ceil(height / factor)))
+        out.paste(part, (0, top // factor))
+    assert out is not None  # an image has at least one row
+    return out
+
+
+def _strips(im: Image.Image, factor: int = 1) -> Iterator[tuple[int, Image.Image]]:
+    """(top row, copy of the rows) of ``im`` in strips of about ``_STRIP_PIXELS``, each a whole
+    multiple of ``factor`` rows high."""
+    width, height = im.size
+    rows = max(1, _STRIP_PIXELS // max(1, width * factor)) * factor
+    for top in range(0, height, rows):
+        yield top, im.crop((0, top, width, min(height, top + rows)))
+
+
 def _to_rgb(im: Image.Image) -> Image.Image:
-    """Any Pillow mode -> 8-bit RGB; transparency is composited on white."""
+    """An 8-bit Pillow mode -> RGB; transparency is composited on white. (16/32-bit grey is
+    ``_high_depth_to_rgb``'s: Pillow's own convert clips it at 255.)"""
     mode = im.mode
     if mode == "RGB" and "transparency" not in im.info:
         return im
@@ -312,8 +475,6 @@ def _to_rgb(im: Image.Image) -> Image.Image:
         background = Image.new("RGB", rgba.size, _WHITE)
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
-    if mode.startswith("I;16") or mode in ("I", "F"):
-        return _high_depth_to_rgb(im)
     # CMYK (Pillow undoes Adobe's inverted CMYK at decode time), L, 1, P, YCbCr, LAB, HSV.
     # No ICC colour management: CLIP does not care about the small shift, and it keeps this fast.
     try:
@@ -322,27 +483,53 @@ def _to_rgb(im: Image.Image) -> Image.Image:
         raise FileNotIndexableError(f"unsupported color mode ({mode})") from None
 
 
-def _high_depth_to_rgb(im: Image.Image) -> Image.Image:
-    """16-bit and 32-bit int / float grey -> 8-bit. Pillow's own convert clips at 255 (white)."""
-    arr = np.asarray(im)
-    if im.mode.startswith("I;16"):
-        scaled = arr.astype(np.float32) / 257.0
-    else:
-        values = arr.astype(np.float64)
-        finite = values[np.isfinite(values)]
-        lo = float(finite.min()) if finite.size else 0.0
-        hi = float(finite.max()) if finite.size else 0.0
-        if im.mode == "F" and lo >= 0.0 and hi <= 1.0:
-            scaled = values * 255.0  # normalised float image
-        elif im.mode == "I" and lo >= 0 and hi <= 65535:
-            scaled = values / 257.0  # how 16-bit PNG/TIFF data arrives in mode "I"
-        elif hi > lo:
-            scaled = (values - lo) * (255.0 / (hi - lo))  # arbitrary range: stretch
-        else:
-            scaled = np.zeros_like(values)
-        scaled = np.nan_to_num(scaled, nan=0.0, posinf=255.0, neginf=0.0)
-    grey = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-    return Image.fromarray(grey, mode="L").convert("RGB")
+def _high_depth_to_rgb(im: Image.Image, value_range: tuple[float, float]) -> Image.Image:
+    """32-bit int (16-bit arrives widened to it) or float grey -> 8-bit RGB, scaled by the
+    (finite) ``value_range`` of the original picture. Pillow's own convert clips at 255 (white).
+
+    A strip at a time: numpy's copies stay strip-sized even when the image is not reduced.
+    """
+    lo, hi = value_range
+    offset, scale = 0.0, 0.0  # no range: black
+    if im.mode == "F" and lo >= 0.0 and hi <= 1.0:
+        scale = 255.0  # normalised float image
+    elif im.mode == "I" and lo >= 0 and hi <= 65535:
+        scale = 1 / 257  # how 16-bit PNG/TIFF data arrives in mode "I"
+    elif hi > lo:
+        offset, scale = lo, 255.0 / (hi - lo)  # arbitrary range: stretch
+    grey = Image.new("L", im.size)
+    for top, strip in _strips(im):
+        arr = np.asarray(strip)
+        # float32 holds every F value and every 16-bit integer exactly (and takes half the
+        # memory); 32-bit integers need float64, or a narrow range of large values would band.
+        exact = np.float64 if arr.dtype.kind in "iu" and arr.dtype.itemsize > 2 else np.float32
+        values = arr.astype(exact)
+        if offset:
+            values -= offset
+        values *= scale
+        np.nan_to_num(values, copy=False, nan=0.0, posinf=255.0, neginf=0.0)
+        np.rint(values, out=values)
+        np.clip(values, 0, 255, out=values)
+        grey.paste(Image.fromarray(values.astype(np.uint8)), (0, top))  # 2-D uint8: mode L
+    return grey.convert("RGB")
+
+
+def _value_range(im: Image.Image) -> tuple[float, float, bool]:
+    """(smallest, largest) finite value of an I or F image ((0, 0) when there is none), and
+    whether every value is finite."""
+    if im.mode == "I":  # integers: Pillow's extrema, one pass in C without a copy
+        lo, hi = im.getextrema()
+        return float(lo), float(hi), True
+    # Pillow's extrema of F skip NaN (unless the first pixel is one) without saying so.
+    lo, hi, all_finite = math.inf, -math.inf, True
+    for _, strip in _strips(im):
+        arr = np.asarray(strip)
+        finite = np.isfinite(arr)
+        if not finite.all():
+            all_finite, arr = False, arr[finite]
+        if arr.size:
+            lo, hi = min(lo, float(arr.min())), max(hi, float(arr.max()))
+    return (lo, hi, all_finite) if lo <= hi else (0.0, 0.0, all_finite)
 
 
 def thumbnail_jpeg(rgb: Image.Image, thumb_size: int) -> bytes:

@@ -9,25 +9,28 @@ and image extractors on: this module never interprets them.
 from __future__ import annotations
 
 import email
-import email.policy
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import PurePath
 
 from desktop_search.errors import FileNotIndexableError
-from desktop_search.extract.chunking import approximate_tokens, chunk_text
+from desktop_search.extract.chunking import approximate_tokens, chunk_text, cut_text
 from desktop_search.extract.document import MAIL, MESSAGE, Document, TextItem
 from desktop_search.extract.mail_parts import (
+    POLICY,
     addresses,
     attachment_parts,
     body_text,
+    bounded_message,
     header_text,
     is_mbox,
+    iter_mbox,
     looks_like_mail,
     message_date,
     message_id,
-    split_mbox,
 )
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,27 @@ log = logging.getLogger(__name__)
 MAX_TOKENS = 200  # per item, subject included (the text model reads at most 256)
 # A subject repeated on every passage is cut to this many tokens so the body keeps its room.
 MAX_SUBJECT_TOKENS = 40
+# Text of one message that is indexed: about 150 passages, a 30-page report pasted into a mail.
+# Longer bodies are logs, data dumps or whole threads quoted again and again. Without caps a
+# 50 MB mbox gave 110,610 passages, 2.85 GB of memory and ~25 minutes of indexing.
+MAX_MESSAGE_CHARS = 100_000
+# Passage text indexed from one mail file (attachments included): about 15,000 passages (a
+# 50 MB mbox of 2 KB reports: its first 4,998 messages, read in 18 s of CPU with 20 MB of
+# memory beyond the file's bytes), some 12 minutes of the text model on 2 cores
+# (benchmarks/README.md: ~20 passages of 200 tokens a second). Five times a text file's
+# 2 million: a mailbox is many documents, each worth finding. Later messages are not read.
+MAX_MAIL_FILE_CHARS = 10_000_000
+# ... and passages: a mailbox of a million one-line messages is few characters but as many
+# items, each a database row, a model call and about 1.3 KB of memory until it is saved.
+MAX_MAIL_FILE_PASSAGES = 20_000
+# A subject or a name longer than this is damage or abuse; it is repeated on every passage.
+MAX_HEADER_CHARS = 1_000
+# Recipients kept in each passage's locator (a mailing-list blast can name thousands).
+MAX_RECIPIENTS = 100
+
+_NOT_BLANK_RE = re.compile(rb"\S")
+# Called with the document being read and the attachments of each message as it is read.
+TakeAttachments = Callable[[Document, list["Attachment"]], None]
 
 
 @dataclass
@@ -57,6 +81,7 @@ class _Message:
     attachments: list[Attachment]
     subject: str | None
     date: str | None
+    complete: bool  # False: the body was cut at MAX_MESSAGE_CHARS
 
 
 def extract_mail(data: bytes, name: str) -> Document:
@@ -64,67 +89,88 @@ def extract_mail(data: bytes, name: str) -> Document:
     return read_mail(data, name)[0]
 
 
-def read_mail(data: bytes, name: str) -> tuple[Document, list[Attachment]]:
+def read_mail(
+    data: bytes, name: str, take_attachments: TakeAttachments | None = None
+) -> tuple[Document, list[Attachment]]:
     """The messages of an .eml or mbox file, and every attachment of every message.
 
     ``.mbox`` files and anything starting with an mbox "From " line hold many messages; other
     files one. A message that cannot be read is skipped with a note; a file without any readable
-    message raises FileNotIndexableError.
+    message raises FileNotIndexableError. Messages are read one at a time; with
+    ``take_attachments`` each message's attachments go to it right away (and are not returned),
+    so a large mbox's attachments are never all in memory at once. A message's text is cut at
+    MAX_MESSAGE_CHARS, and no message is read once the file has MAX_MAIL_FILE_CHARS of passages
+    or MAX_MAIL_FILE_PASSAGES of them (with a note).
     """
     suffix = PurePath(name).suffix.lower()
-    if not data.strip():
+    if not _NOT_BLANK_RE.search(data):
         return Document(kind=MAIL, title=PurePath(name).stem if suffix == ".mbox" else None), []
     mbox = is_mbox(data)
-    raws = split_mbox(data) if mbox else [data]
     many = suffix == ".mbox" or (mbox and suffix != ".eml")
     document = Document(kind=MAIL, title=PurePath(name).stem if many else None)
     attachments: list[Attachment] = []
-    read = 0
-    for index, raw in enumerate(raws):
+    read = seen = indexed_chars = 0
+    for index, raw in enumerate(iter_mbox(data) if mbox else [data]):
+        if indexed_chars >= MAX_MAIL_FILE_CHARS or len(document.items) >= MAX_MAIL_FILE_PASSAGES:
+            document.notes.append(f"only the first {index:,} messages are indexed (the limit of "
+                                  f"{MAX_MAIL_FILE_CHARS:,} characters or "
+                                  f"{MAX_MAIL_FILE_PASSAGES:,} passages was reached)")  # fmt: skip
+            break
+        seen += 1
         message = _read_message(raw, index, document.notes)
         if message is None:
             continue
         if read == 0 and not many:
             document.title, document.created_at = message.subject, message.date
         read += 1
+        before = len(document.items)
         document.items.extend(message.items)
-        attachments.extend(message.attachments)
+        if take_attachments is None:
+            attachments.extend(message.attachments)
+        else:
+            take_attachments(document, message.attachments)
+        indexed_chars += sum(len(item.text) for item in document.items[before:])
     if read == 0:
-        raise FileNotIndexableError(f"not an e-mail file: {_no_message_reason(raws, document)}")
+        raise FileNotIndexableError(f"not an e-mail file: {_no_message_reason(seen, document)}")
     return document, attachments
 
 
-def _no_message_reason(raws: list[bytes], document: Document) -> str:
-    if len(raws) > 1:
+def _no_message_reason(seen: int, document: Document) -> str:
+    if seen > 1:
         return "no readable message in the mbox"
     unreadable = [note for note in document.notes if ": unreadable (" in note]
     return unreadable[0].split(": ", 1)[1] if unreadable else "no message headers found"
 
 
 def _read_message(raw: bytes, index: int, notes: list[str]) -> _Message | None:
+    bounded = bounded_message(raw)
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
+        message = email.message_from_bytes(bounded, policy=POLICY)
         if not looks_like_mail(message):
-            if len(raw.strip()) > 0:
+            if _NOT_BLANK_RE.search(raw):
                 notes.append(f"message {index + 1}: no e-mail headers, skipped")
             return None
-        return _message_items(message, index)
+        found = _message_items(message, index)
     except Exception as exc:  # the email package raises assorted errors on damaged MIME
         log.debug("message %d unreadable: %r", index, exc)
         notes.append(f"message {index + 1}: unreadable ({type(exc).__name__}: {exc})")
         return None
+    if not found.complete or len(bounded) < len(raw):
+        notes.append(f"message {index + 1}: only the first {MAX_MESSAGE_CHARS:,} characters "
+                     "are indexed")  # fmt: skip
+    return found
 
 
 def _message_items(message: EmailMessage, index: int) -> _Message:
-    subject = header_text(message, "subject")
+    subject = _header(header_text(message, "subject"))
     date = message_date(message)
-    mid = message_id(message)
+    mid = _header(message_id(message))
     senders = _senders(message)
-    recipients = [str(a) for a in addresses(message, "to")]
-    copied = [str(a) for a in addresses(message, "cc")]
-    body, body_part = body_text(message)
+    recipients = _recipients(message, "to")
+    copied = _recipients(message, "cc")
+    body = body_text(message, MAX_MESSAGE_CHARS)
     items = []
-    for number, text in enumerate(_passages(subject or "", body)):
+    for number, text in enumerate(_passages(subject or "", body.text)):
         locator = {"message": index, "message_id": mid, "chunk": number, "to": recipients}
         if copied:
             locator["cc"] = copied
@@ -132,9 +178,17 @@ def _message_items(message: EmailMessage, index: int) -> _Message:
         items.append(item)
     attachments = [
         Attachment(part.name, part.content_type, part.data, index, mid, subject, date, senders)
-        for part in attachment_parts(message, body_part)
+        for part in attachment_parts(message, body.part)
     ]
-    return _Message(items, attachments, subject, date)
+    return _Message(items, attachments, subject, date, body.complete)
+
+
+def _header(text: str | None) -> str | None:
+    return None if text is None else _short(text)
+
+
+def _short(text: str) -> str:
+    return cut_text(text, MAX_HEADER_CHARS)
 
 
 def _senders(message: EmailMessage) -> tuple[str, ...]:
@@ -142,13 +196,17 @@ def _senders(message: EmailMessage) -> tuple[str, ...]:
     if not found:
         return ()
     first = found[0]
-    return tuple(value for value in (first.name, first.address) if value)
+    return tuple(_short(value) for value in (first.name, first.address) if value)
+
+
+def _recipients(message: EmailMessage, name: str) -> list[str]:
+    return [_short(str(a)) for a in addresses(message, name)[:MAX_RECIPIENTS]]
 
 
 def _passages(subject: str, body: str) -> list[str]:
     """The subject and the body in chunks, the subject heading every chunk for context."""
     if not body.strip():
-        return [subject] if subject else []
+        return chunk_text(subject, max_tokens=MAX_TOKENS)  # [subject] unless it is absurd
     if not subject:
         return chunk_text(body, max_tokens=MAX_TOKENS)
     heading = _shorten(subject, MAX_SUBJECT_TOKENS)
@@ -162,4 +220,7 @@ def _shorten(text: str, max_tokens: int) -> str:
     words = text.split()[:max_tokens]
     while len(words) > 1 and approximate_tokens(" ".join(words) + " …") > max_tokens:
         words.pop()
-    return " ".join(words)[: max_tokens * 8] + " …"
+    shortened = " ".join(words)[: max_tokens * 8]
+    if approximate_tokens(shortened + " …") > max_tokens:  # one long code or URL: cut by tokens
+        shortened = chunk_text(shortened, max_tokens=max(1, max_tokens - 1), overlap_tokens=0)[0]
+    return shortened + " …"

@@ -84,6 +84,12 @@ class _TextCollector(HTMLParser):
 
 def html_to_text(html: str) -> str:
     """The visible text of an HTML document, one paragraph per block, entities decoded."""
+    # html.parser scans the rest of the document again for every "<" that no ">" follows, to
+    # see whether the tag ends after all: quadratic ("<a " x 8,000 took 18 s, x 2,000 1.6 s).
+    # Such a "<" is read as text in the end anyway, which is what it becomes escaped.
+    last = html.rfind(">")
+    if html.find("<", last + 1) >= 0:
+        html = html[: last + 1] + html[last + 1 :].replace("<", "&lt;")
     collector = _TextCollector()
     try:
         collector.feed(html)

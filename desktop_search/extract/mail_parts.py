@@ -18,8 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC
 from email.header import decode_header, make_header
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
+from desktop_search.extract.chunking import cut_text
 from desktop_search.extract.mail_html import html_to_text
 
 log = logging.getLogger(__name__)
@@ -31,33 +34,104 @@ MAIL_HEADERS = {
 }  # fmt: skip
 
 _FROM_LINE_RE = re.compile(rb"^From [^\r\n]*", re.MULTILINE)
+_MBOX_START_RE = re.compile(rb"\s*From ")
+_LINE_REST_RE = re.compile(rb"[^\r\n]*")
 _TIME_OF_DAY_RE = re.compile(rb"\b\d{1,2}:\d{2}\b")
 _HEADER_LINE_RE = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
 _QUOTED_FROM_RE = re.compile(rb"^>(>*From )", re.MULTILINE)
 _ESCAPED_BYTE_RE = re.compile("[\udc80-\udcff]")
 _TEXT_FALLBACK = "cp1252"  # undeclared 8-bit mail text is far more often cp1252 than anything
+# HTML read for a body of at most N characters: N times this. Mail HTML is mostly markup
+# (inline styles, layout tables): newsletters give 5-25% of their HTML as text, so 10x still
+# fills N for most and bounds the slow conversion (2.5 MB of HTML took 6.7 s on a loaded 2-core
+# machine).
+HTML_CHARS_PER_TEXT_CHAR = 10
+MAX_NAME_CHARS = 255  # an attachment's file name
+
+
+# Long enough for the longest real headers (a References: line of a long thread, a To: line of
+# hundreds of recipients); parsing one this long takes about 50 ms.
+MAX_HEADER_SOURCE_CHARS = 32_768
+
+
+class _BoundedPolicy(EmailPolicy):
+    """``email.policy.default`` with header values cut at MAX_HEADER_SOURCE_CHARS when read:
+    its header parser takes time quadratic in a value's length (a 200 KB subject took 2 s, so
+    1 MB would take about a minute), and nothing worth indexing is in the rest of such a
+    header."""
+
+    def header_source_parse(self, sourcelines: list[str]) -> tuple[str, str]:
+        name, value = super().header_source_parse(sourcelines)
+        return name, value[:MAX_HEADER_SOURCE_CHARS]
+
+
+POLICY = _BoundedPolicy()
+
+
+# The email package holds a dozen copies' worth of a message while parsing it (a 50 MB one-line
+# message took 620 MB beyond its bytes; 128 MB once cut), so what will not be read is cut from
+# the raw bytes first:
+# a header block is never this long (hundreds of Received: lines are some 100 KB) ...
+MAX_HEADER_BLOCK_BYTES = 1_000_000
+# ... and of a message without parts whose body is text, no more than a body of
+# mail.MAX_MESSAGE_CHARS can use: HTML_CHARS_PER_TEXT_CHAR times 100,000 characters of HTML, up
+# to 4 bytes a character in UTF-8, base64 adding a third: 5.3 MB.
+MAX_TEXT_BODY_BYTES = 6_000_000
+_HEADER_END_RE = re.compile(rb"\r?\n\r?\n")
+_CONTENT_TYPE_RE = re.compile(rb"^content-type:\s*([^\s;]*)", re.IGNORECASE | re.MULTILINE)
+
+
+def bounded_message(raw: bytes) -> bytes:
+    """``raw`` without what would only cost memory to parse: a header block beyond
+    MAX_HEADER_BLOCK_BYTES, and a text body (of a message without parts) beyond
+    MAX_TEXT_BODY_BYTES; a message with parts (attachments) is left whole."""
+    end = _HEADER_END_RE.search(raw, 0, MAX_HEADER_BLOCK_BYTES)
+    if end is None:
+        return raw[:MAX_HEADER_BLOCK_BYTES]
+    if len(raw) - end.end() <= MAX_TEXT_BODY_BYTES:
+        return raw
+    content_type = _CONTENT_TYPE_RE.search(raw, 0, end.start())
+    if content_type is None or content_type[1].lower().startswith(b"text/"):
+        return raw[: _cut_point(raw, end.end(), end.end() + MAX_TEXT_BODY_BYTES)]
+    return raw
+
+
+def _cut_point(raw: bytes, start: int, limit: int) -> int:
+    """Where to cut ``raw`` at most at ``limit``: after a line in the second half of the body
+    kept, else between two UTF-8 characters (a body cut inside one would not decode as UTF-8
+    and be read as cp1252 instead)."""
+    line_end = raw.rfind(b"\n", (start + limit) // 2, limit)
+    if line_end > 0:
+        return line_end + 1
+    while limit > start and 0x80 <= raw[limit] < 0xC0:  # a continuation byte
+        limit -= 1
+    return limit
 
 
 def is_mbox(data: bytes) -> bool:
     """True when the bytes start like an mbox file (an envelope "From " line)."""
-    return data.lstrip().startswith(b"From ")
+    return _MBOX_START_RE.match(data) is not None
 
 
-def split_mbox(data: bytes) -> list[bytes]:
-    """The raw messages of an mbox file, with ">From " quoting undone (mboxrd and mboxo).
+def iter_mbox(data: bytes) -> Iterator[bytes]:
+    """The raw messages of an mbox file one by one, with ">From " quoting undone (mboxrd and
+    mboxo). Each is copied out only when it is asked for, so a large mbox is never held twice
+    (its messages are parsed and dropped one at a time).
 
     A "From " line separates messages when a header line follows it and it either follows a blank
     line or carries an envelope time of day: writers that forget to quote "From " in bodies
     would otherwise split messages in two.
     """
-    data = data.lstrip()
-    starts = [m for m in _FROM_LINE_RE.finditer(data) if m.start() == 0 or _is_separator(data, m)]
-    messages = []
-    for index, match in enumerate(starts):
-        end = starts[index + 1].start() if index + 1 < len(starts) else len(data)
-        body_start = _line_end(data, match.end())
-        messages.append(_QUOTED_FROM_RE.sub(rb"\1", data[body_start:end]))
-    return messages
+    first = _MBOX_START_RE.match(data)
+    if first is None:
+        return
+    start = first.end() - len(b"From ")  # the first envelope line, after leading blank space
+    envelope_end = _LINE_REST_RE.match(data, start).end()
+    for match in _FROM_LINE_RE.finditer(data, envelope_end):
+        if _is_separator(data, match):
+            yield _QUOTED_FROM_RE.sub(rb"\1", data[_line_end(data, envelope_end) : match.start()])
+            envelope_end = match.end()
+    yield _QUOTED_FROM_RE.sub(rb"\1", data[_line_end(data, envelope_end) :])
 
 
 def _is_separator(data: bytes, match: re.Match[bytes]) -> bool:
@@ -164,8 +238,15 @@ def message_id(message: EmailMessage) -> str | None:
     return value.strip("<>").strip() or None
 
 
-def body_text(message: EmailMessage) -> tuple[str, EmailMessage | None]:
-    """The readable body (plain text preferred, else HTML as text) and the part it came from.
+class Body(NamedTuple):
+    text: str
+    part: EmailMessage | None  # the part the text came from (None: no readable body)
+    complete: bool  # False: cut at the length asked for
+
+
+def body_text(message: EmailMessage, max_chars: int) -> Body:
+    """The readable body (plain text preferred, else HTML as text) and the part it came from,
+    cut to about ``max_chars`` characters (at a line or word end).
 
     Further inline text/plain parts outside multipart/alternative (Apple Mail splits the body
     around inline images; mailing lists append footers) are appended to it.
@@ -175,13 +256,25 @@ def body_text(message: EmailMessage) -> tuple[str, EmailMessage | None]:
     except Exception as exc:  # defective MIME structure
         log.debug("no body found: %r", exc)
         part = None
-    text = ""
+    texts = []
+    complete = True
     if part is not None:
         text = part_text(part)
         if part.get_content_subtype() == "html":
-            text = html_to_text(text)
-    extra = [part_text(p) for p in _extra_text_parts(message, part)]
-    return "\n\n".join(t.strip() for t in [text, *extra] if t.strip()), part
+            # Converting HTML is slow (about 1 MB a second): only so much of it is read.
+            html_limit = max_chars * HTML_CHARS_PER_TEXT_CHAR
+            complete = len(text) <= html_limit
+            text = html_to_text(text[:html_limit])
+        texts.append(text)
+    for extra in _extra_text_parts(message, part):
+        if sum(len(text) for text in texts) > max_chars:
+            complete = False
+            break
+        texts.append(part_text(extra))
+    text = "\n\n".join(t.strip() for t in texts if t.strip())
+    if len(text) > max_chars:
+        text, complete = cut_text(text, max_chars), False
+    return Body(text, part, complete)
 
 
 def _extra_text_parts(part: EmailMessage, body: EmailMessage | None) -> Iterator[EmailMessage]:
@@ -301,4 +394,6 @@ def _filename(part: EmailMessage) -> str | None:
 def _safe_name(name: str) -> str:
     # Only the last path component: senders' clients sometimes leak "C:\\Users\\..." paths.
     name = " ".join(PurePosixPath(name.replace("\\", "/")).name.split())
+    # No file system takes longer names; a longer one is damage, repeated in titles and notes.
+    name = name[:MAX_NAME_CHARS]
     return name if name.strip(".") else "attachment"

@@ -6,6 +6,12 @@ are rendered and read by the OCR function the caller passes. Pages are processed
 nothing rendered is kept, so memory stays flat on a 1,000-page file. A page that fails is noted
 and skipped; only a file that cannot be opened at all raises FileNotIndexableError.
 
+No file may cost more than :mod:`~desktop_search.extract.pdf_limits` allows: at most
+MAX_PAGES pages are read and MAX_OCR_PAGES rendered for OCR; a page object the page tree lists
+again (a few hundred bytes can declare 10,000 pages that way) is read once; and PDFium loads a
+page (to see what it draws, to render it) only after :class:`PageCost` found what it would
+decode within budget. Every cap that applies leaves a note.
+
 PDFium is not thread-safe, not even across different documents, and the indexer extracts in a
 thread pool while the GUI renders previews: every PDFium call here holds :data:`PDFIUM_LOCK`
 (anything else in the app calling PDFium must take it too). OCR runs outside the lock.
@@ -29,6 +35,7 @@ from pypdf.errors import DependencyError, FileNotDecryptedError
 from desktop_search.errors import DesktopSearchError, FileNotIndexableError
 from desktop_search.extract.chunking import chunk_text
 from desktop_search.extract.document import CHUNK, PDF, Document, ReadText, TextItem
+from desktop_search.extract.pdf_limits import LIMITS, PageCost, PdfLimits, render_scale
 
 log = logging.getLogger(__name__)
 
@@ -128,14 +135,17 @@ def _pdfium_document(data: bytes) -> Iterator[pdfium.PdfDocument]:
             document.close()
 
 
-def _render(document: pdfium.PdfDocument, index: int, long_side: int) -> Image.Image:
-    """Page ``index`` (0-based) as an RGB image whose longer side is at most ``long_side``."""
+def _render(
+    document: pdfium.PdfDocument, index: int, long_side: int, max_megapixels: float
+) -> Image.Image:
+    """Page ``index`` (0-based) as an RGB image whose longer side is at most ``long_side``, and
+    of at most ``max_megapixels`` whatever the page's shape. Only for a page that passed
+    :func:`_check_page`."""
     with PDFIUM_LOCK:
         page = document[index]
         try:
             width, height = page.get_size()
-            scale = long_side / max(width, height, 1.0)
-            bitmap = page.render(scale=scale)
+            bitmap = page.render(scale=render_scale(width, height, long_side, max_megapixels))
             try:
                 image = bitmap.to_pil()
                 # Copy out of PDFium's buffer (a BGR bitmap already is a copy) before closing it.
@@ -149,8 +159,34 @@ def _render(document: pdfium.PdfDocument, index: int, long_side: int) -> Image.I
     return image
 
 
-def render_page(data: bytes, page: int, size: int) -> Image.Image:
-    """Page ``page`` (1-based) of a PDF rendered in RGB to fit in ``size`` x ``size`` pixels."""
+def _too_large_reason(number: int, reason: str) -> str:
+    return f"page {number} too large to render ({reason})"
+
+
+def _check_page(reader: pypdf.PdfReader, cost: PageCost, number: int) -> None:
+    """Raise FileNotIndexableError unless PDFium may load page ``number`` (1-based)."""
+    try:
+        page = reader.pages[number - 1]
+    except Exception as exc:
+        raise FileNotIndexableError(
+            f"damaged PDF: page {number} unreadable ({_short(exc)})"
+        ) from exc
+    reason = cost.too_large(page)
+    if reason is not None:
+        raise FileNotIndexableError(_too_large_reason(number, reason))
+
+
+def render_page(data: bytes, page: int, size: int, limits: PdfLimits = LIMITS) -> Image.Image:
+    """Page ``page`` (1-based) of a PDF rendered in RGB to fit in ``size`` x ``size`` pixels
+    (and ``limits.max_megapixels``). A page whose drawing would decode more than ``limits``
+    allow raises FileNotIndexableError("page N too large to render (...)")."""
+    return _render_page(data, None, PageCost(limits), page, size)
+
+
+def _render_page(
+    data: bytes, reader: pypdf.PdfReader | None, cost: PageCost, page: int, size: int
+) -> Image.Image:
+    """render_page with the file's reader and measurements, when the caller has them."""
     if size < 1:
         raise ValueError(f"size must be positive, got {size}")
     try:
@@ -158,7 +194,8 @@ def render_page(data: bytes, page: int, size: int) -> Image.Image:
             count = len(document)
             if not 1 <= page <= count:
                 raise FileNotIndexableError(f"the PDF has no page {page} ({count} pages)")
-            return _render(document, page - 1, size)
+            _check_page(reader or _open_reader(data), cost, page)
+            return _render(document, page - 1, size, cost.limits.max_megapixels)
     except FileNotIndexableError:
         raise
     except pdfium.PdfiumError as exc:
@@ -195,10 +232,15 @@ class _PageReader:
     empty and the page draws something else: an image, or paths (text converted to outlines).
     A short page of text alone ("Thank you.") or an empty page is taken as it is."""
 
-    def __init__(self, data: bytes, read_text: ReadText | None, notes: list[str]) -> None:
+    def __init__(
+        self, data: bytes, read_text: ReadText | None, notes: list[str], cost: PageCost
+    ) -> None:
         self.data = data
         self.read_text = read_text
         self.notes = notes
+        self.cost = cost  # checks every page before PDFium loads it
+        self.ocr_pages = 0  # pages rendered for OCR so far
+        self.not_read = 0  # pages without a text layer past the OCR cap
         self._pdfium: pdfium.PdfDocument | None = None  # opened when a page needs a look
 
     def text(self, page: pypdf.PageObject, number: int) -> tuple[str, bool]:
@@ -206,6 +248,13 @@ class _PageReader:
         layer = _layer_text(page, number, self.notes)
         text = layer or ""
         if _letters(text) >= MIN_TEXT_LAYER_CHARS:
+            return text, False
+        if self.read_text is not None and self.ocr_pages >= self.cost.limits.max_ocr_pages:
+            self.not_read += 1  # PDFium is not even asked what the page draws: that costs too
+            return text, False
+        too_large = self.cost.too_large(page)
+        if too_large is not None:
+            self.notes.append(_too_large_reason(number, too_large))
             return text, False
         # A page pypdf could not read is worth OCR whatever it draws.
         if layer is not None and not self._draws(number):
@@ -240,8 +289,11 @@ class _PageReader:
             return True
 
     def _ocr(self, number: int) -> str | None:
+        self.ocr_pages += 1
         try:
-            image = _render(self._document(), number - 1, OCR_LONG_SIDE)
+            image = _render(
+                self._document(), number - 1, OCR_LONG_SIDE, self.cost.limits.max_megapixels
+            )
         except Exception as exc:
             self.notes.append(f"page {number}: cannot render for OCR ({_short(exc)})")
             return None
@@ -255,6 +307,14 @@ class _PageReader:
             self.notes.append(f"page {number}: OCR failed ({_short(exc)})")
         return None
 
+    def finish(self) -> None:
+        """Note the pages the OCR cap left unread."""
+        if self.not_read:
+            self.notes.append(
+                f"OCR stopped after {self.cost.limits.max_ocr_pages} pages (the most read per "
+                f"PDF): {self.not_read} more pages without a text layer were not read"
+            )
+
     def close(self) -> None:
         if self._pdfium is not None:
             with PDFIUM_LOCK:
@@ -262,31 +322,56 @@ class _PageReader:
             self._pdfium = None
 
 
-def _thumbnail(data: bytes, size: int, notes: list[str]) -> Image.Image | None:
+def _thumbnail(
+    data: bytes, reader: pypdf.PdfReader, cost: PageCost, size: int, notes: list[str]
+) -> Image.Image | None:
     try:
-        return render_page(data, 1, size)
+        return _render_page(data, reader, cost, 1, size)
+    except FileNotIndexableError as error:
+        notes.append(f"no thumbnail: {error.reason}")
     except Exception as exc:
         notes.append(f"no thumbnail: page 1 cannot be rendered ({_short(exc)})")
-        return None
+    return None
+
+
+def _object_id(page: pypdf.PageObject) -> tuple[int, int] | None:
+    """Where the page object is in the file (None for a page written inline in the tree)."""
+    reference = page.indirect_reference
+    return None if reference is None else (reference.idnum, reference.generation)
 
 
 def extract_pdf(
-    data: bytes, *, read_text: ReadText | None = None, thumbnail_size: int = 256
+    data: bytes,
+    *,
+    read_text: ReadText | None = None,
+    thumbnail_size: int = 256,
+    limits: PdfLimits = LIMITS,
 ) -> Document:
     """The text of a PDF as page-located chunks, with title, creation time, page count and a
     thumbnail of page 1. ``read_text`` (OCR) reads pages without a text layer; without it they
-    are skipped with a note. Raises FileNotIndexableError for encrypted or unreadable files."""
+    are skipped with a note. Raises FileNotIndexableError for encrypted or unreadable files.
+    ``limits``: what the file may cost (pages read, pages OCR'd, what PDFium decodes)."""
     reader = _open_reader(data)
     document = Document(kind=PDF, pages=_page_count(reader))
     document.title, document.created_at = _metadata(reader, document.notes)
-    document.thumbnail = _thumbnail(data, thumbnail_size, document.notes)
-    pages = _PageReader(data, read_text, document.notes)
+    cost = PageCost(limits)  # one per file: fonts and images pages share are measured once
+    document.thumbnail = _thumbnail(data, reader, cost, thumbnail_size, document.notes)
+    pages = _PageReader(data, read_text, document.notes, cost)
+    # Each page object is read once: the page tree may list the same one again and again (it
+    # must not, but a 1 KB file can so declare 10,000 pages for OCR). Its text is the same, so
+    # a repeat adds nothing to find and is left out.
+    first_seen: dict[tuple[int, int], int] = {}
+    repeats = 0
     try:
-        for number in range(1, document.pages + 1):
+        for number in range(1, min(document.pages, limits.max_pages) + 1):
             try:
                 page = reader.pages[number - 1]
             except Exception as exc:
                 document.notes.append(f"page {number}: unreadable ({_short(exc)})")
+                continue
+            key = _object_id(page)
+            if key is not None and first_seen.setdefault(key, number) != number:
+                repeats += 1
                 continue
             text, from_ocr = pages.text(page, number)
             locator = {"page": number, "ocr": True} if from_ocr else {"page": number}
@@ -296,6 +381,15 @@ def extract_pdf(
             )
             if number % FORGET_EVERY_PAGES == 0:
                 reader.resolved_objects.clear()  # re-read from the file when needed again
+        pages.finish()
     finally:
         pages.close()
+    if repeats:
+        document.notes.append(
+            f"{repeats} pages repeat an earlier page (the same page object): read once"
+        )
+    if document.pages > limits.max_pages:
+        document.notes.append(
+            f"only the first {limits.max_pages:,} of {document.pages:,} pages are indexed"
+        )
     return document

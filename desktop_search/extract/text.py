@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import deque
 from pathlib import PurePath
 
 import charset_normalizer
 
 from desktop_search.errors import FileNotIndexableError
-from desktop_search.extract.chunking import approximate_tokens, chunk_text
+from desktop_search.extract.chunking import approximate_tokens, chunk_text, cut_text
 from desktop_search.extract.document import CHUNK, TEXT, Document, TextItem
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,13 @@ _SETEXT_UNDERLINE_RE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE_RE = re.compile(r"^ {0,3}(```|~~~)")
 _WORD_RE = re.compile(r"\S+")
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+# Where a chunk is looked for first (beyond the chunk's own length): its start is normally a
+# chunk or less after the earliest possible one; only long runs of blank space push it further.
+_SEARCH_WINDOW_CHARS = 10_000
+_PATTERN_WORD_CHARS = 64  # a longer word is looked for by its start
+# A longer line is no heading (a title is a few words), and the heading patterns take time
+# quadratic in the line on some ("# " and 20,000 "#": 32 s).
+MAX_HEADING_CHARS = 500
 
 
 # About 3,000 passages: a long book. Longer text files are logs or data, indexed in part.
@@ -104,8 +112,7 @@ def text_document(text: str, name: str) -> Document:
     title = markdown_title(text) if PurePath(name).suffix.lower() in MARKDOWN_SUFFIXES else None
     document = Document(kind=TEXT, title=title)
     if len(text) > MAX_TEXT_CHARS:
-        cut = text.rfind("\n", 0, MAX_TEXT_CHARS)
-        text = text[: cut if cut > 0 else MAX_TEXT_CHARS]
+        text = cut_text(text, MAX_TEXT_CHARS)
         document.notes.append(f"only the first {MAX_TEXT_CHARS // 1_000_000} million characters "
                               "are indexed")  # fmt: skip
     if not text.strip():
@@ -120,22 +127,36 @@ def chunk_lines(text: str, chunks: list[str]) -> list[int]:
     """The 1-based line of ``text`` where each chunk starts.
 
     Chunks come in order with whitespace normalised, each overlapping the previous one by at
-    most OVERLAP_TOKENS. A chunk is found by its first few words,
-    searching on from the earliest word where it can start; newlines are counted only over the
-    stretch between consecutive starts, so the whole pass stays linear in the text.
+    most OVERLAP_TOKENS. A chunk is found by its first few words, searching on from the earliest
+    word where it can start (first within a window a few chunks long, so that a chunk that is
+    only found elsewhere, such as a piece of a word the chunker cut, costs no scan to the end of
+    the text); newlines are counted only over the stretch between consecutive starts, and the
+    words are read once, so the whole pass stays linear in the text.
     """
     lines = []
+    words = _Words(text)
     position, line, earliest = 0, 1, 0
     for chunk in chunks:
-        found = _find_start(text, chunk, earliest)
-        if found is None and earliest > position:  # a word cut in pieces by the chunker
-            found = _find_start(text, chunk, position + 1)
+        found = _locate(text, chunk, position, earliest)
         if found is not None:
             line += text.count("\n", position, found)
             position = found
         lines.append(line)
-        earliest = _word_start(text, position, max(1, _words_before_overlap(chunk.split())))
+        earliest = words.start_after(position, max(1, _words_before_overlap(chunk.split())))
     return lines
+
+
+def _locate(text: str, chunk: str, position: int, earliest: int) -> int | None:
+    """Where ``chunk`` starts: from ``earliest`` on, else from just after the previous start
+    ``position`` (a word cut in pieces by the chunker); nearby first, then anywhere."""
+    window_end = earliest + _SEARCH_WINDOW_CHARS + 4 * len(chunk)
+    for end in (window_end, len(text)):
+        found = _find_start(text, chunk, earliest, end)
+        if found is None and earliest > position:
+            found = _find_start(text, chunk, position + 1, end)
+        if found is not None or end >= len(text):
+            return found
+    return None
 
 
 def _words_before_overlap(words: list[str]) -> int:
@@ -150,23 +171,57 @@ def _words_before_overlap(words: list[str]) -> int:
     return len(words) - tail_words
 
 
-def _find_start(text: str, chunk: str, start: int) -> int | None:
-    words = chunk.split()[:8]
+def _find_start(text: str, chunk: str, start: int, end: int) -> int | None:
+    words = _leading_words(chunk)
     while words:
+        if len(words) == 1:  # no regex needed (compiling one is slow for a long word)
+            found = text.find(words[0], start, end)
+            return found if found >= 0 else None
         pattern = r"\s+".join(re.escape(word) for word in words)
-        match = re.compile(pattern).search(text, start)
+        match = re.compile(pattern).search(text, start, end)
         if match:
             return match.start()
         words = words[:-1]
     return None
 
 
-def _word_start(text: str, position: int, count: int) -> int:
-    """Where the ``count``-th word after the one at ``position`` starts (or the text's end)."""
-    for number, match in enumerate(_WORD_RE.finditer(text, position)):
-        if number == count:
-            return match.start()
-    return len(text)
+def _leading_words(chunk: str) -> list[str]:
+    """The first words of a chunk to look for it by: up to 8, ending at a long one (a piece of a
+    cut word, a URL), which its first characters identify well enough."""
+    words = []
+    for word in chunk.split(maxsplit=8)[:8]:
+        if len(word) > _PATTERN_WORD_CHARS:
+            words.append(word[:_PATTERN_WORD_CHARS])
+            break
+        words.append(word)
+    return words
+
+
+class _Words:
+    """The words of a text, read once from the start, for positions asked in growing order
+    (looking from each position anew would read a long word again for every chunk cut from
+    it: quadratic)."""
+
+    def __init__(self, text: str) -> None:
+        self._spans = (match.span() for match in _WORD_RE.finditer(text))
+        self._ahead: deque[tuple[int, int]] = deque()  # read, not yet passed
+        self._end = len(text)
+
+    def start_after(self, position: int, count: int) -> int:
+        """Where the ``count``-th word after the one at (or after) ``position`` starts, or the
+        text's end."""
+        while self._fill(1) and self._ahead[0][1] <= position:  # words that end before it
+            self._ahead.popleft()
+        return self._ahead[count][0] if self._fill(count + 1) else self._end
+
+    def _fill(self, count: int) -> bool:
+        """Whether at least ``count`` words are read ahead (reading more as needed)."""
+        while len(self._ahead) < count:
+            span = next(self._spans, None)
+            if span is None:
+                return False
+            self._ahead.append(span)
+        return True
 
 
 def markdown_title(text: str) -> str | None:
@@ -180,6 +235,9 @@ def markdown_title(text: str) -> str | None:
             in_fence, previous = not in_fence, ""
             continue
         if in_fence:
+            continue
+        if len(line) > MAX_HEADING_CHARS:
+            previous = ""
             continue
         atx = _ATX_HEADING_RE.match(line)
         if atx:
