@@ -159,3 +159,28 @@ def pixel_clip_dir(tmp_path_factory: pytest.TempPathFactory, tiny_clip_dir: Path
     description["files"]["visual.onnx"] = sha256_file(folder / "visual.onnx")
     (folder / "model.json").write_text(json.dumps(description, indent=2))
     return folder
+
+
+@pytest.fixture(scope="session")
+def immich_files(tmp_path_factory, tiny_clip_checkpoint: TinyClipCheckpoint) -> dict[str, bytes]:
+    """The tiny model as an Immich-layout ONNX export, {path in the repo: bytes}: what the hub
+    serves for a CLIP model (built once per session)."""
+    from tests.immich_export import write_immich_export
+
+    folder = write_immich_export(tiny_clip_checkpoint, tmp_path_factory.mktemp("export") / "tiny")
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*")) if path.is_file()
+    }  # fmt: skip
+
+
+def three_photos(tmp_path: Path) -> Path:
+    """A folder ``photos`` with three real photographs (skimage's astronaut, coffee, camera)."""
+    from PIL import Image
+    from skimage import data
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("astronaut", "coffee", "camera"):
+        Image.fromarray(getattr(data, name)()).save(folder / f"{name}.jpg")
+    return folder

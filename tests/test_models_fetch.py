@@ -18,7 +18,7 @@ from skimage import data
 
 from desktop_search.cli import cli
 from desktop_search.models.detector import ObjectDetector
-from tests.immich_export import write_immich_export
+from tests.conftest_models import three_photos
 
 SHARED_DETECTOR = Path(__file__).resolve().parents[2] / "shared/models/yolox_nano_coco.onnx"
 
@@ -135,15 +135,6 @@ def test_default_clip_model_is_named_and_indexing_goes_on_without_the_hub(tmp_pa
     assert json.loads(result.stdout)["new"] == 1
 
 
-@pytest.fixture(scope="module")
-def immich_files(tmp_path_factory, tiny_clip_checkpoint) -> dict[str, bytes]:
-    folder = write_immich_export(tiny_clip_checkpoint, tmp_path_factory.mktemp("export") / "tiny")
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*")) if path.is_file()
-    }  # fmt: skip
-
-
 @pytest.fixture
 def default_clip_served(https_server, immich_files, tmp_path, monkeypatch):
     """The shipped manifests replaced by one pinned default CLIP model on the test server."""
@@ -161,18 +152,10 @@ def default_clip_served(https_server, immich_files, tmp_path, monkeypatch):
     return https_server
 
 
-def photo_folder(tmp_path) -> Path:
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for name in ("astronaut", "coffee", "camera"):
-        Image.fromarray(getattr(data, name)()).save(folder / f"{name}.jpg")
-    return folder
-
-
 def test_first_run_fetches_the_default_model_and_indexes_with_it(
     default_clip_served, trusted, tmp_path
 ):
-    home, photos = tmp_path / "home", photo_folder(tmp_path)
+    home, photos = tmp_path / "home", three_photos(tmp_path)
     result = run(home, "index", photos, "--fetch-model", "--json")
     assert "fetching Test clip (tiny-default" in result.stderr
     report = json.loads(result.stdout)
@@ -196,7 +179,7 @@ def test_first_run_fetch_failure_degrades_to_cataloguing(default_clip_served, tr
     manifest.write_text(
         manifest.read_text().replace(default_clip_served.base, f"https://127.0.0.1:{port}")
     )
-    home, photos = tmp_path / "home", photo_folder(tmp_path)
+    home, photos = tmp_path / "home", three_photos(tmp_path)
     result = run(home, "index", photos, "--fetch-model", "--json")
     assert "warning: cannot download" in result.stderr
     assert "models import" in result.stderr

@@ -20,14 +20,12 @@ from pathlib import Path
 import pytest
 import tomli_w
 from click.testing import CliRunner
-from PIL import Image
-from skimage import data
 
 from desktop_search.cli import cli
 from desktop_search.errors import FetchCancelled, ModelDownloadError
 from desktop_search.library import Library
 from desktop_search.models import hub
-from tests.immich_export import write_immich_export
+from tests.conftest_models import three_photos
 
 REPO = "immich-app/Tiny-CLIP__test"
 MODEL_ID = "tiny-hub"
@@ -55,15 +53,6 @@ def one_error_line(stderr: str) -> bool:
     )
 
 
-@pytest.fixture(scope="module")
-def export_files(tmp_path_factory, tiny_clip_checkpoint) -> dict[str, bytes]:
-    folder = write_immich_export(tiny_clip_checkpoint, tmp_path_factory.mktemp("export") / "tiny")
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*")) if path.is_file()
-    }  # fmt: skip
-
-
 def hub_manifest(files: list[str], **extra) -> dict:
     """An unpinned hub manifest like the shipped CLIP ones: file paths, no sizes or checksums."""
     return {
@@ -82,41 +71,33 @@ def hub_manifest(files: list[str], **extra) -> dict:
 
 
 @pytest.fixture
-def served(trusted_fake_hub, export_files, tmp_path, monkeypatch):
+def served(trusted_fake_hub, immich_files, tmp_path, monkeypatch):
     """The fake hub holds the export (ONNX files in LFS, served by the CDN host); the app knows
     only an unpinned manifest for it."""
     hub_server = trusted_fake_hub
-    hub_server.add_repo(REPO, {**export_files, "README.md": b"# tiny\n"})
+    hub_server.add_repo(REPO, {**immich_files, "README.md": b"# tiny\n"})
     folder = tmp_path / "manifests"
     folder.mkdir()
-    (folder / f"{MODEL_ID}.toml").write_text(tomli_w.dumps(hub_manifest(sorted(export_files))))
+    (folder / f"{MODEL_ID}.toml").write_text(tomli_w.dumps(hub_manifest(sorted(immich_files))))
     monkeypatch.setenv("DESKTOP_SEARCH_MANIFESTS", str(folder))
     return hub_server
 
 
-def photo_folder(tmp_path) -> Path:
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for name in ("astronaut", "coffee", "camera"):
-        Image.fromarray(getattr(data, name)()).save(folder / f"{name}.jpg")
-    return folder
-
-
-def test_fetch_pins_the_commit_verifies_every_file_and_records_it(served, export_files, tmp_path):
+def test_fetch_pins_the_commit_verifies_every_file_and_records_it(served, immich_files, tmp_path):
     home = tmp_path / "home"
     commit = served.head(REPO)
     result = run(home, "models", "fetch", MODEL_ID, "--json")
     report = json.loads(result.stdout)
     assert report["commit"] == commit and report["active"] is True
-    assert report["files"].keys() == export_files.keys()  # what the manifest lists, not README
-    for path, content in export_files.items():
+    assert report["files"].keys() == immich_files.keys()  # what the manifest lists, not README
+    for path, content in immich_files.items():
         assert report["files"][path]["sha256"] == hashlib.sha256(content).hexdigest()
         assert report["files"][path]["size"] == len(content)
     # Every byte came from that commit; the big files from the CDN host, by redirect.
     resolves = [r.path for r in served.requests_to("hub") if "/resolve/" in r.path]
     assert resolves and all(f"/resolve/{commit}/" in path for path in resolves)
     assert {r.path.split("?")[0] for r in served.requests_to("cdn")} == {
-        f"/repos/{hashlib.sha256(c).hexdigest()}" for p, c in export_files.items()
+        f"/repos/{hashlib.sha256(c).hexdigest()}" for p, c in immich_files.items()
         if p.endswith(".onnx")
     }  # fmt: skip
     # Recorded in the installed model and shown by `models list --json`.
@@ -126,7 +107,7 @@ def test_fetch_pins_the_commit_verifies_every_file_and_records_it(served, export
     assert installed["source"]["commit"] == commit and installed["source"]["repo"] == REPO
     assert installed["source"]["files"] == report["files"]
     (available,) = [m for m in listed if not m["installed"]]
-    total = sum(len(c) for c in export_files.values())
+    total = sum(len(c) for c in immich_files.values())
     assert (available["size"], available["size_exact"]) == (total, True)  # learnt from the hub
     assert "verified against the hub" in run(home, "models", "list").stdout
     # `models verify` re-hashes what is installed.
@@ -138,16 +119,16 @@ def test_fetch_pins_the_commit_verifies_every_file_and_records_it(served, export
     assert not (home / "models" / ".downloads" / MODEL_ID).exists()  # downloads cleaned up
 
 
-def test_a_commit_reproduces_an_install_after_the_repo_moved_on(served, export_files, tmp_path):
+def test_a_commit_reproduces_an_install_after_the_repo_moved_on(served, immich_files, tmp_path):
     first = served.head(REPO)
-    changed = export_files["textual/tokenizer_config.json"].replace(b"}", b', "note": 1}', 1)
+    changed = immich_files["textual/tokenizer_config.json"].replace(b"}", b', "note": 1}', 1)
     second = served.commit(REPO, {"textual/tokenizer_config.json": changed})
     assert second != first
     home = tmp_path / "home"
     old = json.loads(run(home, "models", "fetch", MODEL_ID, "--commit", first, "--json").stdout)
     assert old["commit"] == first
     assert old["files"]["textual/tokenizer_config.json"]["sha256"] == hashlib.sha256(
-        export_files["textual/tokenizer_config.json"]
+        immich_files["textual/tokenizer_config.json"]
     ).hexdigest()
     new = json.loads(run(tmp_path / "other", "models", "fetch", MODEL_ID, "--json").stdout)
     assert new["commit"] == second
@@ -175,23 +156,23 @@ def test_bytes_that_do_not_match_the_hub_metadata_install_nothing(served, tmp_pa
     assert not [k for k in kept if k.split("/", 1)[-1].startswith(path)], kept
 
 
-def test_a_dropped_connection_resumes_with_a_range_request(served, export_files, tmp_path):
-    size = len(export_files["visual/model.onnx"])
+def test_a_dropped_connection_resumes_with_a_range_request(served, immich_files, tmp_path):
+    size = len(immich_files["visual/model.onnx"])
     served.drop_connection(REPO, "visual/model.onnx", at=size // 2)
     run(tmp_path / "home", "models", "fetch", MODEL_ID)
     ranges = [r.range for r in served.requests_to("cdn") if r.range]
     assert ranges and int(ranges[0].removeprefix("bytes=").rstrip("-")) > 0
 
 
-def test_cancel_keeps_what_arrived_and_the_next_fetch_resumes(served, export_files, tmp_path):
+def test_cancel_keeps_what_arrived_and_the_next_fetch_resumes(served, immich_files, tmp_path):
     """Cancel (the window's button) half-way; a later fetch, as after quitting the app, goes on
     from the partial file."""
     home = tmp_path / "home"
     cancel = threading.Event()
     # Files come in the manifest's order: cancel half-way through the image tower.
-    order = sorted(export_files)
-    start = sum(len(export_files[p]) for p in order[: order.index("visual/model.onnx")])
-    halfway = start + len(export_files["visual/model.onnx"]) // 2
+    order = sorted(immich_files)
+    start = sum(len(immich_files[p]) for p in order[: order.index("visual/model.onnx")])
+    halfway = start + len(immich_files["visual/model.onnx"]) // 2
 
     def progress(done: int, total: int) -> None:
         if done >= halfway:
@@ -247,7 +228,7 @@ def test_too_little_disk_space_is_refused_before_downloading(tmp_path):
 
 
 def test_first_run_index_fetches_the_default_model_and_encodes(served, tmp_path):
-    home, photos = tmp_path / "home", photo_folder(tmp_path)
+    home, photos = tmp_path / "home", three_photos(tmp_path)
     result = run(home, "index", photos, "--fetch-model", "--json")
     assert "Tiny CLIP (tiny-hub" in result.stderr
     report = json.loads(result.stdout)
@@ -257,7 +238,7 @@ def test_first_run_index_fetches_the_default_model_and_encodes(served, tmp_path)
 def test_first_run_without_the_hub_catalogues_the_photos(served, tmp_path, monkeypatch,
                                                          unused_port):  # fmt: skip
     monkeypatch.setenv("HF_ENDPOINT", f"https://127.0.0.1:{unused_port}")
-    home, photos = tmp_path / "home", photo_folder(tmp_path)
+    home, photos = tmp_path / "home", three_photos(tmp_path)
     result = run(home, "index", photos, "--fetch-model", "--json")
     assert "warning: cannot reach the model hub" in result.stderr
     assert json.loads(result.stdout)["new"] == 3
@@ -289,7 +270,7 @@ def test_nothing_touches_the_network_until_a_fetch_is_asked_for(served, tmp_path
     a model, searching and status work; only `models fetch` runs into the guard."""
     env = {**os.environ, **served.env(), "DESKTOP_SEARCH_MANIFESTS": os.environ[
         "DESKTOP_SEARCH_MANIFESTS"]}  # fmt: skip
-    home, photos = tmp_path / "home", photo_folder(tmp_path)
+    home, photos = tmp_path / "home", three_photos(tmp_path)
     for args in (["models", "list"], ["index", str(photos)], ["search", "coffee"], ["status"]):
         done = guarded(home, *args, env=env)
         assert done.returncode == 0, (args, done.stderr)

@@ -28,6 +28,17 @@ BANNER_NOTE = "No CLIP model: photos are found by file name only."
 PERMILLE = 1000  # the bar's range: byte counts pass what a QProgressBar's int can hold
 
 
+def show_progress(bar: QProgressBar, state: DownloadState) -> None:
+    """A download's bar: shown while busy; a busy bar while connecting or installing."""
+    bar.setVisible(state.busy)
+    fraction = state.fraction
+    if fraction is None:
+        bar.setRange(0, 0)
+    else:
+        bar.setRange(0, PERMILLE)
+        bar.setValue(round(fraction * PERMILLE))
+
+
 def _plain_label(parent: QWidget) -> QLabel:
     label = QLabel(parent)
     label.setTextFormat(Qt.TextFormat.PlainText)  # model names, errors: never markup
@@ -105,13 +116,7 @@ class ModelOffer(QFrame):
         self.button.setEnabled(state.button_enabled)
         self.cancel_button.setVisible(state.busy)
         self.cancel_button.setEnabled(state.can_cancel)
-        self.progress_bar.setVisible(state.busy)
-        fraction = state.fraction
-        if fraction is None:
-            self.progress_bar.setRange(0, 0)  # connecting, installing: a busy bar
-        else:
-            self.progress_bar.setRange(0, PERMILLE)
-            self.progress_bar.setValue(round(fraction * PERMILLE))
+        show_progress(self.progress_bar, state)
         self.line.setText(state.line)
         self.line.setVisible(bool(state.line))
         # An error is one line, but a long one: the whole of it stays readable on hover.

@@ -33,7 +33,7 @@ from desktop_search.gui.model_download import (
     Offer,
     offer_for,
 )
-from desktop_search.gui.model_offer import PERMILLE
+from desktop_search.gui.model_offer import show_progress
 from desktop_search.gui.settings_common import (
     ERROR_STYLE,
     ID_ROLE,
@@ -277,13 +277,7 @@ class ModelTab(QWidget):
             self.download.cancel()
 
     def _show_download(self, state: DownloadState) -> None:
-        self.fetch_progress.setVisible(state.busy)
-        fraction = state.fraction
-        if fraction is None:
-            self.fetch_progress.setRange(0, 0)  # connecting, installing: a busy bar
-        else:
-            self.fetch_progress.setRange(0, PERMILLE)
-            self.fetch_progress.setValue(round(fraction * PERMILLE))
+        show_progress(self.fetch_progress, state)
         self.cancel_fetch_button.setVisible(state.busy)
         self.cancel_fetch_button.setEnabled(state.can_cancel)
         failed = state.phase == FAILED

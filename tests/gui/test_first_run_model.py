@@ -36,22 +36,12 @@ from desktop_search.library import Library
 from desktop_search.models import fetch as fetch_module
 from tests.fake_hub import FakeHub
 from tests.gui.conftest import PHOTOS, SCREENSHOTS
-from tests.immich_export import write_immich_export
 
 REPO = "test-org/tiny-clip-immich"
 MODEL_ID = "tiny-default"
 NAME = "Tiny CLIP (test)"
 BIG_FILE = "textual/model.onnx"  # the largest file (13 MB)
 TIMEOUT = 60_000
-
-
-@pytest.fixture(scope="module")
-def immich_files(tmp_path_factory, tiny_clip_checkpoint) -> dict[str, bytes]:
-    folder = write_immich_export(tiny_clip_checkpoint, tmp_path_factory.mktemp("export") / "tiny")
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*")) if path.is_file()
-    }  # fmt: skip
 
 
 def default_manifest(files: dict[str, bytes]) -> dict:
