@@ -1,5 +1,5 @@
 from desktop_search.cli import main
 
-# Guarded: a child process started with "spawn" (core/probe.py) imports this module again.
+# Guarded: the forkserver of the reader processes (core/readers.py) imports this module again.
 if __name__ == "__main__":
     main()

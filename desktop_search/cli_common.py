@@ -7,6 +7,7 @@ import sys
 import click
 
 from desktop_search.core.items import IndexReport
+from desktop_search.core.pathnames import readable_path
 from desktop_search.core.progress import TransferMeter
 from desktop_search.library import Library
 
@@ -34,7 +35,7 @@ def print_report(report: IndexReport) -> None:
             f"search by meaning, text found in {report.photo_texts} photo(s)"
         )
     for path, reason in report.failures:
-        click.echo(f"  failed: {path}: {reason}")
+        click.echo(f"  failed: {readable_path(path)}: {reason}")
     if report.moved or report.copied:
         click.echo(f"{report.moved} moved and {report.copied} copied file(s) kept what was "
                    "indexed of them (not read again)")  # fmt: skip

@@ -10,6 +10,7 @@ import click
 
 from desktop_search.core.items import Hit
 from desktop_search.core.locators import describe_locator
+from desktop_search.core.pathnames import readable_path
 from desktop_search.core.query import TYPES, parse_query
 from desktop_search.core.search import MODES, Query
 from desktop_search.errors import QueryError
@@ -29,6 +30,11 @@ TEXT may hold filters and exact phrases:
 \b
 With --image, search with one object of it (--object N, numbered by
 'desktop-search objects IMAGE') or a part of it (--region x,y,w,h in pixels).
+
+\b
+JSON: "path" is readable; a file name that is not valid UTF-8 shows its
+other bytes as \\xNN there, and "path_base64" holds the exact bytes
+(standard base64) to open it by.
 """
 
 
@@ -50,7 +56,8 @@ With --image, search with one object of it (--object N, numbered by
 @click.option("--region", callback=lambda _c, _p, value: _parse_region(value),
               help="Search with this part of the --image: x,y,w,h in its pixels.")  # fmt: skip
 @click.option("--has", "objects", multiple=True, help="Only photos with this object (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per result.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per result (see JSON below).")  # fmt: skip
 @click.pass_context
 def search(ctx: click.Context, text: str | None, image: Path | None, limit: int,
            types: tuple[str, ...], after: str | None, before: str | None,
@@ -134,7 +141,7 @@ def print_hits(hits: list[Hit], *, color: bool = False) -> None:
     """Rank, score, kind and path; then where in the file and the matching words."""
     click.echo(f"{'#':>3}  {'score':>6}  {'kind':<6} path")
     for rank, hit in enumerate(hits, 1):
-        click.echo(f"{rank:>3}  {hit.score:>6.3f}  {hit.kind:<6} {hit.path}")
+        click.echo(f"{rank:>3}  {hit.score:>6.3f}  {hit.kind:<6} {readable_path(hit.path)}")
         place = describe_locator(hit)
         if place:
             click.echo(f"{'':>17} {place}")

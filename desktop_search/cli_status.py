@@ -6,6 +6,7 @@ import json
 
 import click
 
+from desktop_search.core.pathnames import path_json, readable_path
 from desktop_search.library import Library
 
 
@@ -16,7 +17,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """Show what is indexed, and every file that could not be indexed with the reason."""
     library = Library.open(ctx.obj["home"])
     ctx.call_on_close(library.close)
-    report = library.status()
+    report = _readable(library.status())
     if as_json:
         click.echo(json.dumps(report))
         return
@@ -40,6 +41,18 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{len(report['failures'])} file(s) could not be indexed:")
         for failure in report["failures"]:
             click.echo(f"  {failure['path']}: {failure['reason']}")
+
+
+def _readable(report: dict) -> dict:
+    """The status with paths people and JSON readers can take: roots as shown, failures with
+    ``path_base64`` (the exact bytes) for a name that is not valid UTF-8."""
+    report = dict(report, roots=[readable_path(root) for root in report["roots"]])
+    report["failures"] = [dict(f, **path_json(f["path"])) for f in report["failures"]]
+    indexer = report.get("indexer")
+    if indexer and indexer.get("unwatched"):
+        unwatched = {readable_path(root): why for root, why in indexer["unwatched"].items()}
+        report["indexer"] = dict(indexer, unwatched=unwatched)
+    return report
 
 
 _LINK_WORDS = {

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from desktop_search.core.control import lower_process_priority
+from desktop_search.core.pathnames import readable_path
 from desktop_search.errors import DesktopSearchError
 from desktop_search.library import Library
 from desktop_search.live import LiveIndex, LiveStatus
@@ -61,8 +62,8 @@ class _StatusPrinter:
         for root, reason in status.unwatched.items():
             if root not in self._told_unwatched:
                 self._told_unwatched.add(root)
-                click.echo(f"note: not watching {root} live ({reason}); rescanning it "
-                           "every 15 minutes instead", err=True)  # fmt: skip
+                click.echo(f"note: not watching {readable_path(root)} live ({reason}); "
+                           "rescanning it every 15 minutes instead", err=True)  # fmt: skip
         if status.error:
             click.echo(f"warning: {status.error}", err=True)
         report = status.last_report
@@ -75,6 +76,6 @@ class _StatusPrinter:
                  f"{report.failed} failed"]  # fmt: skip
         click.echo(f"[{stamp}] " + ", ".join(parts) + f" ({report.seconds:.1f} s)")
         for path, reason in report.failures:
-            click.echo(f"  failed: {path}: {reason}")
+            click.echo(f"  failed: {readable_path(path)}: {reason}")
         if report.retrying:
             click.echo(f"  {report.retrying} file(s) will be retried shortly")

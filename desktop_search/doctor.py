@@ -10,6 +10,7 @@ and rewrite index files that other open Library objects have loaded already.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop_search.config import Paths
+from desktop_search.core.pathnames import from_db, readable_path
 from desktop_search.core.sqlpaths import under_folder
 from desktop_search.core.store import Store
 from desktop_search.core.vectors import VectorIndex
@@ -243,7 +245,7 @@ def _check_foreign_keys(store: Store, repair: bool) -> CheckResult:
 
 def _check_files_without_items(store: Store, repair: bool) -> CheckResult:
     name = "indexed files without items"
-    paths = _column(
+    paths = _paths(
         store,
         "SELECT path FROM files f WHERE status = 'indexed' "
         "AND NOT EXISTS (SELECT 1 FROM items i WHERE i.file_id = f.id)",
@@ -294,7 +296,7 @@ def _outside_roots(store: Store, table: str, roots: list[str]) -> list[str]:
         condition, values = under_folder("path", root)
         conditions.append(condition)
         params += values
-    return _column(store, f"SELECT path FROM {table} WHERE NOT ({' OR '.join(conditions)})", params)
+    return _paths(store, f"SELECT path FROM {table} WHERE NOT ({' OR '.join(conditions)})", params)
 
 
 # -- 3. vector indices ------------------------------------------------------------------------
@@ -311,11 +313,7 @@ def _check_vector_indices(library: Library, repair: bool) -> list[CheckResult]:
 def _check_vector_index(library: Library, model: str, dim: int, repair: bool) -> CheckResult:
     name, store = f"vector index {model}", library.store
     path = library.paths.vectors / f"{model}.index"
-    ids = np.asarray(
-        _column(store, "SELECT item_id FROM embeddings WHERE model = ? ORDER BY item_id", [model]),
-        dtype=np.int64,
-    )
-    why = _index_mismatch(store, model, path, dim, ids)
+    why = _index_mismatch(library, model, path, dim)
     if why is None:
         return CheckResult(name, OK)
     if not repair:
@@ -328,10 +326,24 @@ def _check_vector_index(library: Library, model: str, dim: int, repair: bool) ->
     return CheckResult(name, FIXED, f"rebuilt from the database ({why})")
 
 
-def _index_mismatch(store: Store, model: str, path: Path, dim: int, ids: np.ndarray) -> str | None:
-    """Why the saved index of ``model`` is not the one its embeddings make (None: it is)."""
+def _index_mismatch(library: Library, model: str, path: Path, dim: int) -> str | None:
+    """Why the saved index of ``model`` is not the one its embeddings make (None: it is).
+
+    A file saved before the latest changes is fine when the change log brings it up to date,
+    as every reader does: the live index saves only now and then (a running app or ``watch``
+    would otherwise make every check in between report a stale index).
+    """
+    store = library.store
     try:
-        index = VectorIndex.load(path, dim=dim, generation=store.generation(model))
+        index = VectorIndex.load(path, dim=dim, generation=None)
+        for _ in range(3):  # compared at one generation, though an indexer may commit meanwhile
+            if index.generation != store.generation(model):
+                library.catch_up(index, model)
+            ids = np.asarray(_column(
+                store, "SELECT item_id FROM embeddings WHERE model = ? ORDER BY item_id", [model]
+            ), dtype=np.int64)  # fmt: skip
+            if store.generation(model) == index.generation:
+                break
     except IndexFileError as error:
         return error.message.removeprefix(f"vector index {path} ")
     held = index.ids()
@@ -363,8 +375,12 @@ def _check_keyword_index(store: Store, repair: bool) -> CheckResult:
 def _check_thumbnails(library: Library, repair: bool) -> CheckResult:
     name, store = "thumbnails", library.store
     rows = store.db.execute("SELECT path, root, thumbnail FROM files WHERE thumbnail IS NOT NULL")
-    missing = [(p, root) for p, root, rel in rows if not library.thumbnails.path(rel).is_file()]
-    queued = set(_column(store, "SELECT path FROM queue"))
+    missing = [
+        (from_db(p), from_db(root))
+        for p, root, rel in rows
+        if not library.thumbnails.path(rel).is_file()
+    ]
+    queued = set(_paths(store, "SELECT path FROM queue"))
     waiting = [(p, root) for p, root in missing if p not in queued]
     if not waiting:
         detail = f"{len(missing)} missing, queued for the next index run" if missing else ""
@@ -430,11 +446,24 @@ def _newest_mtime(folder: Path) -> float:
 def _check_files_on_disk(store: Store) -> CheckResult:
     """Report only: the next index run forgets them (and finds them again if they come back)."""
     name = "files on disk"
-    gone = [path for path in _column(store, "SELECT path FROM files") if not os.path.exists(path)]
+    # The real paths (a name that is not UTF-8 with its own bytes), not the database's spelling.
+    gone = [path for path in _paths(store, "SELECT path FROM files") if _gone(path)]
     if not gone:
         return CheckResult(name, OK)
     detail = f"{len(gone)} file(s) in the library no longer exist ({_examples(gone)})"
     return CheckResult(name, PROBLEM, f"{detail}: run 'desktop-search index' to forget them")
+
+
+def _gone(path: str) -> bool:
+    """Is ``path`` no longer there, as the next index run will find? A file in a folder that can
+    be listed but not entered cannot even be looked at: it is there (status lists it as failed,
+    and index keeps it), where ``os.path.exists`` would say it is not."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        # Gone, a link pointing nowhere or in a loop: the scan skips them and index forgets them.
+        return error.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
+    return False
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -444,7 +473,12 @@ def _column(store: Store, sql: str, params: list | None = None) -> list:
     return [row[0] for row in store.db.execute(sql, params or [])]
 
 
+def _paths(store: Store, sql: str, params: list | None = None) -> list[str]:
+    """A column of paths, as in memory (``from_db``): to open, or to hand back to the store."""
+    return [from_db(path) for path in _column(store, sql, params)]
+
+
 def _examples(paths: Iterable[str]) -> str:
-    paths = list(paths)
+    paths = [readable_path(path) for path in paths]
     shown = ", ".join(paths[:_EXAMPLES])
     return shown + (f", ... {len(paths) - _EXAMPLES} more" if len(paths) > _EXAMPLES else "")

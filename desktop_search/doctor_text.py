@@ -6,8 +6,7 @@ doctor turns into its check results.
 
 from __future__ import annotations
 
-import os
-
+from desktop_search.core.pathnames import from_db, name_keywords, to_db
 from desktop_search.core.store import Store
 
 
@@ -38,12 +37,12 @@ def keyword_index_problems(store: Store, repair: bool) -> tuple[bool, str]:
         documents = set()
         for item_id, kind, path, root in missing:
             if kind == "photo":  # a photo's entry is only its name: made again here
-                store.index_text(item_id, os.path.basename(path), None, "")
+                store.index_text(item_id, name_keywords(from_db(path)), None, "")
             else:  # a document's text is only in the file: read it again
-                documents.add((path, root))
+                documents.add((from_db(path), from_db(root)))
         for path, _ in documents:  # forget what made it look unchanged
             store.db.execute(
-                "UPDATE files SET size = NULL, content_hash = NULL WHERE path = ?", [path]
+                "UPDATE files SET size = NULL, content_hash = NULL WHERE path = ?", [to_db(path)]
             )
         store.queue.add(sorted(documents), fresh=True)
     return True, f"{found}: fixed" + (

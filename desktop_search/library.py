@@ -335,7 +335,7 @@ class Library:
         if self.store.generation(model_id) == index.generation:
             return  # one indexed query: nothing changed
         try:
-            self._catch_up(index, model_id)
+            self.catch_up(index, model_id)
         except IndexFileError as error:
             log.info("reloading the vector index of %s: %s", model_id, error)
             self._vectors[model_id] = self._load_vectors(model)
@@ -345,7 +345,7 @@ class Library:
         model_id, dim = model.info.id, model.info.embed_dim
         try:
             index = VectorIndex.load(self._vector_path(model_id), dim=dim, generation=None)
-            self._catch_up(index, model_id)
+            self.catch_up(index, model_id)
         except IndexFileError as error:
             log.info("rebuilding the vector index of %s from the database: %s", model_id, error)
             with self.store.db.atomic():  # one snapshot: the vectors and their generation
@@ -356,9 +356,10 @@ class Library:
             self._save_if_free(index, model_id)
         return index
 
-    def _catch_up(self, index: VectorIndex, model_id: str) -> None:
+    def catch_up(self, index: VectorIndex, model_id: str) -> None:
         """Apply the embedding changes logged since ``index`` was saved (another process
-        indexes meanwhile); IndexFileError when the log can't tell (then: rebuild)."""
+        indexes meanwhile); IndexFileError when the log can't tell (then: rebuild). Also how
+        ``doctor`` judges a saved file that the live index has not saved again yet."""
         with self.store.db.atomic():  # one snapshot: log, vectors and count agree
             current = self.store.generation(model_id)
             if index.generation > current:

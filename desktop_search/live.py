@@ -10,10 +10,12 @@ after every step; they are called on the worker thread (the GUI forwards them as
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -69,6 +71,25 @@ def backoff_delay(failures: int) -> float:
 
 PASSAGES_PER_STEP = 64
 PHOTOS_PER_STEP = 2
+
+
+def _record_skipped_links(
+    library: Library, scanned: dict[str, Counter[str]], known: list[str]
+) -> None:
+    """Keep the links not followed that ``status`` shows once (``Library.index`` records its
+    run's) current: replaced when every indexed folder was just scanned whole, added to for
+    folders new to the library. A rescan of some of the known folders leaves them: which of the
+    recorded links were in those folders is not known."""
+    if set(library.roots()) <= set(scanned):
+        counts: Counter[str] = Counter()
+    elif new := [root for root in scanned if root not in known]:
+        counts = Counter(json.loads(library.store.meta("skipped_links") or "{}"))
+        scanned = {root: scanned[root] for root in new}
+    else:
+        return
+    for found in scanned.values():
+        counts.update(found)
+    library.store.set_meta("skipped_links", json.dumps(dict(counts)))
 
 
 def _indexed_name(library: Library, path: str) -> bool:
@@ -344,13 +365,18 @@ class LiveIndex:
         inside = {f: root_of(f, [r for r in known if r != f]) for f in requested}
         library.store.add_roots(f for f in requested if os.path.isdir(f) and not inside[f])
         vanished: dict[str, FileState] = {}
+        skipped: dict[str, Counter[str]] = {}  # indexed folder scanned whole -> links not followed
         for folder in sorted(requested):
             if not os.path.exists(folder):
                 log.warning("indexed folder %s is missing (unmounted?); its files are kept", folder)
                 continue
             if inside[folder] is None:
                 self._watch(folder)
+            before = Counter(report.skipped_links)
             vanished |= indexer.reconcile(Path(folder), report, root=inside[folder])
+            if inside[folder] is None:
+                skipped[folder] = Counter(report.skipped_links) - before
+        _record_skipped_links(library, skipped, known)
         return vanished
 
     def _periodic_rescans(self) -> set[str]:

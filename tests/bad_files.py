@@ -573,8 +573,8 @@ def _add_non_utf8_name(tree: OddTree) -> None:
     except (OSError, UnicodeError) as exc:  # macOS and Windows refuse such names
         log.warning("cannot create a non-UTF-8 file name here: %s", exc)
         return
-    # The database holds only UTF-8 text: such a file is parked with a reason to rename it.
-    tree.expect("name that is not UTF-8", "names/" + os.fsdecode(name), "not valid UTF-8")
+    # Indexed like any other: the store keeps its exact bytes (core/pathnames.py).
+    tree.expect("name that is not UTF-8", "names/" + os.fsdecode(name), None)
 
 
 def _add_long_paths(tree: OddTree) -> None:

@@ -140,6 +140,22 @@ def telegram_export(name: str, messages: list[Message]) -> bytes:
     return json.dumps(_telegram_chat(name, messages, 4242), ensure_ascii=False, indent=1).encode()
 
 
+def escaped_telegram_export(name: str, messages: list[Message]) -> bytes:
+    """result.json written with every non-ASCII character as a \\u escape, as in the wild: a
+    lone surrogate (half an emoji) stays a valid JSON escape such as "\\ud83d", a NUL "\\u0000"."""
+    return json.dumps(_telegram_chat(name, messages, 7), ensure_ascii=True).encode("ascii")
+
+
+def cut_emoji_export() -> bytes:
+    """The export that once got a library stuck: "\\ud83d" escapes (an emoji cut in half) in
+    two messages; "quokkaphone" is in the second."""
+    when = datetime(2024, 5, 1, 9, 30)
+    return escaped_telegram_export("Trip", [
+        (when, "Alice", "the ferry leaves at nine \ud83d"),
+        (when, "Bob", "bring the quokkaphone charger \ud83d\ude00 and snacks"),
+    ])  # fmt: skip
+
+
 def telegram_full_export(chats: list[tuple[str, list[Message]]]) -> bytes:
     """A Telegram Desktop full account export: several chats in one result.json."""
     export = {

@@ -27,3 +27,22 @@ def writer_lock_held_elsewhere(home: Path) -> Iterator[subprocess.Popen]:
     finally:
         holder.kill()
         holder.wait()
+
+
+def run_dropping_privileges(script: str, *args: str, cwd: Path) -> dict:
+    """Run ``script`` (python -c, with ``args``), which drops to nobody when root, and return
+    the JSON object its last output line holds. Skips the test where privileges cannot be
+    dropped (some containers)."""
+    import json
+    import os
+
+    import pytest
+
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=cwd,
+        timeout=120, env={**os.environ, "PYTHONPATH": str(cwd)},
+    )  # fmt: skip
+    if proc.returncode != 0 and "Operation not permitted" in proc.stderr:
+        pytest.skip(f"cannot drop privileges in this container: {proc.stderr[-300:]}")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])

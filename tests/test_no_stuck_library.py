@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -14,17 +13,7 @@ from PIL import Image
 
 from desktop_search.cli import cli
 from desktop_search.live import LiveIndex
-from tests.make_chats import _telegram_chat
-
-
-def cut_emoji_export() -> bytes:
-    """result.json with "\\ud83d" escapes (ensure_ascii keeps them escapes, as in the wild)."""
-    when = datetime(2024, 5, 1, 9, 30)
-    chat = _telegram_chat("Trip", [
-        (when, "Alice", "the ferry leaves at nine \ud83d"),
-        (when, "Bob", "bring the quokkaphone charger \ud83d\ude00 and snacks"),
-    ], 7)  # fmt: skip
-    return json.dumps(chat, ensure_ascii=True).encode("ascii")
+from tests.make_chats import cut_emoji_export
 
 
 def folder_with_the_bad_export(tmp_path: Path) -> Path:
@@ -73,7 +62,8 @@ def test_the_live_index_takes_it_in_without_a_failing_step(tmp_path, model_libra
         while time.monotonic() < deadline:
             with model_library.reader() as reader:
                 rows = reader.store.db.execute(
-                    "SELECT count(*) FROM files WHERE status = 'indexed'").fetchone()[0]
+                    "SELECT count(*) FROM files WHERE status = 'indexed'"
+                ).fetchone()[0]
             if rows == 3 and live.status().state == "idle":
                 break
             time.sleep(0.1)

@@ -89,6 +89,7 @@ def test_moves_are_handed_out_at_once_and_temporary_names_are_followed(tmp_path,
 
 def test_the_handler_drops_what_indexing_would_skip(tmp_path, clock, collector):
     root = str(tmp_path)
+    latin1 = os.fsdecode(os.fsencode(root) + b"/caf\xe9.jpg")
     handler = _Handler(root, collector, lambda p, r: is_wanted(p, r, IMAGE_EXTENSIONS))
     for event in (
         FileCreatedEvent(f"{root}/notes.txt"),
@@ -101,13 +102,13 @@ def test_the_handler_drops_what_indexing_would_skip(tmp_path, clock, collector):
         FileMovedEvent(f"{root}/was.jpg", f"{root}/now.txt"),
         FileMovedEvent(f"{root}/x.jpg", f"{root}/y.jpg"),
         DirMovedEvent(f"{root}/a", f"{root}/b"),
-        FileCreatedEvent(os.fsdecode(os.fsencode(root) + b"/caf\xe9.jpg")),
+        FileCreatedEvent(latin1),  # a name that is not UTF-8 is indexed like any other
     ):
         handler.dispatch(event)
     clock.now += 5
     changes = collector.take()
-    assert changes.paths == {f"{root}/{n}" for n in ("good.JPG", "closed.png", "gone.jpg",
-                                                    "arrived.jpg", "was.jpg")}  # fmt: skip
+    names = ("good.JPG", "closed.png", "gone.jpg", "arrived.jpg", "was.jpg")
+    assert changes.paths == {f"{root}/{n}" for n in names} | {latin1}
     assert changes.moves == [(f"{root}/x.jpg", f"{root}/y.jpg")]
     assert changes.folder_moves == [(f"{root}/a", f"{root}/b")]
 

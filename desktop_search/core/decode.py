@@ -1,31 +1,31 @@
 """The decode stage of indexing: look at one queued file and get it ready for the model.
 
-Runs in pool threads ahead of the model (Pillow and hashlib release the GIL). It decides as
-cheaply as it can what a file needs: nothing (same size and time, or same bytes), a copy of
-embeddings already computed for the same bytes, or a full decode, thumbnail and preprocessing.
+Runs in pool threads ahead of the model. It decides as cheaply as it can what a file needs:
+nothing (same size and time, or same bytes), a copy of embeddings already computed for the same
+bytes, or a full decode, thumbnail and preprocessing. Reading and decoding happen in a reader
+(``core/readers.py``: a worker process with limits, so no file can take the indexer down); what
+comes back (a reduced image, a document's text) is preprocessed here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import stat
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 
 import numpy as np
 
 from desktop_search.core.items import DocumentRecord, FileState, FoundObject, PhotoRecord
 from desktop_search.core.objects import ObjectFinder, crop_with_context, scale_box
+from desktop_search.core.readers import LocalReaders, Reader, Readers
 from desktop_search.core.scan import clamp_ns, link_leaves
 from desktop_search.core.thumbnails import ThumbnailStore
 from desktop_search.errors import FileNotIndexableError
 from desktop_search.extract.document import ReadText
-from desktop_search.extract.documents import extract_document, is_document
-from desktop_search.extract.images import Photo, load_photo, read_file, thumbnail_jpeg
+from desktop_search.extract.documents import is_document
+from desktop_search.extract.images import Photo, thumbnail_jpeg
 from desktop_search.models.preprocess import ImageSpec, preprocess
 
 log = logging.getLogger(__name__)
@@ -71,12 +71,12 @@ class FilePreparer:
         thumbnails: ThumbnailStore,
         spec: ImageSpec | None,
         known_hashes: set[str],
-        read: Callable[[Path], bytes] = read_file,
+        readers: Readers | None = None,
         read_text: ReadText | None = None,
         objects: ObjectFinder | None = None,
         objects_key: str | None = None,
     ) -> None:
-        self.read = read
+        self.readers = readers or LocalReaders()
         self.read_text = read_text  # OCR for scanned PDF pages (None: not available)
         self.thumbnails = thumbnails
         self.spec = spec  # None: no model yet, photos are only catalogued
@@ -92,7 +92,8 @@ class FilePreparer:
         document, or of a photo whose other file went meanwhile)."""
         found = Prepared(path, root, state, Outcome.DECODED)
         try:
-            self._prepare(found, reuse)
+            with self.readers.borrow() as reader:
+                self._prepare(reader, found, reuse)
         except FileNotIndexableError as error:
             found.outcome, found.reason, found.transient = (
                 Outcome.FAILED, error.reason, error.transient
@@ -104,7 +105,7 @@ class FilePreparer:
             )  # fmt: skip
         return found
 
-    def _prepare(self, found: Prepared, reuse: bool) -> None:
+    def _prepare(self, reader: Reader, found: Prepared, reuse: bool) -> None:
         """Fill in ``found``; its size and time are set before anything can fail on reading,
         so a parked file is only retried once it changes."""
         before = _stat(found.path)
@@ -120,19 +121,18 @@ class FilePreparer:
                                objects_key=self.objects_key):  # fmt: skip
             found.outcome = Outcome.UNCHANGED
             return
-        data = self.read(Path(found.path))
-        if _stat(found.path) != before or len(data) != found.size:
+        found.digest, length = reader.load(found.path)
+        if _stat(found.path) != before or length != found.size:
             raise FileNotIndexableError(REASON_CHANGING, transient=True)
-        found.digest = hashlib.sha256(data).hexdigest()
         document = is_document(found.path)
         if kept and state.content_hash == found.digest and self._complete(state, document):
             found.outcome = Outcome.SAME_BYTES
         elif reuse and found.digest in self.known_hashes and not self._objects_only(state, found):
             found.outcome = Outcome.KNOWN_BYTES  # moved here (or a copy of a photo)
         elif document:
-            self._extract(data, found)
+            self._extract(reader, found)
         else:
-            self._decode(data, found)
+            self._decode(reader, found)
 
     def _complete(self, state: FileState, document: bool) -> bool:
         """Does the stored file with these bytes need nothing more?"""
@@ -152,8 +152,8 @@ class FilePreparer:
         wanted = state.kind == "photo" or state.thumbnail is not None  # text files have none
         return state.status == "indexed" and wanted and not self.thumbnails.exists(state.thumbnail)
 
-    def _extract(self, data: bytes, found: Prepared) -> None:
-        document = extract_document(found.path, data, self.read_text)
+    def _extract(self, reader: Reader, found: Prepared) -> None:
+        document = reader.document(found.path, self.read_text)
         thumbnail = None
         if document.thumbnail is not None:
             jpeg = thumbnail_jpeg(document.thumbnail, THUMBNAIL_SIZE)
@@ -166,11 +166,11 @@ class FilePreparer:
             content_hash=found.digest, document=document, thumbnail=thumbnail,
         )  # fmt: skip
 
-    def _decode(self, data: bytes, found: Prepared) -> None:
+    def _decode(self, reader: Reader, found: Prepared) -> None:
         spec, state = self.spec, found.state
-        photo = load_photo(data, min_side=spec.size if spec else THUMBNAIL_SIZE,
-                           thumb_size=THUMBNAIL_SIZE,
-                           long_side=self.objects.input_size if self.objects else 0)  # fmt: skip
+        photo = reader.photo(min_side=spec.size if spec else THUMBNAIL_SIZE,
+                             thumb_size=THUMBNAIL_SIZE,
+                             long_side=self.objects.input_size if self.objects else 0)  # fmt: skip
         # Same bytes already encoded: only its objects were missing (detector new, or the
         # setting switched on), so the photo's own embedding is not computed again.
         embedded = state is not None and state.content_hash == found.digest and state.has_embedding

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import date
 
+from desktop_search.core.pathnames import to_db
 from desktop_search.core.query import Filters
 from desktop_search.core.sqlpaths import escape_like, under_folder
 
@@ -59,4 +60,4 @@ def _folder_condition(folder: str) -> tuple[str, list]:
     if os.path.isabs(expanded):
         return under_folder("f.path", os.path.normpath(expanded))
     name = expanded.strip("/\\")
-    return "f.path LIKE ? ESCAPE '\\'", [f"%/{escape_like(name)}/%"]
+    return "f.path LIKE ? ESCAPE '\\'", [f"%/{escape_like(to_db(name))}/%"]

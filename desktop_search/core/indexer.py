@@ -6,8 +6,9 @@ Two steps, both restartable at any moment:
    as *vanished* and only forgotten after the queue was worked, so a moved file is recognised by
    its bytes and keeps its embeddings.
 2. ``drain`` works the queue: the decode stage (``core/decode.py``) runs in a bounded thread pool
-   ahead of the model, the model and the database are used from the calling thread only, and
-   every file leaves the queue in the transaction that records its outcome.
+   ahead of the model, each thread handing its file to a reader process (``core/readers.py``);
+   the model and the database are used from the calling thread only, and every file leaves the
+   queue in the transaction that records its outcome.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ from desktop_search.core.decode import FilePreparer, Outcome, Prepared, up_to_da
 from desktop_search.core.encoders import ImageEncoder
 from desktop_search.core.items import FileState, IndexReport
 from desktop_search.core.objects import ObjectFinder
-from desktop_search.core.probe import REASON_CRASHED, Prober
 from desktop_search.core.progress import ProgressCallback
 from desktop_search.core.queue import MAX_ATTEMPTS, MAX_CLAIMS, QueuedFile
+from desktop_search.core.readers import LocalReaders, ReaderPool, Readers
 from desktop_search.core.scan import Wanted, scan
 from desktop_search.core.store import Store, is_library_problem
 from desktop_search.core.text_passes import TextSpace, embed_passages, read_photo_texts
@@ -40,14 +41,14 @@ from desktop_search.core.vectors import VectorIndex
 from desktop_search.extract.clean import clean_text
 from desktop_search.extract.document import ReadText
 from desktop_search.extract.documents import is_indexed_name, kind_from_name
-from desktop_search.extract.images import IMAGE_EXTENSIONS, read_file
+from desktop_search.extract.images import IMAGE_EXTENSIONS
 
 log = logging.getLogger(__name__)
 
 QUEUE_CHUNK = 256
 REASON_KILLED_READER = (
-    f"the indexer stopped {MAX_CLAIMS} times while reading this file (it may crash the reader); "
-    "skipped until it changes ('desktop-search index --retry-failed' tries it again)"
+    f"the indexer stopped {MAX_CLAIMS} times while this file was being read (it may crash the "
+    "reader); skipped until it changes ('desktop-search index --retry-failed' tries it again)"
 )
 
 
@@ -78,7 +79,7 @@ class Indexer:
         threads: int = 0,
         exclude: Iterable[str] = (),
         control: IndexControl | None = None,
-        read: Callable[[Path], bytes] = read_file,
+        read: Callable[[Path], bytes] | None = None,
         hash_cache: dict[str | None, set[str]] | None = None,
         text: TextSpace | None = None,
         read_text: ReadText | None = None,
@@ -86,7 +87,10 @@ class Indexer:
         photo_text: bool = True,
         objects: ObjectFinder | None = None,
     ) -> None:
-        self.read = read  # how files are read (tests pass one that changes the file meanwhile)
+        # None: files are read and decoded in reader processes (core/readers.py). A function:
+        # read with it and decode in this process (tests that change a file while it is read;
+        # the benchmark of the process boundary's cost).
+        self.read = read
         self.text = text  # the text space: None while no text model is installed
         self.read_text = read_text  # OCR (scanned pages, text in photos); None: not available
         self.wanted: Wanted = is_indexed_name if documents else IMAGE_EXTENSIONS
@@ -175,7 +179,8 @@ class Indexer:
         total = self.store.queue.waiting()[0]
         if not total and not suspects:
             return
-        run = _Run(self, report, vanished)
+        readers = self.readers()
+        run = _Run(self, report, vanished, readers)
         try:
             progress(0, total)
             done = 0
@@ -187,33 +192,31 @@ class Indexer:
             self._handle_suspects(run, suspects)
             progress(max(total, done + len(suspects)), max(total, done + len(suspects)))
         finally:
+            readers.close()
             run.give_back_claims()
 
+    def readers(self) -> Readers:
+        """Where files are read and decoded: reader processes, or this one (see ``read``)."""
+        if self.read is not None:
+            return LocalReaders(self.read)
+        return ReaderPool(self.threads)
+
     def _handle_suspects(self, run: _Run, suspects: list[QueuedFile]) -> None:
-        """Files the process died on: each is first read by a child process (core/probe.py);
-        one that kills the child is parked, the others are indexed here, one at a time. A file
-        this process died on MAX_CLAIMS times alone even so is parked too."""
+        """Files the process died on, read alone: a reader that crashes on one fails just that
+        file, but the indexer may have died for any reason meanwhile (the OOM killer picks the
+        biggest process). A file the indexer died on MAX_CLAIMS times alone is parked."""
         if not suspects:
             return
         states = self.store.file_states_of([entry.path for entry in suspects], self.model_id)
-        prober = Prober()
-        try:
-            for entry in suspects:
-                self.control.checkpoint()
-                reason = None
-                if entry.solo >= MAX_CLAIMS:
-                    reason = REASON_KILLED_READER
-                elif prober.crashes(entry.path):
-                    reason = REASON_CRASHED
-                if reason is not None:
-                    size_time = _size_and_time(entry.path)
-                    self.park(entry.path, entry.root, *size_time, reason, run.report)
-                    continue
-                run.claim([entry.path], alone=True)
-                run.record(run.preparer.prepare(entry.path, entry.root, states.get(entry.path)))
-                run.flush()
-        finally:
-            prober.close()
+        for entry in suspects:
+            self.control.checkpoint()
+            if entry.solo >= MAX_CLAIMS:
+                size_time = _size_and_time(entry.path)
+                self.park(entry.path, entry.root, *size_time, REASON_KILLED_READER, run.report)
+                continue
+            run.claim([entry.path], alone=True)
+            run.record(run.preparer.prepare(entry.path, entry.root, states.get(entry.path)))
+            run.flush()
 
     def _queued(self) -> Iterator[tuple[QueuedFile, FileState | None]]:
         """Ready queue entries with what the store knows of them, fetched a chunk at a time."""
@@ -251,6 +254,8 @@ class Indexer:
             finally:  # cancelled (or failed): don't decode what nobody will use
                 for future in pending:
                     future.cancel()
+                if pending:  # and stop the readers busy with files nobody will record
+                    run.preparer.readers.close()
 
     def embed_passages(self, report: IndexReport, limit: int | None = None) -> int:
         """Encode passages saved without a text embedding (see ``core/text_passes.py``)."""
@@ -262,8 +267,12 @@ class Indexer:
         """The lower-priority pass: read the text in photos (after everything else)."""
         if self.read_text is None or not self.photo_text:
             return 0
-        return read_photo_texts(self.store, self.read_text, report, self.control,
-                                self.drop_vectors, limit=limit)  # fmt: skip
+        readers = self.readers()
+        try:
+            return read_photo_texts(self.store, self.read_text, report, self.control,
+                                    self.drop_vectors, readers, limit=limit)  # fmt: skip
+        finally:
+            readers.close()
 
     def known_hashes(self) -> set[str]:
         """Hashes with an embedding from this model (indexed at all, without a model)."""
@@ -298,7 +307,10 @@ class Indexer:
 class _Run:
     """One drain: records each prepared file's outcome and batches the ones for the model."""
 
-    def __init__(self, indexer: Indexer, report: IndexReport, vanished: dict[str, FileState]):
+    def __init__(
+        self, indexer: Indexer, report: IndexReport, vanished: dict[str, FileState],
+        readers: Readers,
+    ) -> None:  # fmt: skip
         self.indexer, self.store, self.report = indexer, indexer.store, report
         self.vanished = vanished
         # Bytes seen at a path that is gone now: a file moved there keeps its item.
@@ -309,7 +321,7 @@ class _Run:
         }
         known = indexer.known_hashes()
         spec = indexer.encoder.image_spec if indexer.encoder else None
-        self.preparer = FilePreparer(indexer.thumbnails, spec, known, indexer.read,
+        self.preparer = FilePreparer(indexer.thumbnails, spec, known, readers,
                                      indexer.read_text, indexer.objects,
                                      indexer.objects_key)  # fmt: skip
         self.batch: list[Prepared] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from desktop_search.core.pathnames import path_json
 from desktop_search.core.snippets import Snippet
 from desktop_search.extract.document import Document
 
@@ -75,7 +76,7 @@ class FoundObject:
 class Hit:
     """One search result: a file, its score and what is needed to show it."""
 
-    path: str
+    path: str  # as the os functions give it: open() this one (pathnames.readable_path() to show it)
     score: float
     kind: str
     file_id: int
@@ -99,7 +100,10 @@ class Hit:
     object_label: str | None = None
 
     def to_json(self) -> dict:
+        """The hit's fields; ``path`` readable, and for a name that is not valid UTF-8 also
+        ``path_base64``: the exact bytes (see ``pathnames.path_json``)."""
         data = {key: value for key, value in self.__dict__.items() if value is not None}
+        data.update(path_json(self.path))
         data["score"] = round(self.score, 6)
         if self.thumbnail is not None:
             data["thumbnail"] = str(self.thumbnail)
@@ -138,5 +142,5 @@ class IndexReport:
 
     def to_json(self) -> dict:
         data = dict(self.__dict__)
-        data["failures"] = [{"path": path, "reason": reason} for path, reason in self.failures]
+        data["failures"] = [{**path_json(path), "reason": reason} for path, reason in self.failures]
         return data

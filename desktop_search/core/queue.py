@@ -26,13 +26,14 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from desktop_search.core.pathnames import from_db, to_db
 from desktop_search.core.sqlpaths import under_folder
 
 MAX_ATTEMPTS = 3
 RETRY_DELAYS = (2.0, 15.0, 60.0)  # seconds before the 2nd, 3rd, ... attempt
-# A suspect is first read by a child process (core/probe.py), which tells a file that kills the
-# reader from bad luck; this is the backstop for a file the child reads but this process still
-# dies on (in a model, say): parked after that many deaths while it was the only file being read
+# Files are decoded in reader processes (core/readers.py): one that kills its reader fails at
+# once. This is the backstop for a file this process itself still dies on (in a model, say, or
+# reading it in-process): parked after that many deaths while it was the only file being read
 # (an outside kill landing there three times is not bad luck any more).
 MAX_CLAIMS = 3
 
@@ -79,6 +80,11 @@ class QueuedFile:
     claims: int = 0  # attempts in a window that never ended
     solo: int = 0  # attempts alone that never ended: the process died on this file
 
+    @classmethod
+    def from_row(cls, path: str, root: str, *counts: int) -> QueuedFile:
+        """An entry from a row (its paths in the database's spelling)."""
+        return cls(from_db(path), from_db(root), *counts)
+
 
 class WorkQueue:
     """Queue operations on the store's connection; callers own the transactions."""
@@ -94,7 +100,7 @@ class WorkQueue:
         again: a new version deserves new attempts).
         """
         now = time.time()
-        rows = [(path, root, now) for path, root in entries]
+        rows = [(to_db(path), to_db(root), now) for path, root in entries]
         conflict = (
             "DO UPDATE SET root=excluded.root, attempts=0, not_before=0, last_error=NULL, "
             "claims=0, solo=0"
@@ -116,7 +122,7 @@ class WorkQueue:
             "SELECT path, root, attempts FROM queue WHERE not_before <= ? ORDER BY rowid LIMIT ?",
             [now, limit],
         )
-        return [QueuedFile(*row) for row in cursor]
+        return [QueuedFile.from_row(*row) for row in cursor]
 
     def ready_after(self, rowid: int, limit: int) -> list[tuple[int, QueuedFile]]:
         """Ready entries queued after position ``rowid`` (a cursor that survives inserts);
@@ -126,7 +132,7 @@ class WorkQueue:
             "AND claims = 0 AND solo = 0 ORDER BY rowid LIMIT ?",
             [rowid, time.time(), limit],
         )
-        return [(row[0], QueuedFile(*row[1:])) for row in cursor]
+        return [(row[0], QueuedFile.from_row(*row[1:])) for row in cursor]
 
     def claim(self, paths: list[str], *, alone: bool = False) -> None:
         """Count an attempt on each of ``paths`` before work on them starts (committed now).
@@ -134,7 +140,7 @@ class WorkQueue:
         update = "solo = solo + 1, claims = 0" if alone else "claims = claims + 1"
         with self.db.atomic():
             self.db.conn.executemany(
-                f"UPDATE queue SET {update} WHERE path = ?", [(p,) for p in paths]
+                f"UPDATE queue SET {update} WHERE path = ?", [(to_db(p),) for p in paths]
             )
 
     def release(self, paths: Iterable[str], *, alone: bool = False) -> None:
@@ -144,7 +150,7 @@ class WorkQueue:
         with self.db.atomic():
             self.db.conn.executemany(
                 f"UPDATE queue SET {column} = max({column} - 1, 0) WHERE path = ?",
-                [(p,) for p in paths],
+                [(to_db(p),) for p in paths],
             )
 
     def suspects(self) -> list[QueuedFile]:
@@ -154,11 +160,11 @@ class WorkQueue:
             "SELECT path, root, attempts, claims, solo FROM queue WHERE claims > 0 OR solo > 0 "
             "ORDER BY solo, rowid"
         )
-        return [QueuedFile(*row) for row in cursor]
+        return [QueuedFile.from_row(*row) for row in cursor]
 
     def discard(self, paths: Iterable[str]) -> None:
         """Remove entries (inside the caller's transaction, with the outcome it records)."""
-        self.db.conn.executemany("DELETE FROM queue WHERE path = ?", [(p,) for p in paths])
+        self.db.conn.executemany("DELETE FROM queue WHERE path = ?", [(to_db(p),) for p in paths])
 
     def discard_under(self, folder: str) -> None:
         condition, params = under_folder("path", folder)
@@ -166,7 +172,7 @@ class WorkQueue:
 
     def retry_later(self, path: str, reason: str) -> bool:
         """Count a failed attempt; False when the attempts are used up (the caller parks it)."""
-        row = self.db.execute("SELECT attempts FROM queue WHERE path = ?", [path]).fetchone()
+        row = self.db.execute("SELECT attempts FROM queue WHERE path = ?", [to_db(path)]).fetchone()
         attempts = (row[0] if row else 0) + 1
         if attempts >= MAX_ATTEMPTS:
             return False
@@ -174,7 +180,7 @@ class WorkQueue:
         with self.db.atomic():
             self.db.execute(
                 "UPDATE queue SET attempts = ?, not_before = ?, last_error = ? WHERE path = ?",
-                [attempts, time.time() + delay, reason, path],
+                [attempts, time.time() + delay, reason, to_db(path)],
             )
         return True
 
@@ -182,14 +188,14 @@ class WorkQueue:
         """A queued file was renamed: keep its place under the new name."""
         self.db.execute(
             "UPDATE OR REPLACE queue SET path = ?, root = ? WHERE path = ?",
-            [destination, root, source],
+            [to_db(destination), to_db(root), to_db(source)],
         )
 
     def move_folder(self, source: str, destination: str, root: str) -> None:
         condition, params = under_folder("path", source)
         self.db.execute(
             f"UPDATE OR REPLACE queue SET path = ? || substr(path, ?), root = ? WHERE {condition}",
-            [destination, len(source.rstrip("/\\")) + 1, root, *params],
+            [to_db(destination), len(to_db(source.rstrip("/\\"))) + 1, to_db(root), *params],
         )
 
     def __len__(self) -> int:

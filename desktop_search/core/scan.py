@@ -6,6 +6,10 @@ folders are not followed (they cause loops and double counting); links to files 
 their target lies inside the indexed folder (a link to ``/etc/shadow`` or ``~/.ssh/id_rsa`` in
 a photo folder is not indexed). Such links, dangling links and loops are skipped quietly and
 counted (``ScannedFile.skipped``), not reported as failures.
+
+Paths are ``str`` as ``os.scandir`` gives them: a name that is not valid UTF-8 keeps its bytes as
+surrogate escapes and is listed like any other (``core/pathnames.py`` spells it for the database
+and for people).
 """
 
 from __future__ import annotations
@@ -30,7 +34,6 @@ SKIPPED_FOLDERS = frozenset(
 
 
 LARGEST_INT64 = 2**63 - 1
-REASON_NOT_UTF8 = "file name is not valid UTF-8 (rename the file to index it)"
 
 
 @dataclass(frozen=True)
@@ -139,10 +142,6 @@ def _entry(
         return
     if not stat.S_ISREG(info.st_mode):  # FIFOs, sockets and devices would block
         return
-    if not is_storable(path):
-        yield ScannedFile(printable(path), root, info.st_size, clamp_ns(info.st_mtime_ns),
-                          error=REASON_NOT_UTF8)  # fmt: skip
-        return
     yield ScannedFile(path, root, info.st_size, clamp_ns(info.st_mtime_ns))
 
 
@@ -153,20 +152,6 @@ def link_leaves(path: str, root: str) -> bool:
     target = os.path.realpath(path)
     folder = os.path.realpath(root)
     return target != folder and os.path.commonpath([target, folder]) != folder
-
-
-def is_storable(path: str) -> bool:
-    """Can the database hold this name? Names that are not UTF-8 arrive with surrogates."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def printable(path: str) -> str:
-    """A name that is not UTF-8, spelt with \\x escapes: shown to the user, never opened."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def clamp_ns(nanoseconds: int) -> int:

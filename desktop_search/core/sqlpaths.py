@@ -1,14 +1,23 @@
-"""Small SQL helpers shared by the store's parts and the queue."""
+"""Small SQL helpers shared by the store's parts and the queue.
+
+Paths cross into and out of SQL through ``core/pathnames.py``'s ``to_db`` / ``from_db`` (a name
+that is not UTF-8 has no other spelling SQLite can hold); ``under_folder`` takes a path as it is
+in memory and spells it the database's way itself.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from desktop_search.core.pathnames import to_db
+
 
 def under_folder(column: str, folder: str) -> tuple[str, list]:
-    """``column`` is ``folder`` or lies below it (no LIKE: paths may contain % and _)."""
-    prefix = folder.rstrip("/\\")
+    """``column`` is ``folder`` or lies below it (no LIKE: paths may contain % and _).
+    ``folder`` is a path as in memory; the condition compares database spellings (``to_db``
+    keeps prefixes, and lengths are counted in its characters, like SQLite's substr)."""
+    prefix = to_db(folder.rstrip("/\\"))
     separator = "\\" if "\\" in prefix and "/" not in prefix else "/"
     condition = f"({column} = ? OR substr({column}, 1, ?) = ?)"
     return condition, [prefix, len(prefix) + 1, prefix + separator]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +18,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from desktop_search.core.items import FileState, PhotoRecord
+from desktop_search.core.pathnames import ESCAPE, from_db, name_keywords, to_db
 from desktop_search.core.queue import WorkQueue, add_claims_column, create_queue_table
 from desktop_search.core.sqlpaths import chunks, now_text, under_folder
 from desktop_search.core.store_moves import FileMoves
@@ -105,9 +105,36 @@ def m006_queue_claims(db: sqlite_utils.Database) -> None:
     add_claims_column(db)
 
 
+# What earlier versions stored for a name that is not UTF-8: its \x spelling (not the real
+# path, which SQLite could not hold), parked with this reason.
+_OLD_REASON_NOT_UTF8 = "file name is not valid UTF-8 (rename the file to index it)"
+_PATH_COLUMNS = {"files": ("path", "root"), "queue": ("path", "root"), "roots": ("path",)}
+
+
+@migrations()
+def m007_exact_path_names(db: sqlite_utils.Database) -> None:
+    """Paths are stored through ``pathnames.to_db``: a literal U+FFFF is its escape character,
+    doubled now. Files parked under their \\x spelling are dropped: the next scan finds them
+    under their real name and indexes them (until then the doctor would call them gone)."""
+    for table, columns in _PATH_COLUMNS.items():
+        for column in columns:
+            rows = db.execute(
+                f"SELECT rowid, {column} FROM {table} WHERE instr({column}, ?)", [ESCAPE]
+            ).fetchall()
+            # Most escapes first: a value doubled then never meets one not yet doubled (it has
+            # more escapes than any of those), so a unique column never sees a duplicate.
+            rows.sort(key=lambda row: row[1].count(ESCAPE), reverse=True)
+            for rowid, value in rows:
+                db.execute(
+                    f"UPDATE {table} SET {column} = ? WHERE rowid = ?",
+                    [value.replace(ESCAPE, ESCAPE + ESCAPE), rowid],
+                )
+    db.execute("DELETE FROM files WHERE status = 'failed' AND error = ?", [_OLD_REASON_NOT_UTF8])
+
+
 SCHEMA_MIGRATIONS = [
     m001_initial.__name__, m002_queue.__name__, m003_vector_log.__name__, m004_documents.__name__,
-    m005_objects.__name__, m006_queue_claims.__name__,
+    m005_objects.__name__, m006_queue_claims.__name__, m007_exact_path_names.__name__,
 ]  # fmt: skip
 
 
@@ -176,19 +203,23 @@ class Store(FileMoves, SearchReads, TextStore, ObjectStore):
 
     # -- roots ---------------------------------------------------------------------------
 
+    # Paths go in and come out as in memory (a name that is not UTF-8 with its surrogates);
+    # every statement spells them with to_db / from_db (core/pathnames.py).
+
     def add_roots(self, roots: Iterable[str]) -> None:
         with self.db.atomic():
             for root in roots:
                 self.db.execute(
-                    "INSERT OR IGNORE INTO roots(path, added_at) VALUES (?, ?)", [root, now_text()]
+                    "INSERT OR IGNORE INTO roots(path, added_at) VALUES (?, ?)",
+                    [to_db(root), now_text()],
                 )
 
     def remove_root(self, root: str) -> None:
         with self.db.atomic():
-            self.db.execute("DELETE FROM roots WHERE path = ?", [root])
+            self.db.execute("DELETE FROM roots WHERE path = ?", [to_db(root)])
 
     def roots(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT path FROM roots ORDER BY path")]
+        return [from_db(row[0]) for row in self.db.execute("SELECT path FROM roots ORDER BY path")]
 
     # -- files ---------------------------------------------------------------------------
 
@@ -200,7 +231,7 @@ class Store(FileMoves, SearchReads, TextStore, ObjectStore):
     def file_states_of(self, paths: list[str], model: str | None) -> dict[str, FileState]:
         """The known ones among ``paths``, keyed by path."""
         states: dict[str, FileState] = {}
-        for chunk in chunks(paths, 500):
+        for chunk in chunks([to_db(path) for path in paths], 500):
             states |= self._states(f"f.path IN ({','.join('?' * len(chunk))})", chunk, model)
         return states
 
@@ -218,7 +249,9 @@ class Store(FileMoves, SearchReads, TextStore, ObjectStore):
             [model, *params],
         )
         # Documents count as embedded: their passages are encoded by a pass of their own.
-        return {row[1]: FileState(*row[:6], bool(row[6]), *row[7:]) for row in rows}
+        states = (FileState(row[0], from_db(row[1]), *row[2:6], bool(row[6]), *row[7:])
+                  for row in rows)  # fmt: skip
+        return {state.path: state for state in states}
 
     def save_photos(
         self,
@@ -256,7 +289,7 @@ class Store(FileMoves, SearchReads, TextStore, ObjectStore):
         before = self.db.execute(
             "SELECT f.content_hash, i.id FROM files f JOIN items i ON i.file_id = f.id "
             "WHERE f.path = ? AND i.kind = 'photo'",
-            [photo.path],
+            [to_db(photo.path)],
         ).fetchall()
         file_id = self._upsert_file(photo)
         if len(before) == 1 and before[0][0] == photo.content_hash:
@@ -265,15 +298,16 @@ class Store(FileMoves, SearchReads, TextStore, ObjectStore):
             "SELECT id FROM items WHERE file_id = ?", [file_id])]  # fmt: skip
         self.db.execute("DELETE FROM items WHERE file_id = ?", [file_id])
         cursor = self.db.execute("INSERT INTO items(file_id, kind) VALUES (?, 'photo')", [file_id])
-        self.index_text(cursor.lastrowid, os.path.basename(photo.path), None, "")
+        self.index_text(cursor.lastrowid, name_keywords(photo.path), None, "")
         return cursor.lastrowid, dropped
 
     def _upsert_file(self, photo: PhotoRecord) -> int:
         lat, lon = photo.gps if photo.gps else (None, None)
+        path = to_db(photo.path)
         values = [
-            photo.root, "photo", photo.size, photo.mtime_ns, photo.content_hash,
+            to_db(photo.root), "photo", photo.size, photo.mtime_ns, photo.content_hash,
             photo.width, photo.height, photo.taken_at, photo.camera, lat, lon,
-            photo.thumbnail, now_text(), photo.path,
+            photo.thumbnail, now_text(), path,
         ]  # fmt: skip
         cursor = self.db.execute(
             """
@@ -287,7 +321,7 @@ class Store(FileMoves, SearchReads, TextStore, ObjectStore):
             values,
         )
         if cursor.rowcount:
-            return self.db.execute("SELECT id FROM files WHERE path=?", [photo.path]).fetchone()[0]
+            return self.db.execute("SELECT id FROM files WHERE path=?", [path]).fetchone()[0]
         cursor = self.db.execute(
             """
             INSERT INTO files(root, kind, size, mtime_ns, content_hash, status, width, height,
@@ -313,10 +347,11 @@ class Store(FileMoves, SearchReads, TextStore, ObjectStore):
                     status='failed', error=excluded.error, thumbnail=NULL,
                     updated_at=excluded.updated_at
                 """,
-                [path, root, kind, size, mtime_ns, reason, now_text()],
+                [to_db(path), to_db(root), kind, size, mtime_ns, reason, now_text()],
             )
             self.db.execute(
-                "DELETE FROM items WHERE file_id = (SELECT id FROM files WHERE path = ?)", [path]
+                "DELETE FROM items WHERE file_id = (SELECT id FROM files WHERE path = ?)",
+                [to_db(path)],
             )
             self.queue.discard([path])
         return removed
@@ -346,7 +381,7 @@ class Store(FileMoves, SearchReads, TextStore, ObjectStore):
             return []
         with self.db.atomic():
             removed = self._item_ids_of_paths(paths)
-            for chunk in chunks(paths, 500):
+            for chunk in chunks([to_db(path) for path in paths], 500):
                 marks = ",".join("?" * len(chunk))
                 self.db.execute(f"DELETE FROM files WHERE path IN ({marks})", chunk)
             self.queue.discard(paths)
@@ -356,7 +391,8 @@ class Store(FileMoves, SearchReads, TextStore, ObjectStore):
         """Forget every file below ``folder`` (deleted or moved out of sight)."""
         condition, params = under_folder("path", folder)
         paths = [
-            row[0] for row in self.db.execute(f"SELECT path FROM files WHERE {condition}", params)
+            from_db(row[0])
+            for row in self.db.execute(f"SELECT path FROM files WHERE {condition}", params)
         ]
         with self.db.atomic():
             removed = self.remove_paths(paths)
@@ -365,7 +401,7 @@ class Store(FileMoves, SearchReads, TextStore, ObjectStore):
 
     def _item_ids_of_paths(self, paths: list[str]) -> list[int]:
         ids: list[int] = []
-        for chunk in chunks(paths, 500):
+        for chunk in chunks([to_db(path) for path in paths], 500):
             marks = ",".join("?" * len(chunk))
             ids += [
                 row[0]

@@ -5,10 +5,9 @@ A mixin of ``Store`` (same connection and transactions), kept apart to keep each
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
+from desktop_search.core.pathnames import from_db, name_keywords, to_db
 from desktop_search.core.sqlpaths import now_text, under_folder
 
 
@@ -20,13 +19,15 @@ class FileMoves:
         indexed as another file before).
         """
         with self.db.atomic():
-            known = self.db.execute("SELECT 1 FROM files WHERE path = ?", [source]).fetchone()
+            known = self.db.execute(
+                "SELECT 1 FROM files WHERE path = ?", [to_db(source)]
+            ).fetchone()
             if not known:  # e.g. moved already along with its folder
                 return False, []
             replaced = self._forget_other(destination, keep=source)
             cursor = self.db.execute(
                 "UPDATE files SET path = ?, root = ?, updated_at = ? WHERE path = ?",
-                [destination, root, now_text(), source],
+                [to_db(destination), to_db(root), now_text(), to_db(source)],
             )
             self.rename_in_text_index(destination)
             self.queue.move(source, destination, root)
@@ -41,7 +42,7 @@ class FileMoves:
             cursor = self.db.execute(
                 f"UPDATE files SET path = ? || substr(path, ?), root = ?, updated_at = ? "
                 f"WHERE {condition}",
-                [destination, len(source) + 1, root, now_text(), *params],
+                [to_db(destination), len(to_db(source)) + 1, to_db(root), now_text(), *params],
             )
             self.queue.move_folder(source, destination, root)
         return cursor.rowcount, replaced
@@ -76,7 +77,7 @@ class FileMoves:
                 "AND f.kind = 'photo' AND i.kind = 'photo' "
                 "ORDER BY EXISTS (SELECT 1 FROM embeddings e WHERE e.item_id = i.id "
                 "AND e.model = ?) DESC LIMIT 1",
-                [content_hash, path, model],
+                [content_hash, to_db(path), model],
             ).fetchone()
             if source is None:
                 return None
@@ -89,7 +90,7 @@ class FileMoves:
                 SELECT ?, ?, kind, ?, ?, content_hash, 'indexed', width, height, taken_at, camera,
                     gps_lat, gps_lon, thumbnail, ? FROM files WHERE id = ?
                 """,
-                [path, root, size, mtime_ns, now_text(), source_file],
+                [to_db(path), to_db(root), size, mtime_ns, now_text(), source_file],
             ).lastrowid
             item_id = self.db.execute(
                 "INSERT INTO items(file_id, kind, locator) SELECT ?, kind, locator FROM items "
@@ -101,7 +102,7 @@ class FileMoves:
                 "SELECT ?, model, vector FROM embeddings WHERE item_id = ?",
                 [item_id, source_item],
             )
-            self.index_text(item_id, os.path.basename(path), None, "")
+            self.index_text(item_id, name_keywords(path), None, "")
             object_ids = self.copy_objects(source_file, file_id)
             self.queue.discard([path])
         return [item_id, *object_ids], replaced
@@ -110,7 +111,7 @@ class FileMoves:
         rows = self.db.execute(
             "SELECT path FROM files WHERE content_hash = ? AND status = 'indexed'", [content_hash]
         )
-        return [row[0] for row in rows]
+        return [from_db(row[0]) for row in rows]
 
     def vector_of(self, item_id: int, model: str) -> np.ndarray | None:
         row = self.db.execute(
@@ -123,5 +124,5 @@ class FileMoves:
         if path == keep:
             return []
         replaced = self._item_ids_of_paths([path])
-        self.db.execute("DELETE FROM files WHERE path = ?", [path])
+        self.db.execute("DELETE FROM files WHERE path = ?", [to_db(path)])
         return replaced

@@ -9,12 +9,12 @@ it is cleared whenever the photo's bytes change, like the items themselves.
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import sqlite_utils
 
 from desktop_search.core.items import FoundObject
+from desktop_search.core.pathnames import from_db, name_keywords, to_db
 
 OBJECT = "object"  # item kind
 
@@ -41,7 +41,8 @@ class ObjectStore:
         ``vectors`` holds one row per object with ``encoded`` set, in order. Returns (ids of the
         new items that got a vector, in the order of ``vectors``; ids of the dropped items).
         """
-        file_id = self.db.execute("SELECT id FROM files WHERE path = ?", [path]).fetchone()[0]
+        row = self.db.execute("SELECT id FROM files WHERE path = ?", [to_db(path)]).fetchone()
+        file_id = row[0]
         dropped = [row[0] for row in self.db.execute(
             "SELECT id FROM items WHERE file_id = ? AND kind = ?", [file_id, OBJECT])]  # fmt: skip
         self.db.execute("DELETE FROM items WHERE file_id = ? AND kind = ?", [file_id, OBJECT])
@@ -60,7 +61,8 @@ class ObjectStore:
 
     def copy_objects(self, source_file: int, file_id: int) -> list[int]:
         """Give a copy of a photo the object items (and embeddings) of its source."""
-        path = self.db.execute("SELECT path FROM files WHERE id = ?", [file_id]).fetchone()[0]
+        row = self.db.execute("SELECT path FROM files WHERE id = ?", [file_id]).fetchone()
+        path = from_db(row[0])
         copies = []
         for item_id, locator, label in self.db.execute(
             "SELECT id, locator, label FROM items WHERE file_id = ? AND kind = ?",
@@ -85,7 +87,7 @@ class ObjectStore:
             "INSERT INTO items(file_id, kind, locator, label) VALUES (?, ?, ?, ?)",
             [file_id, OBJECT, locator, label],
         ).lastrowid
-        self.index_text(item_id, os.path.basename(path), None, label)
+        self.index_text(item_id, name_keywords(path), None, label)
         return item_id
 
     def object_classes(self) -> list[tuple[str, int]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from desktop_search.core.filter_sql import ITEM_TIME, filter_condition
+from desktop_search.core.pathnames import from_db, to_db
 from desktop_search.core.query import Filters
 from desktop_search.core.sqlpaths import chunks, escape_like
 
@@ -33,6 +34,7 @@ class SearchReads:
             columns = [c[0] for c in cursor.description]
             for row in cursor:
                 record = dict(zip(columns, row, strict=True))
+                record["path"] = from_db(record["path"])
                 found[record["item_id"]] = record
         return found
 
@@ -81,9 +83,12 @@ class SearchReads:
         return [{"kind": kind, "status": status, "count": n} for kind, status, n in cursor]
 
     def failures(self) -> Iterator[tuple[str, str]]:
-        yield from self.db.execute(
+        """(path, reason) of every file that could not be indexed."""
+        rows = self.db.execute(
             "SELECT path, error FROM files WHERE status = 'failed' ORDER BY path"
         )
+        for path, error in rows:
+            yield from_db(path), error
 
     def pending_count(self, model: str | None) -> int:
         """Catalogued photos that have no embedding from ``model`` (all of them without one)."""
@@ -105,7 +110,7 @@ class SearchReads:
         if not words:
             return []
         where = " AND ".join("f.path LIKE ? ESCAPE '\\'" for _ in words)
-        patterns = [f"%{escape_like(word)}%" for word in words]
+        patterns = [f"%{escape_like(to_db(word))}%" for word in words]
         cursor = self.db.execute(
             f"""
             SELECT i.id AS item_id, f.id AS file_id, f.path, f.kind, f.size, f.width, f.height,
@@ -117,10 +122,14 @@ class SearchReads:
             [*patterns, limit * 5],
         )
         columns = [c[0] for c in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor]
+        records = [dict(zip(columns, row, strict=True)) for row in cursor]
+        for record in records:
+            record["path"] = from_db(record["path"])
+        return records
 
     def item_id_of_path(self, path: str) -> int | None:
         row = self.db.execute(
-            "SELECT i.id FROM items i JOIN files f ON f.id = i.file_id WHERE f.path = ?", [path]
+            "SELECT i.id FROM items i JOIN files f ON f.id = i.file_id WHERE f.path = ?",
+            [to_db(path)],
         ).fetchone()
         return row[0] if row else None

@@ -9,12 +9,12 @@ trigger, so no code path (cascades from removed files included) can leave a stal
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import sqlite_utils
 
 from desktop_search.core.items import DocumentRecord
+from desktop_search.core.pathnames import from_db, name_keywords, to_db
 from desktop_search.core.sqlpaths import chunks, now_text
 from desktop_search.extract.document import (
     ATTACHMENT,
@@ -51,7 +51,7 @@ def create_text_tables(db: sqlite_utils.Database) -> None:
     rows = db.execute("SELECT i.id, f.path FROM items i JOIN files f ON f.id = i.file_id")
     db.conn.executemany(
         "INSERT INTO item_text(rowid, name, title, body) VALUES (?, ?, NULL, '')",
-        [(item_id, os.path.basename(path)) for item_id, path in rows.fetchall()],
+        [(item_id, name_keywords(from_db(path))) for item_id, path in rows.fetchall()],
     )
 
 
@@ -65,7 +65,7 @@ class TextStore:
         get their ``text``-space embeddings later (``texts_to_embed``); pictures get theirs
         from ``picture_vectors`` when a CLIP model is there. Returns (new item ids, dropped).
         """
-        document, name = record.document, os.path.basename(record.path)
+        document, name = record.document, name_keywords(record.path)
         with self.db.atomic():
             dropped = self._item_ids_of_paths([record.path])
             file_id = self._upsert_document_file(record)
@@ -94,9 +94,10 @@ class TextStore:
 
     def _upsert_document_file(self, record: DocumentRecord) -> int:
         document = record.document
+        path = to_db(record.path)
         values = [
-            record.root, document.kind, record.size, record.mtime_ns, record.content_hash,
-            document.created_at, document.title, record.thumbnail, now_text(), record.path,
+            to_db(record.root), document.kind, record.size, record.mtime_ns, record.content_hash,
+            document.created_at, document.title, record.thumbnail, now_text(), path,
         ]  # fmt: skip
         self.db.execute(
             """
@@ -112,7 +113,7 @@ class TextStore:
             """,
             values,
         )
-        return self.db.execute("SELECT id FROM files WHERE path = ?", [record.path]).fetchone()[0]
+        return self.db.execute("SELECT id FROM files WHERE path = ?", [path]).fetchone()[0]
 
     def _insert_item(
         self, file_id: int, name: str, kind: str, locator: dict, title: str | None, body: str,
@@ -141,7 +142,7 @@ class TextStore:
         self.db.execute(
             "UPDATE item_text SET name = ? WHERE rowid IN (SELECT i.id FROM items i "
             "JOIN files f ON f.id = i.file_id WHERE f.path = ?)",
-            [os.path.basename(path), path],
+            [name_keywords(path), to_db(path)],
         )
 
     # -- text-space embeddings -----------------------------------------------------------
@@ -218,7 +219,7 @@ class TextStore:
             "AND status = 'indexed' AND photo_text IS NULL ORDER BY id LIMIT ?",
             [limit],
         )
-        return rows.fetchall()
+        return [(file_id, from_db(path), digest) for file_id, path, digest in rows]
 
     def photos_to_read_count(self) -> int:
         return self.db.execute(
@@ -246,8 +247,8 @@ class TextStore:
                 "DELETE FROM items WHERE file_id = ? AND kind = ?", [file_id, PHOTO_TEXT]
             )
             if text:
-                self._insert_item(file_id, os.path.basename(row[0]), PHOTO_TEXT, {}, row[1], text,
-                                  None, None, ())  # fmt: skip
+                self._insert_item(file_id, name_keywords(from_db(row[0])), PHOTO_TEXT, {}, row[1],
+                                  text, None, None, ())  # fmt: skip
             self.db.execute(
                 "UPDATE files SET photo_text = ? WHERE id = ?",
                 ["found" if text else "none", file_id],

@@ -14,19 +14,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from desktop_search.core.control import IndexControl
 from desktop_search.core.encoders import TextEncoder
 from desktop_search.core.items import IndexReport
+from desktop_search.core.readers import Readers
 from desktop_search.core.store import Store, is_library_problem
 from desktop_search.core.vectors import VectorIndex
 from desktop_search.errors import FileNotIndexableError
 from desktop_search.extract.clean import clean_text
 from desktop_search.extract.document import ReadText
-from desktop_search.extract.images import load_photo
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +106,12 @@ def read_photo_texts(
     report: IndexReport,
     control: IndexControl,
     drop_vectors: Callable[[list[int]], None],
+    readers: Readers,
     *,
     limit: int | None = None,
 ) -> int:
-    """Read the text in photos not looked at yet; returns how many photos were looked at."""
+    """Read the text in photos not looked at yet; returns how many photos were looked at.
+    The photos are decoded by ``readers`` (core/readers.py), the OCR runs here."""
     done = store.skip_small_photos(MIN_TEXT_PHOTO_SIDE)
     while limit is None or done < limit:
         size = PHOTO_BATCH if limit is None else min(PHOTO_BATCH, limit - done)
@@ -119,7 +120,7 @@ def read_photo_texts(
             break
         for file_id, path, content_hash in photos:
             control.checkpoint()
-            text = _photo_text(path, read_text)
+            text = _photo_text(path, read_text, readers)
             try:
                 dropped = store.save_photo_text(file_id, content_hash, text)
             except Exception as error:  # noqa: BLE001 - the photo is read; saving its text failed
@@ -133,11 +134,13 @@ def read_photo_texts(
     return done
 
 
-def _photo_text(path: str, read_text: ReadText) -> str:
+def _photo_text(path: str, read_text: ReadText, readers: Readers) -> str:
     """The text in the photo at ``path`` ("" when none, or when it can't be read now: the
     main pass records why a photo can't be read, this one does not repeat it)."""
     try:
-        photo = load_photo(Path(path), min_side=OCR_SIDE, thumb_size=16)
+        with readers.borrow() as reader:
+            reader.load(path)
+            photo = reader.photo(min_side=OCR_SIDE, thumb_size=16)
         image = photo.image
         if max(image.size) > OCR_SIDE * 2:
             scale = OCR_SIDE * 2 / max(image.size)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from desktop_search.core.scan import is_storable, is_wanted
+from desktop_search.core.scan import is_wanted
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +131,8 @@ class _Handler(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         kind = event.event_type
+        # str as the scan's: a name that is not UTF-8 keeps its bytes as surrogate escapes.
         source, destination = os.fsdecode(event.src_path), os.fsdecode(event.dest_path or "")
-        if not is_storable(source) or not is_storable(destination):
-            return  # parked with its reason by the next scan; the database can't hold the name
         if event.is_directory:
             if kind == "moved":
                 self.collector.folder_moved(source, destination)

@@ -194,7 +194,9 @@ def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
             size = os.fstat(file.fileno()).st_size
             if size > max_bytes:
                 raise FileNotIndexableError(_too_large_reason(size, max_bytes))
-            data = file.read(max_bytes + 1)  # + 1: a file that grew meanwhile is caught too
+            # Its size + 1, not the limit + 1: a read allocates what it asks for, and readers
+            # run under an address-space limit. The + 1 catches a file that grew meanwhile.
+            data = file.read(size + 1)
         if len(data) > max_bytes:
             raise FileNotIndexableError(_too_large_reason(len(data), max_bytes))
         return data

@@ -8,6 +8,7 @@ application per file type is asked ``xdg-mime`` once, ~50 ms).
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,14 +16,24 @@ from pathlib import Path
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
+from desktop_search.core.pathnames import is_utf8
 from desktop_search.open_at import default_app, mime_type, open_command
 
 log = logging.getLogger(__name__)
 
 
+def file_url(path: str | Path) -> QUrl:
+    """The file: URL of ``path``. A name that is not valid UTF-8 keeps its own bytes,
+    percent-encoded (Qt's fromLocalFile would drop them and name another file)."""
+    text = os.fspath(path)
+    if is_utf8(text):
+        return QUrl.fromLocalFile(text)
+    return QUrl.fromEncoded(Path(os.path.abspath(text)).as_uri().encode("ascii"))
+
+
 def open_path(path: Path) -> None:
     """Open a file with the desktop's default application."""
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+    QDesktopServices.openUrl(file_url(path))
 
 
 def open_at_place(path: Path, locator: dict | None) -> bool:
@@ -73,7 +84,7 @@ def _show_items_over_dbus(path: Path) -> bool:
         "org.freedesktop.FileManager1",
         "ShowItems",
     )
-    uri = bytes(QUrl.fromLocalFile(str(path)).toEncoded().data()).decode("ascii")
+    uri = bytes(file_url(path).toEncoded().data()).decode("ascii")
     message.setArguments([[uri], ""])
     pending = bus.asyncCall(message, 5000)
     watcher = QDBusPendingCallWatcher(pending)

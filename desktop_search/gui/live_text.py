@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
+from desktop_search.core.pathnames import readable_path
 from desktop_search.core.progress import eta_text
 from desktop_search.live import RESCAN_INTERVAL, LiveStatus
 
@@ -58,7 +59,10 @@ def interval_text(seconds: float = RESCAN_INTERVAL) -> str:
 def unwatched_lines(unwatched: dict[str, str]) -> list[str]:
     """One line per folder that is rescanned now and then instead of watched, with why."""
     every = interval_text()
-    return [f"{root} rescanned every {every}: {reason}" for root, reason in unwatched.items()]
+    return [
+        f"{readable_path(root)} rescanned every {every}: {reason}"
+        for root, reason in unwatched.items()
+    ]
 
 
 def unwatched_summary(unwatched: dict[str, str]) -> str:
@@ -66,6 +70,7 @@ def unwatched_summary(unwatched: dict[str, str]) -> str:
         return ""
     if len(unwatched) == 1:
         ((root, reason),) = unwatched.items()
+        root = readable_path(root)
         name = os.path.basename(root.rstrip(os.sep)) or root
         return f"{name} rescanned every {interval_text()}: {reason}"
     return f"{plural(len(unwatched), 'folder')} rescanned every {interval_text()}"

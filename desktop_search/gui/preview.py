@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from desktop_search.core.items import Hit
 from desktop_search.core.locators import describe_locator
+from desktop_search.core.pathnames import readable_path
 from desktop_search.errors import DesktopSearchError
 from desktop_search.extract.images import load_photo
 from desktop_search.gui.file_actions import open_path, reveal_in_folder
@@ -191,7 +192,7 @@ class PreviewPane(PreviewActions, QWidget):
             self._image.show_message("")
             self._set_actions_enabled(False)
             return
-        path = Path(hit.path)
+        path = Path(readable_path(hit.path))  # Qt would drop the bytes of a name not UTF-8
         photo = hit.kind == "photo"
         self._stack.setCurrentWidget(self._content)
         self._name.setText(path.name)
@@ -346,7 +347,7 @@ class PreviewPane(PreviewActions, QWidget):
         self._worker = None
         if loaded.missing:
             self._image.show_message(_MISSING_MESSAGE)
-            self._notice.setText(f"File not found: {self._hit.path}")
+            self._notice.setText(f"File not found: {readable_path(self._hit.path)}")
             self._notice.show()
             self._set_actions_enabled(True, missing=True)
             return

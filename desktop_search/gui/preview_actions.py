@@ -14,6 +14,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QPushButton
 
+from desktop_search.core.pathnames import readable_path
+
 
 class PreviewActions:
     def actions_list(self) -> list[QAction]:
@@ -73,7 +75,8 @@ class PreviewActions:
     def copy_path(self) -> None:
         path = self._path()
         if path is not None:
-            QGuiApplication.clipboard().setText(str(path))
+            # The readable form: a clipboard holds text, not the bytes of a name not UTF-8.
+            QGuiApplication.clipboard().setText(readable_path(path))
 
     def request_similar(self) -> None:
         path = self._path()

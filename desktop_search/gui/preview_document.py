@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QStackedWidget, QTextBrowser, QVBo
 
 from desktop_search.core.items import Hit
 from desktop_search.core.locators import describe_locator
+from desktop_search.core.pathnames import readable_path
 from desktop_search.errors import DesktopSearchError
 from desktop_search.extract.pdf import PDFIUM_LOCK, render_page
 from desktop_search.gui.formatting import format_taken
@@ -117,7 +119,7 @@ def mail_sender(senders: Sequence[str] | None) -> str:
 
 def heading_html(hit: Hit) -> str:
     """The lines above the page or text: what the document is and where the match is."""
-    title = hit.title or Path(hit.path).name
+    title = hit.title or os.path.basename(readable_path(hit.path))
     locator = hit.locator or {}
     lines: list[str] = []
     if hit.kind == "mail":
@@ -295,7 +297,7 @@ class DocumentView(QWidget):
         page = self._hit.locator["page"]
         if loaded.missing:
             self.page.show_message("This file no longer exists.")
-            self.problem.emit(f"File not found: {self._hit.path}", True)
+            self.problem.emit(f"File not found: {readable_path(self._hit.path)}", True)
             return
         if loaded.error is not None:
             self.page.show_message(f"Cannot show page {page}.")
@@ -335,7 +337,8 @@ class DocumentView(QWidget):
             self.text_view.setHtml(body_html(hit, text, self._terms))
         self.text_view.scrollToAnchor(FIRST_MATCH)
         if loaded.missing:
-            self.problem.emit(f"File not found: {hit.path} (the text shown is the index's)", True)
+            shown = readable_path(hit.path)
+            self.problem.emit(f"File not found: {shown} (the text shown is the index's)", True)
         self.loaded.emit(Path(hit.path))
 
     def _drop_worker(self) -> None:

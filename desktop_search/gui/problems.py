@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,11 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_search.core.pathnames import readable_path
+from desktop_search.gui.file_actions import file_url
 from desktop_search.gui.workers import Worker, WorkerPool
 
 log = logging.getLogger(__name__)
 
-PATH_ROLE = Qt.ItemDataRole.UserRole
+PATH_ROLE = Qt.ItemDataRole.UserRole  # the exact bytes: Qt would drop those of a name not UTF-8
 FILE_COLUMN, FOLDER_COLUMN, REASON_COLUMN = 0, 1, 2
 
 
@@ -53,7 +55,7 @@ def reveal_in_file_manager(path: str | Path) -> None:
     except OSError:
         log.debug("could not start the file manager", exc_info=True)
     folder = path if path.is_dir() else path.parent
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+    QDesktopServices.openUrl(file_url(folder))
 
 
 class ProblemsView(QWidget):
@@ -197,7 +199,7 @@ class ProblemsView(QWidget):
         shown = [
             (path, reason)
             for path, reason in self._failures
-            if not needle or needle in path.casefold() or needle in reason.casefold()
+            if not needle or needle in readable_path(path).casefold() or needle in reason.casefold()
         ]
         return sorted(shown, key=lambda f: (f[1], f[0]))
 
@@ -243,10 +245,11 @@ class ProblemsView(QWidget):
 
     @staticmethod
     def _file_item(path: str, reason: str) -> QTreeWidgetItem:
-        name, folder = os.path.basename(path) or path, os.path.dirname(path)
+        text = readable_path(path)
+        name, folder = os.path.basename(text) or text, os.path.dirname(text)
         item = QTreeWidgetItem([name, folder, reason])
-        item.setData(FILE_COLUMN, PATH_ROLE, path)
-        item.setToolTip(FILE_COLUMN, path)
+        item.setData(FILE_COLUMN, PATH_ROLE, os.fsencode(path))
+        item.setToolTip(FILE_COLUMN, text)
         item.setToolTip(REASON_COLUMN, reason)
         return item
 
@@ -254,7 +257,7 @@ class ProblemsView(QWidget):
 
     def selected_paths(self) -> list[str]:
         return [
-            item.data(FILE_COLUMN, PATH_ROLE)
+            os.fsdecode(item.data(FILE_COLUMN, PATH_ROLE))
             for item in self.tree.selectedItems()
             if item.data(FILE_COLUMN, PATH_ROLE)
         ]
@@ -264,7 +267,9 @@ class ProblemsView(QWidget):
 
     def list_text(self) -> str:
         """What "Copy list" puts on the clipboard: ``path<TAB>reason`` per shown file."""
-        return "".join(f"{path}\t{reason}\n" for path, reason in self.visible_failures())
+        return "".join(
+            f"{readable_path(path)}\t{reason}\n" for path, reason in self.visible_failures()
+        )
 
     @Slot()
     def copy_list(self) -> None:
@@ -279,4 +284,4 @@ class ProblemsView(QWidget):
     def _double_clicked(self, item: QTreeWidgetItem, column: int) -> None:
         path = item.data(FILE_COLUMN, PATH_ROLE)
         if path:
-            self._reveal(path)
+            self._reveal(os.fsdecode(path))

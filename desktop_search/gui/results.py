@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemD
 
 from desktop_search.core.items import Hit
 from desktop_search.core.locators import describe_locator, short_time
+from desktop_search.core.pathnames import readable_path
 from desktop_search.gui.box_overlay import box_rect, paint_box
 from desktop_search.gui.highlight import marked_html
 from desktop_search.gui.thumbnails import ThumbnailCache
@@ -60,7 +61,7 @@ def is_photo(hit: Hit) -> bool:
 
 def display_name(hit: Hit) -> str:
     """What a result is called: a document's title (subject, chat name), else its file name."""
-    name = os.path.basename(hit.path)
+    name = os.path.basename(readable_path(hit.path))
     return name if is_photo(hit) or not hit.title else hit.title
 
 
@@ -70,12 +71,13 @@ def card_note(hit: Hit) -> str:
         return hit.senders[0]
     if hit.kind == "chat" and hit.started_at:
         return short_time(hit.started_at)[:10]
-    return os.path.basename(hit.path)
+    return os.path.basename(readable_path(hit.path))
 
 
 def describe(hit: Hit, date: str = "") -> str:
     """The tooltip of a result: what the user may want to know before opening it."""
-    lines = [os.path.basename(hit.path)]
+    path = readable_path(hit.path)  # labels: Qt would drop the bytes of a name not UTF-8
+    lines = [os.path.basename(path)]
     if hit.title and not is_photo(hit):
         lines.insert(0, hit.title)
     lines.append(f"score {hit.score:.3f} · {hit.kind}")
@@ -94,7 +96,7 @@ def describe(hit: Hit, date: str = "") -> str:
         lines.append(f"{hit.width} × {hit.height}")
     if hit.size:
         lines.append(f"{hit.size / 1e6:.1f} MB" if hit.size >= 1e5 else f"{hit.size / 1e3:.0f} kB")
-    lines.append(os.path.dirname(hit.path))
+    lines.append(os.path.dirname(path))
     return "\n".join(lines)
 
 

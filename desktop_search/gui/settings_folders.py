@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_search.core.pathnames import readable_path
 from desktop_search.errors import DesktopSearchError
 from desktop_search.gui.settings_common import ERROR_STYLE, ID_ROLE, TaskRunner, one_line
 
@@ -112,11 +113,11 @@ class FoldersTab(QWidget):
         selected = self.selected_folder()
         self.folder_list.clear()
         for root in self._roots:
-            self._add_item(root, root)
+            self._add_item(readable_path(root), root)
         for pending in self._pending_folders:
-            self._add_item(f"{pending}  (to be indexed)", str(pending))
+            self._add_item(f"{readable_path(pending)}  (to be indexed)", str(pending))
         for row in range(self.folder_list.count()):
-            if self.folder_list.item(row).data(ID_ROLE) == selected:
+            if _folder_of(self.folder_list.item(row)) == selected:
                 self.folder_list.setCurrentRow(row)
         count = len(self._roots) + len(self._pending_folders)
         if count:
@@ -127,7 +128,7 @@ class FoldersTab(QWidget):
 
     def _add_item(self, text: str, folder: str) -> None:
         item = QListWidgetItem(text)
-        item.setData(ID_ROLE, folder)
+        item.setData(ID_ROLE, os.fsencode(folder))  # bytes: Qt keeps them, not a str's escapes
         self.folder_list.addItem(item)
 
     def _error(self, error: BaseException) -> None:
@@ -136,11 +137,11 @@ class FoldersTab(QWidget):
 
     def folders(self) -> list[str]:
         """The folders the list shows (indexed ones first, then the ones still to be indexed)."""
-        return [self.folder_list.item(row).data(ID_ROLE) for row in range(self.folder_list.count())]
+        return [_folder_of(self.folder_list.item(row)) for row in range(self.folder_list.count())]
 
     def selected_folder(self) -> str | None:
         item = self.folder_list.currentItem()
-        return item.data(ID_ROLE) if item is not None and item.isSelected() else None
+        return _folder_of(item) if item is not None and item.isSelected() else None
 
     def _update_buttons(self) -> None:
         self.remove_folder_button.setEnabled(self.selected_folder() is not None)
@@ -199,3 +200,8 @@ class FoldersTab(QWidget):
     def _remove_failed(self, error: BaseException) -> None:
         self._error(error)
         self._update_buttons()
+
+
+def _folder_of(item: QListWidgetItem) -> str:
+    """The folder a list entry stands for (as the os functions spell it)."""
+    return os.fsdecode(item.data(ID_ROLE))
