@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt, Signal
+from PySide6.QtCore import QStandardPaths, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QPushButton,
     QVBoxLayout,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop_search.gui.model_download import INSTALLED, ModelDownload
 from desktop_search.gui.model_offer import ModelOffer
+from desktop_search.gui.plain_text import plain_label
 
 NOTHING_INDEXED = "Nothing indexed yet — add a folder"
 
@@ -44,19 +44,18 @@ class FirstRunPanel(QFrame):
         box.setMaximumWidth(560)
         layout = QVBoxLayout(box)
         layout.setSpacing(12)
-        self.heading = QLabel(NOTHING_INDEXED, box)
+        self.heading = plain_label(NOTHING_INDEXED, box)
         font = self.heading.font()
         font.setPointSizeF(font.pointSizeF() * 1.5)
         font.setBold(True)
         self.heading.setFont(font)
         layout.addWidget(self.heading)
-        self.explain = QLabel(
+        self.explain = plain_label(
             "Choose the folders with your photos. They are indexed on this computer; nothing "
             "leaves it. You can search while indexing runs.", box)  # fmt: skip
         self.explain.setWordWrap(True)
         layout.addWidget(self.explain)
-        self.model_note = QLabel(box)
-        self.model_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.model_note = plain_label(parent=box)
         self.model_note.setWordWrap(True)
         self.model_note.hide()
         layout.addWidget(self.model_note)

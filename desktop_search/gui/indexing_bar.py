@@ -8,9 +8,10 @@ so stopping it for a while is what Pause is for.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 
 from desktop_search.gui.live_text import Activity
+from desktop_search.gui.plain_text import plain_label, plain_tip
 
 LABEL_WIDTH = 520  # the line is elided beyond this: the search's status line needs room too
 
@@ -22,7 +23,7 @@ class IndexingBar(QWidget):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.label = QLabel(self)
+        self.label = plain_label(parent=self)  # folder names, errors
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setFixedWidth(180)
         self.progress_bar.setTextVisible(False)
@@ -37,7 +38,8 @@ class IndexingBar(QWidget):
         metrics = self.label.fontMetrics()
         line = metrics.elidedText(activity.line, Qt.TextElideMode.ElideRight, LABEL_WIDTH)
         self.label.setText(line)
-        self.label.setToolTip("\n".join(t for t in (activity.line, activity.details) if t))
+        tip = "\n".join(t for t in (activity.line, activity.details) if t)
+        self.label.setToolTip(plain_tip(tip))
         # Busy but no total yet (starting, looking for changes): a busy bar.
         self.progress_bar.setVisible(activity.busy and not activity.paused)
         if activity.total > 0:

@@ -48,7 +48,6 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
-    QLabel,
     QMainWindow,
     QPushButton,
     QSplitter,
@@ -68,6 +67,7 @@ from desktop_search.gui.live_bridge import LiveBridge
 from desktop_search.gui.live_text import READER, READER_NOTE
 from desktop_search.gui.model_download import ModelDownload, default_offer
 from desktop_search.gui.model_offer import ModelOffer
+from desktop_search.gui.plain_text import plain_label
 from desktop_search.gui.preview import PreviewPane
 from desktop_search.gui.problems import ProblemsView
 from desktop_search.gui.query_image import image_path_from_mime
@@ -222,7 +222,7 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         self.view.doubleClicked.connect(lambda _index: self.open_selected())
         self.view.selectionModel().currentChanged.connect(self._selection_changed)
         self.model.modelReset.connect(lambda: self.preview.show_hit(None))
-        self.message = QLabel(self.stack)
+        self.message = plain_label(parent=self.stack)  # may quote the query or an error
         self.message.setAlignment(Qt.AlignCenter)
         self.message.setWordWrap(True)
         self.message.setMargin(40)
@@ -252,7 +252,7 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.status_label = QLabel(bar)
+        self.status_label = plain_label(parent=bar)
         bar.addWidget(self.status_label, 1)
         self.indexing_bar = IndexingBar(bar)
         self.indexing_bar.pause_clicked.connect(self._toggle_pause)
@@ -260,7 +260,7 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         self.progress_label = self.indexing_bar.label
         self.progress_bar = self.indexing_bar.progress_bar
         self.pause_button = self.indexing_bar.pause_button
-        self.count_label = QLabel(bar)
+        self.count_label = plain_label(parent=bar)
         self.problems_button = QPushButton("Problems", bar)
         self.problems_button.setFlat(True)
         self.problems_button.clicked.connect(self.show_problems)

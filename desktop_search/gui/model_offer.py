@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_search.gui.model_download import DOWNLOADING, FAILED, DownloadState, ModelDownload
+from desktop_search.gui.plain_text import plain_label, plain_tip
 
 WHERE_FROM = (
     "Downloaded once from the Hugging Face hub when you press the button; your photos never "
@@ -40,8 +41,7 @@ def show_progress(bar: QProgressBar, state: DownloadState) -> None:
 
 
 def _plain_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # model names, errors: never markup
+    label = plain_label(parent=parent)  # model names, errors: never markup
     # Wrapped, also in the banner's row: an error line is long, and an unwrapped label would
     # make the window as wide as its text.
     label.setWordWrap(True)
@@ -120,4 +120,4 @@ class ModelOffer(QFrame):
         self.line.setText(state.line)
         self.line.setVisible(bool(state.line))
         # An error is one line, but a long one: the whole of it stays readable on hover.
-        self.line.setToolTip(state.line if state.phase == FAILED else "")
+        self.line.setToolTip(plain_tip(state.line) if state.phase == FAILED else "")

@@ -50,6 +50,7 @@ from desktop_search.gui.formatting import (
     format_size,
     format_taken,
 )
+from desktop_search.gui.plain_text import plain_label
 from desktop_search.gui.preview_actions import PreviewActions
 from desktop_search.gui.preview_document import DocumentView
 from desktop_search.gui.preview_widgets import ElidedLabel, ImageView, to_qimage
@@ -240,7 +241,7 @@ class PreviewPane(PreviewActions, QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self._stack)
 
-        self._empty = QLabel("Select a result to preview it here.")
+        self._empty = plain_label("Select a result to preview it here.")
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._empty.setWordWrap(True)
         self._empty.setEnabled(False)  # greyed: a hint, not content
@@ -262,7 +263,7 @@ class PreviewPane(PreviewActions, QWidget):
         self._body.addWidget(self.document)
         layout.addWidget(self._body, 1)
 
-        self._notice = QLabel()
+        self._notice = plain_label()
         self._notice.setWordWrap(True)
         self._notice.setStyleSheet("color: #b00020; font-weight: bold;")
         self._notice.hide()
@@ -281,8 +282,8 @@ class PreviewPane(PreviewActions, QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._folder = ElidedLabel(Qt.TextElideMode.ElideMiddle)
         self._taken, self._camera, self._dimensions, self._place, self._size, self._score = (
-            QLabel() for _ in range(6)
-        )
+            plain_label() for _ in range(6)
+        )  # the camera, the place (a sender, an attachment's name): data from the file
         self._captions: dict[str, QLabel] = {}
         for caption, label in (("Folder", self._folder), ("Taken", self._taken),
                                ("Camera", self._camera), ("Dimensions", self._dimensions),
@@ -290,7 +291,7 @@ class PreviewPane(PreviewActions, QWidget):
                                ("Score", self._score)):  # fmt: skip
             if label is not self._folder:
                 label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self._captions[caption] = QLabel(caption)
+            self._captions[caption] = plain_label(caption)
             self._captions[caption].setEnabled(False)
             form.addRow(self._captions[caption], label)
         layout.addLayout(form)

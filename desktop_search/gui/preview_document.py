@@ -10,9 +10,12 @@ a photo (``show_hit(hit, terms)``):
 - an e-mail: subject, sender, recipients and date, then the message's text;
 - a text file: the passage, under the file's title and line.
 
-The query's words are marked throughout. The text comes from ``passage_text(item_id)`` (run on a
-worker; without it the hit's snippet is shown). Loads that finish after another hit was
-selected are dropped; a file that is gone is reported through ``problem``, never raised.
+The query's words are marked throughout. Everything from the file is escaped in the HTML built
+here (``highlight.py`` and the functions below; ``gui/plain_text.py`` says why): a subject
+reading ``<img src=...>`` shows as typed, and the text view loads no resource at all. The text
+comes from ``passage_text(item_id)`` (run on a worker; without it the hit's snippet is shown).
+Loads that finish after another hit was selected are dropped; a file that is gone is reported
+through ``problem``, never raised.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from desktop_search.errors import DesktopSearchError
 from desktop_search.extract.pdf import PDFIUM_LOCK, render_page
 from desktop_search.gui.formatting import format_taken
 from desktop_search.gui.highlight import MARKER, highlighted_html, marked_html, paragraphs_html
+from desktop_search.gui.plain_text import TextDocument, plain_label
 from desktop_search.gui.preview_widgets import ImageView, to_qimage
 from desktop_search.gui.workers import Worker, WorkerPool
 
@@ -212,7 +216,7 @@ class DocumentView(QWidget):
         layout.setSpacing(6)
         self.heading = QLabel(self)
         self.heading.setWordWrap(True)
-        self.heading.setTextFormat(Qt.TextFormat.RichText)
+        self.heading.setTextFormat(Qt.TextFormat.RichText)  # heading_html: the data escaped
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.heading)
         self._body = QStackedWidget(self)
@@ -225,19 +229,21 @@ class DocumentView(QWidget):
         self.page = ImageView(self._page_box)
         self.page.setFrameShape(QFrame.Shape.StyledPanel)
         page_layout.addWidget(self.page, 1)
-        self.page_label = QLabel(self._page_box)
+        self.page_label = plain_label(parent=self._page_box)
         self.page_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.page_label.setEnabled(False)  # greyed: a caption
         page_layout.addWidget(self.page_label)
         self.passage = QLabel(self._page_box)
         self.passage.setWordWrap(True)
-        self.passage.setTextFormat(Qt.TextFormat.RichText)
+        self.passage.setTextFormat(Qt.TextFormat.RichText)  # marked_html: the data escaped
         self.passage.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         page_layout.addWidget(self.passage)
         self._body.addWidget(self._page_box)
 
         self.text_view = QTextBrowser(self._body)
+        self.text_view.setDocument(TextDocument(self.text_view))  # loads no image, no file
         self.text_view.setOpenLinks(False)
+        self.text_view.setOpenExternalLinks(False)
         self._body.addWidget(self.text_view)
 
     # -- public API ----------------------------------------------------------------------

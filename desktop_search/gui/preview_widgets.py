@@ -14,6 +14,7 @@ from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from desktop_search.gui.box_overlay import box_rect, fitted_rect, paint_box
+from desktop_search.gui.plain_text import make_plain, plain_tip
 
 
 def to_qimage(image: Image.Image) -> QImage:
@@ -24,17 +25,19 @@ def to_qimage(image: Image.Image) -> QImage:
 
 
 class ElidedLabel(QLabel):
-    """A one-line label that elides its text to the width it gets; ``text()`` stays complete."""
+    """A one-line label that elides its text to the width it gets; ``text()`` stays complete
+    (plain text, also in its tooltip: it shows file and folder names)."""
 
     def __init__(self, mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle, parent=None):
         super().__init__(parent)
+        make_plain(self)
         self._mode = mode
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt override
         super().setText(text)
-        self.setToolTip(text)
+        self.setToolTip(plain_tip(text))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(20, super().minimumSizeHint().height())
@@ -56,6 +59,7 @@ class ImageView(QLabel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        make_plain(self)  # its messages may name the file
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.setMinimumSize(120, 120)

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTreeWidget,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from desktop_search.core.pathnames import readable_path
 from desktop_search.gui.file_actions import file_url
+from desktop_search.gui.plain_text import plain_label, plain_tip
 from desktop_search.gui.workers import Worker, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -93,8 +93,8 @@ class ProblemsView(QWidget):
         self.group_check = QCheckBox("Group by reason")
         self.group_check.setChecked(True)
         self.group_check.toggled.connect(self._fill)
-        self.count_label = QLabel("Loading…")
-        self.error_label = QLabel()
+        self.count_label = plain_label("Loading…")
+        self.error_label = plain_label()
         self.error_label.setStyleSheet("color: #b91c1c;")
         self.error_label.setVisible(False)
 
@@ -222,7 +222,7 @@ class ProblemsView(QWidget):
             for reason, group in groups.items():
                 count = group.childCount()
                 group.setText(FILE_COLUMN, f"{reason} ({count} file{'s' if count != 1 else ''})")
-                group.setToolTip(FILE_COLUMN, reason)
+                group.setToolTip(FILE_COLUMN, plain_tip(reason))
                 font = group.font(FILE_COLUMN)
                 font.setBold(True)
                 group.setFont(FILE_COLUMN, font)
@@ -249,8 +249,8 @@ class ProblemsView(QWidget):
         name, folder = os.path.basename(text) or text, os.path.dirname(text)
         item = QTreeWidgetItem([name, folder, reason])
         item.setData(FILE_COLUMN, PATH_ROLE, os.fsencode(path))
-        item.setToolTip(FILE_COLUMN, text)
-        item.setToolTip(REASON_COLUMN, reason)
+        item.setToolTip(FILE_COLUMN, plain_tip(text))
+        item.setToolTip(REASON_COLUMN, plain_tip(reason))
         return item
 
     # -- actions ----------------------------------------------------------------------------

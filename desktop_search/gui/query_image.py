@@ -18,10 +18,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QSizePolicy, QToolButton, QWidget
 
 from desktop_search.errors import DesktopSearchError
 from desktop_search.extract.images import IMAGE_EXTENSIONS, load_photo
+from desktop_search.gui.plain_text import plain_label, plain_tip
 from desktop_search.gui.workers import Worker, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,7 @@ class QueryImageBar(QWidget):
             self.setVisible(False)
         else:
             self._name.setText(path.name)
-            self._name.setToolTip(str(path))
+            self._name.setToolTip(plain_tip(str(path)))
             self._thumb.clear()
             self._thumb.setText("…")
             self._thumb.setToolTip("")
@@ -214,17 +215,16 @@ class QueryImageBar(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(8)
 
-        self._thumb = QLabel()
+        self._thumb = plain_label()
         self._thumb.setFixedSize(QSize(THUMB_SIZE, THUMB_SIZE))
         self._thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self._thumb)
 
-        caption = QLabel("Similar to")
+        caption = plain_label("Similar to")
         caption.setEnabled(False)
         layout.addWidget(caption)
 
-        self._name = QLabel()
-        self._name.setTextFormat(Qt.TextFormat.PlainText)
+        self._name = plain_label()
         self._name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._name.setMinimumWidth(60)
         layout.addWidget(self._name, 1)
@@ -247,7 +247,7 @@ class QueryImageBar(QWidget):
         self._worker = None
         if thumb.image is None:
             self._thumb.setText("?")
-            self._thumb.setToolTip(thumb.error or "cannot read this image")
+            self._thumb.setToolTip(plain_tip(thumb.error or "cannot read this image"))
             return
         pixmap = QPixmap.fromImage(thumb.image)
         ratio = self.devicePixelRatioF()

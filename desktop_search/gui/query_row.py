@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSlider, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QSlider, QWidget
 
+from desktop_search.gui.plain_text import plain_label
 from desktop_search.gui.query_image import QueryImageBar
 from desktop_search.gui.results import DATE, RELEVANCE
 from desktop_search.gui.workers import WorkerPool
@@ -46,7 +47,7 @@ class QueryRow(QWidget):
         self._build_cutoff(top)
 
     def _build_cutoff(self, top: QHBoxLayout) -> None:
-        self.cutoff_label = QLabel(self)
+        self.cutoff_label = plain_label(parent=self)
         self.cutoff_label.setMinimumWidth(96)
         self.cutoff_slider = QSlider(Qt.Horizontal, self)
         self.cutoff_slider.setRange(0, 100)

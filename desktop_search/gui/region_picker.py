@@ -21,7 +21,6 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 from desktop_search.core.items import FoundObject
 from desktop_search.errors import DesktopSearchError, NoModelError
 from desktop_search.gui.box_overlay import box_colour
+from desktop_search.gui.plain_text import plain_label
 from desktop_search.gui.preview import load_preview_image
 from desktop_search.gui.region_canvas import CANVAS_HEIGHT, Box, RegionCanvas
 from desktop_search.gui.workers import Worker, WorkerPool
@@ -185,7 +185,7 @@ class RegionPicker(QFrame):
         row.addWidget(self.canvas)
         side = QVBoxLayout()
         side.setSpacing(4)
-        self.status = QLabel(self)
+        self.status = plain_label(parent=self)  # errors may name the file
         self.status.setWordWrap(True)
         side.addWidget(self.status)
         self.object_list = QListWidget(self)

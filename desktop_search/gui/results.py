@@ -34,6 +34,7 @@ from desktop_search.core.locators import describe_locator, short_time
 from desktop_search.core.pathnames import readable_path
 from desktop_search.gui.box_overlay import box_rect, paint_box
 from desktop_search.gui.highlight import marked_html
+from desktop_search.gui.plain_text import TextDocument, plain_tip
 from desktop_search.gui.thumbnails import ThumbnailCache
 
 CELL = QSize(180, 212)  # thumbnail square + two caption lines
@@ -180,7 +181,7 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.DecorationRole:
             return self._thumbnails.get(hit.thumbnail)
         if role == Qt.ToolTipRole:
-            return describe(hit, self._dates.get(hit.path, ""))
+            return plain_tip(describe(hit, self._dates.get(hit.path, "")))
         if role == HitRole:
             return hit
         if role == ScoreRole:
@@ -320,7 +321,7 @@ class ResultDelegate(QStyledItemDelegate):
         key = (hit.snippet, width, font.key())
         document = self._documents.get(key)
         if document is None:
-            document = QTextDocument()
+            document = TextDocument()  # loads nothing: the snippet is escaped text anyway
             document.setDocumentMargin(0)
             document.setDefaultFont(_smaller(font, 0.9))
             document.setHtml(marked_html(hit.snippet))

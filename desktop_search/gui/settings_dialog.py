@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop_search import autostart
 from desktop_search.errors import DesktopSearchError
+from desktop_search.gui.plain_text import plain_label
 from desktop_search.gui.settings_common import ERROR_STYLE, TaskRunner, human_size, one_line
 from desktop_search.gui.settings_folders import (
     Confirm,
@@ -143,7 +143,7 @@ class SettingsDialog(QDialog):
         self.fetch_status = model.fetch_status
 
     def _build_buttons(self) -> None:
-        self.save_status = QLabel()
+        self.save_status = plain_label()  # errors name files
         self.save_status.setStyleSheet(ERROR_STYLE)
         self.save_status.setWordWrap(True)
         self.buttons = QDialogButtonBox(
@@ -161,7 +161,7 @@ class SettingsDialog(QDialog):
         page = QWidget()
         self.exclude_edit = QPlainTextEdit()
         self.exclude_edit.setPlaceholderText("*.tmp\n**/node_modules/**\n~/Pictures/private/*")
-        help_text = QLabel(
+        help_text = plain_label(
             "Files and folders matching these patterns are skipped. One glob pattern per line."
         )
         help_text.setWordWrap(True)
@@ -176,7 +176,7 @@ class SettingsDialog(QDialog):
         self.threads_spin = QSpinBox()
         self.threads_spin.setRange(0, cores)
         self.threads_spin.setSpecialValueText(f"All cores ({cores})")
-        note = QLabel("Threads that decode photos while indexing. Fewer keep the computer "
+        note = plain_label("Threads that decode photos while indexing. Fewer keep the computer "
                       "more responsive; used for the photos indexed next.")  # fmt: skip
         note.setWordWrap(True)
         self.documents_check = QCheckBox(
@@ -186,7 +186,7 @@ class SettingsDialog(QDialog):
         self.objects_check = QCheckBox(
             "Find objects in photos (dog, bicycle, ...): slower indexing"
         )
-        what = QLabel("Reading text in photos runs after everything else is indexed. Changes "
+        what = plain_label("Reading text in photos runs after everything else is indexed. Changes "
                       "apply from the next update of the index.")  # fmt: skip
         what.setWordWrap(True)
         layout = QFormLayout(page)

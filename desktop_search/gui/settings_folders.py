@@ -13,12 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop_search.core.pathnames import readable_path
 from desktop_search.errors import DesktopSearchError
+from desktop_search.gui.plain_text import plain_label
 from desktop_search.gui.settings_common import ERROR_STYLE, ID_ROLE, TaskRunner, one_line
 
 FolderChooser = Callable[[QWidget], "str | Path | None"]
@@ -42,8 +42,11 @@ def choose_folder(parent: QWidget) -> str:
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:
     buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
-    answer = QMessageBox.question(parent, title, text, buttons, QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, buttons, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # the text names a folder
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    box.exec()
+    return box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Yes
 
 
 class FoldersTab(QWidget):
@@ -83,14 +86,14 @@ class FoldersTab(QWidget):
         self.add_folder_button.clicked.connect(self.add_folder)
         self.remove_folder_button.clicked.connect(self.remove_selected_folder)
         self.remove_folder_button.setEnabled(False)
-        self.folders_status = QLabel("Loading…")
+        self.folders_status = plain_label("Loading…")  # folder names, errors
         self.folders_status.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_folder_button)
         buttons.addWidget(self.remove_folder_button)
         buttons.addStretch()
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Folders whose photos are indexed (and kept up to date):"))
+        layout.addWidget(plain_label("Folders whose photos are indexed (and kept up to date):"))
         layout.addWidget(self.folder_list)
         layout.addLayout(buttons)
         layout.addWidget(self.folders_status)

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QProgressBar,
     QPushButton,
     QTreeWidget,
@@ -34,6 +33,7 @@ from desktop_search.gui.model_download import (
     offer_for,
 )
 from desktop_search.gui.model_offer import show_progress
+from desktop_search.gui.plain_text import plain_label, plain_tip
 from desktop_search.gui.settings_common import (
     ERROR_STYLE,
     ID_ROLE,
@@ -64,10 +64,11 @@ class ModelTab(QWidget):
     def _build(self) -> None:
         self.model_combo = QComboBox()
         self.model_combo.currentIndexChanged.connect(self._model_selected)
-        self.model_status = QLabel()
+        self.model_status = plain_label()  # model names, errors
         self.model_status.setWordWrap(True)
         self._build_available_list()
-        self.unpinned_note = QLabel(f"Greyed out: {UNPINNED_REASON} to add it from local files.")
+        unpinned = f"Greyed out: {UNPINNED_REASON} to add it from local files."
+        self.unpinned_note = plain_label(unpinned)
         self.unpinned_note.setWordWrap(True)
         self.unpinned_note.setVisible(False)
         self.fetch_button = QPushButton("Fetch")
@@ -79,7 +80,7 @@ class ModelTab(QWidget):
         self.cancel_fetch_button = QPushButton("Cancel")
         self.cancel_fetch_button.setVisible(False)
         self.cancel_fetch_button.clicked.connect(self.cancel_fetch)
-        self.fetch_status = QLabel()
+        self.fetch_status = plain_label()
         self.fetch_status.setTextFormat(Qt.TextFormat.PlainText)  # model names, errors
         self.fetch_status.setWordWrap(True)  # an error line is long: it must not widen the dialog
         active = QFormLayout()
@@ -91,7 +92,7 @@ class ModelTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(active)
         layout.addWidget(self.model_status)
-        layout.addWidget(QLabel("Available CLIP models:"))
+        layout.addWidget(plain_label("Available CLIP models:"))
         layout.addWidget(self.available_list)
         layout.addWidget(self.unpinned_note)
         layout.addLayout(fetch_row)
@@ -174,8 +175,8 @@ class ModelTab(QWidget):
         item = QTreeWidgetItem([f"{manifest.name}{default}", self._offers[manifest.id].size,
                                 status])  # fmt: skip
         item.setData(0, ID_ROLE, manifest.id)
-        item.setToolTip(0, f"{manifest.id} — license: {manifest.license}")
-        item.setToolTip(2, status)
+        item.setToolTip(0, plain_tip(f"{manifest.id} — license: {manifest.license}"))
+        item.setToolTip(2, plain_tip(status))
         if not manifest.fetchable and manifest.id not in self._installed:
             # Without checksums (its own or the hub's) a download could not be verified.
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
@@ -282,7 +283,7 @@ class ModelTab(QWidget):
         self.cancel_fetch_button.setEnabled(state.can_cancel)
         failed = state.phase == FAILED
         self.fetch_status.setStyleSheet(ERROR_STYLE if failed else "")
-        self.fetch_status.setToolTip(state.line if failed else "")
+        self.fetch_status.setToolTip(plain_tip(state.line) if failed else "")
         if state.phase == INSTALLED:
             self.fetch_status.setText(f"Installed {state.offer.model_id}.")
             self.reload()

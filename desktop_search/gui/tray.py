@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from desktop_search.gui.live_text import IDLE, INDEXING, PAUSED, PROBLEM, Activity
+from desktop_search.gui.plain_text import plain_tip
 
 log = logging.getLogger(__name__)
 
@@ -289,4 +290,4 @@ class TrayController(QObject):
         self.pause_action.setEnabled(running)
         if self.tray_icon is not None:
             self.tray_icon.setIcon(self.icon())
-            self.tray_icon.setToolTip(self.state.tooltip)
+            self.tray_icon.setToolTip(plain_tip(self.state.tooltip))  # folder names, errors
