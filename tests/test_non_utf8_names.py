@@ -248,6 +248,9 @@ PROPERTIES = settings(
     database=None,  # no example database written into the working tree
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+# A new database per example (its migrations run): ~0.1 s each, so fewer examples; each holds
+# up to eight paths of one to three weighted segments.
+STORE_PROPERTIES = settings(PROPERTIES, max_examples=40)
 # Any code point but NUL (no path holds one), weighted towards the escape character, escaped
 # bytes, other lone surrogates and the hex digits of an escape.
 CHARACTER = st.one_of(
@@ -278,7 +281,7 @@ def test_a_valid_name_is_stored_as_it_is(name: str) -> None:
     assert to_db(name) == name and readable_path(name) == name
 
 
-@PROPERTIES
+@STORE_PROPERTIES
 @given(
     st.lists(st.lists(SEGMENT, min_size=1, max_size=3), min_size=1, max_size=8, unique_by=tuple),
     st.data(),
