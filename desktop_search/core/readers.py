@@ -509,6 +509,9 @@ def _limit_self(limits: ReaderLimits) -> None:
     """A memory limit and low priority: a reader must never take the desktop with it. SIGINT
     is the indexer's business (Ctrl+C in a terminal reaches the whole process group)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Nothing a reader logs reaches the terminal raw (Python's last-resort handler would print
+    # warnings quoting a file's bytes): what matters comes back as the file's reason.
+    logging.getLogger().addHandler(logging.NullHandler())
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     with contextlib.suppress(OSError):
