@@ -16,8 +16,15 @@ from pathlib import Path
 import click
 
 from desktop_search import __version__
-from desktop_search.cli_common import ProgressBar, open_library, print_report
+from desktop_search.cli_common import (
+    ProgressBar,
+    TerminalLogFormatter,
+    open_library,
+    print_report,
+    printable,
+)
 from desktop_search.cli_doctor import doctor
+from desktop_search.cli_forget import forget
 from desktop_search.cli_models import models, offer_default_model
 from desktop_search.cli_search import objects, search
 from desktop_search.cli_status import status
@@ -48,13 +55,13 @@ class Group(click.Group):
             _fail("interrupted", 130)
         except DesktopSearchError as error:
             if debug:
-                traceback.print_exc()
+                _print_traceback()
             _fail(str(error), error.exit_code)
         except click.ClickException as error:
             _fail(error.format_message(), error.exit_code)
         except Exception as error:  # noqa: BLE001 - the last line of defence for the user
             if debug:
-                traceback.print_exc()
+                _print_traceback()
             _fail(f"unexpected {type(error).__name__}: {error} (run with --debug for details)", 1)
         sys.exit(result if isinstance(result, int) else 0)
 
@@ -65,8 +72,16 @@ def _display_available() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _print_traceback() -> None:
+    """The exception being handled (--debug), each line made printable: its message may quote
+    a file name or what was typed."""
+    for line in traceback.format_exc().splitlines():
+        click.echo(printable(line), err=True)
+
+
 def _fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
+    # Messages quote what was typed, file names and reasons read from files: one line, no controls.
+    click.echo(f"error: {printable(message)}", err=True)
     sys.exit(code)
 
 
@@ -84,7 +99,9 @@ def _fail(message: str, code: int) -> None:
 def cli(ctx: click.Context, home: str | None, debug: bool, verbose: bool) -> None:
     """Search your photos by what is in them, on your own machine."""
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    handler = logging.StreamHandler()  # stderr
+    handler.setFormatter(TerminalLogFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     ctx.obj = {"home": home}
 
 
@@ -149,6 +166,7 @@ def gui(ctx: click.Context, hidden: bool) -> None:
 
 
 cli.add_command(doctor)
+cli.add_command(forget)
 cli.add_command(models)
 cli.add_command(search)
 cli.add_command(status)

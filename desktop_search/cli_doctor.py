@@ -7,6 +7,7 @@ import logging
 
 import click
 
+from desktop_search.cli_common import printable
 from desktop_search.config import Paths, resolve_home
 from desktop_search.doctor import DoctorReport, run_doctor, unopenable_report
 from desktop_search.errors import StoreError
@@ -30,9 +31,10 @@ def doctor(ctx: click.Context, check_only: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.to_json()))
     else:
+        # Details name files and quote SQLite's and the system's errors: no controls, one line each.
         for check in report.checks:
-            click.echo(check.line())
-        click.echo(report.summary())
+            click.echo(printable(check.line()))
+        click.echo(printable(report.summary()))
     if report.problems:
         ctx.exit(1)
 

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
 import click
 
-from desktop_search.cli_common import DownloadProgress, ProgressBar, open_library, print_report
+from desktop_search.cli_common import (
+    DownloadProgress,
+    ProgressBar,
+    open_library,
+    print_report,
+    printable,
+)
 from desktop_search.core.progress import megabytes
 from desktop_search.errors import DesktopSearchError
 from desktop_search.library import Library
 from desktop_search.models.fetch import FetchResult, resolved_sizes
 from desktop_search.models.manifest import Manifest, offline_root
+
+log = logging.getLogger(__name__)
 
 
 def offer_default_model(library: Library, fetch: bool) -> None:
@@ -23,25 +32,27 @@ def offer_default_model(library: Library, fetch: bool) -> None:
     """
     manifest = library.default_clip()
     size = _size_text(library, manifest)
+    # A manifest's words are shown as text, never acted on by the terminal.
+    name, model_id, licence = map(printable, (manifest.name, manifest.id, manifest.license))
     if not manifest.fetchable:
         click.echo(
-            f"note: no CLIP model installed; the default, {manifest.name} ({manifest.id}), cannot "
+            f"note: no CLIP model installed; the default, {name} ({model_id}), cannot "
             "be fetched (its manifest does not pin checksums): install one with "
             "'desktop-search models import'",
             err=True,
         )
         return
-    question = (f"No CLIP model installed. Download {manifest.name} ({manifest.id}, {size}, "
-                f"{manifest.license} licence) now?")  # fmt: skip
+    question = (f"No CLIP model installed. Download {name} ({model_id}, {size}, "
+                f"{licence} licence) now?")  # fmt: skip
     if not fetch and not (sys.stdin.isatty() and click.confirm(question, default=True, err=True)):
-        click.echo(f"note: fetch it later with 'desktop-search models fetch {manifest.id}'",
+        click.echo(f"note: fetch it later with 'desktop-search models fetch {model_id}'",
                    err=True)  # fmt: skip
         return
-    click.echo(f"fetching {manifest.name} ({manifest.id}, {size})", err=True)
+    click.echo(f"fetching {name} ({model_id}, {size})", err=True)
     try:
         _fetch(library, manifest.id, None, None, quiet=False)
     except DesktopSearchError as error:
-        click.echo(f"warning: {error}", err=True)
+        click.echo(f"warning: {printable(error)}", err=True)
 
 
 def _fetch(library: Library, model_id: str | None, manifest_file: Path | None,
@@ -90,15 +101,17 @@ def models_list(ctx: click.Context, as_json: bool) -> None:
     for model in installed:
         mark = "*" if model.id == active else " "
         commit = model.source.get("commit")
-        origin = f" commit {commit[:12]}" if commit else ""
-        click.echo(f"{mark} {model.id:<28} {model.kind:<9} {model.precision:<6} "
+        origin = f" commit {printable(str(commit)[:12])}" if commit else ""
+        # model.json of an installed folder and the manifests are data: shown, never obeyed.
+        model_id, kind, precision = map(printable, (model.id, model.kind, model.precision))
+        click.echo(f"{mark} {model_id:<28} {kind:<9} {precision:<6} "
                    f"{megabytes(model.size_bytes)}{origin}")  # fmt: skip
     click.echo("available (desktop-search models fetch ID):")
     for manifest in available:
         size, exact = _download_size(manifest, known)
         shown = megabytes(size) if exact or size is None else f"~{megabytes(size)}"
-        click.echo(f"  {manifest.id:<28} {manifest.kind:<9} {shown:>10} "
-                   f"{manifest.license:<11} {_availability(manifest)}")  # fmt: skip
+        click.echo(f"  {printable(manifest.id):<28} {printable(manifest.kind):<9} {shown:>10} "
+                   f"{printable(manifest.license):<11} {_availability(manifest)}")  # fmt: skip
 
 
 def _download_size(manifest: Manifest, known: dict[str, dict]) -> tuple[int | None, bool]:
@@ -155,8 +168,8 @@ def models_fetch(ctx: click.Context, model_id: str | None, manifest_file: Path |
                                "files": {f.path: f.to_dict() for f in result.files},
                                "active": library.active_model_name == manifest.id}))  # fmt: skip
     else:
-        at = f" at commit {result.commit}" if result.commit else ""
-        click.echo(f"installed {manifest.id} ({manifest.kind}){at}")
+        at = f" at commit {printable(result.commit)}" if result.commit else ""
+        click.echo(f"installed {printable(manifest.id)} ({printable(manifest.kind)}){at}")
     if manifest.kind == "clip":
         _encode_pending(library, quiet=as_json)
 
@@ -168,7 +181,7 @@ def models_verify(ctx: click.Context, name: str) -> None:
     """Re-hash every file of installed model NAME against the checksums recorded at install."""
     library = open_library(ctx)
     files = library.models.verify_files(name)
-    click.echo(f"{name}: {len(files)} file(s) match their sha256")
+    click.echo(f"{printable(name)}: {len(files)} file(s) match their sha256")
 
 
 def _encode_pending(library: Library, *, quiet: bool = False) -> None:
@@ -203,7 +216,7 @@ def models_import(ctx: click.Context, source: Path, arch: str | None, name: str 
         model_id = library.import_model(source, arch, name)
     else:
         raise click.UsageError("a checkpoint needs --arch (e.g. --arch ViT-B-32)")
-    click.echo(f"installed {model_id} and made it the active model")
+    click.echo(f"installed {printable(model_id)} and made it the active model")
     _encode_pending(library)
 
 
@@ -221,7 +234,7 @@ def models_import_text(ctx: click.Context, source: Path | None, name: str) -> No
     """
     library = open_library(ctx)
     model_id = library.import_text_model(source, name)
-    click.echo(f"installed the text model {model_id}")
+    click.echo(f"installed the text model {printable(model_id)}")
     if library.roots():
         with ProgressBar() as progress:
             print_report(library.index([], progress=progress))
@@ -237,7 +250,7 @@ def models_import_detector(ctx: click.Context, onnx_file: Path) -> None:
     """
     library = open_library(ctx)
     name = library.object_tools.import_detector(onnx_file)
-    click.echo(f"installed the object detector {name}")
+    click.echo(f"installed the object detector {printable(name)}")
 
 
 @models.command("use")
@@ -247,7 +260,7 @@ def models_use(ctx: click.Context, name: str) -> None:
     """Make an installed model the active one."""
     library = open_library(ctx)
     library.use_model(name)
-    click.echo(f"{name} is now the active model")
+    click.echo(f"{printable(name)} is now the active model")
     _encode_pending(library)
 
 
@@ -258,4 +271,4 @@ def models_remove(ctx: click.Context, name: str) -> None:
     """Delete an installed model."""
     library = open_library(ctx)
     library.remove_model(name)
-    click.echo(f"removed {name}")
+    click.echo(f"removed {printable(name)}")

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
 import click
 
+from desktop_search.cli_common import printable, shown_path
 from desktop_search.core.items import Hit
 from desktop_search.core.locators import describe_locator
-from desktop_search.core.pathnames import readable_path
-from desktop_search.core.query import TYPES, parse_query
-from desktop_search.core.search import MODES, Query
+from desktop_search.core.query import TYPES, Filters, describe_filters, parse_query
+from desktop_search.core.search import MAX_LIMIT, MODES, Query
+from desktop_search.core.snippets import Snippet
 from desktop_search.errors import QueryError
 from desktop_search.library import Library
+
+log = logging.getLogger(__name__)
 
 QUERY_HELP = """Search by TEXT, by an example --image, or both.
 
@@ -26,6 +30,13 @@ TEXT may hold filters and exact phrases:
   in:Documents  in:~/Mail            a folder name, or a full path
   from:alice                         the sender of an e-mail or chat message
   has:dog  has:"teddy bear"          photos in which this kind of object was detected
+At most 256 words and 64 in:/from:/has: values in one search.
+
+\b
+TEXT is one argument: quote it when it has spaces. Text that starts with
+"-" would be taken for an option: put -- before it (options go first):
+  desktop-search search -- -42
+  desktop-search search --limit 5 -- "-42 invoice"
 
 \b
 With --image, search with one object of it (--object N, numbered by
@@ -38,11 +49,31 @@ other bytes as \\xNN there, and "path_base64" holds the exact bytes
 """
 
 
-@click.command(help=QUERY_HELP)
+class _SearchCommand(click.Command):
+    """``search``, saying how to search for a word that starts with "-" when one was taken for
+    an unknown option (``search -draft`` is click's "No such option: -d")."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        typed_args = list(args)  # click's parser consumes the list it is given
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:
+            known = {name for param in self.params for name in param.opts + param.secondary_opts}
+            typed = next((arg for arg in typed_args if arg.startswith("-") and arg != "--"
+                          and arg.split("=", 1)[0] not in known), error.option_name)  # fmt: skip
+            raise click.UsageError(
+                f"no option {typed}: to search for a word that starts with '-', put -- before "
+                f"the text: desktop-search search -- {typed}",
+                ctx,
+            ) from None
+
+
+@click.command(cls=_SearchCommand, help=QUERY_HELP)
 @click.argument("text", required=False)
 @click.option("--image", type=click.Path(path_type=Path, dir_okay=False),
               help="Find photos that look like this image.")  # fmt: skip
-@click.option("--limit", default=20, show_default=True, type=int, help="How many results.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, MAX_LIMIT),
+              help="How many results.")  # fmt: skip
 @click.option("--type", "types", multiple=True, type=click.Choice(TYPES),
               help="Only this kind of file (repeatable).")  # fmt: skip
 @click.option("--after", help="On or after this date (YYYY[-MM[-DD]]).")
@@ -81,9 +112,22 @@ def search(ctx: click.Context, text: str | None, image: Path | None, limit: int,
         for hit in hits:
             click.echo(json.dumps(hit.to_json()))
     elif not hits:
-        click.echo("no results (is anything indexed? see 'desktop-search status')", err=True)
+        click.echo(_no_results(library, query.all_filters), err=True)
     else:
         print_hits(hits, color=sys.stdout.isatty())
+
+
+def _no_results(library: Library, filters: Filters) -> str:
+    """Why a search found nothing: an empty library, or the filters (named) when there are any."""
+    counts = library.store.counts()
+    indexed = sum(row["count"] for row in counts if row["status"] == "indexed")
+    if not indexed:
+        return "no results (is anything indexed? see 'desktop-search status')"
+    among = f"among {indexed:,} indexed file(s)"
+    if filters.is_empty:
+        return f"no results {among}"
+    return (f"no results for these filters {among}: {printable(describe_filters(filters))} "
+            "(remove or widen one of them)")  # fmt: skip
 
 
 @click.command()
@@ -138,13 +182,29 @@ def _quoted(value: str) -> str:
 
 
 def print_hits(hits: list[Hit], *, color: bool = False) -> None:
-    """Rank, score, kind and path; then where in the file and the matching words."""
+    """Rank, score, kind and path; then where in the file and the matching words.
+
+    Everything taken from the files goes through ``printable``: the only escape sequences are
+    the bold marks of matching words on a terminal (``color``).
+    """
     click.echo(f"{'#':>3}  {'score':>6}  {'kind':<6} path")
     for rank, hit in enumerate(hits, 1):
-        click.echo(f"{rank:>3}  {hit.score:>6.3f}  {hit.kind:<6} {readable_path(hit.path)}")
+        click.echo(f"{rank:>3}  {hit.score:>6.3f}  {printable(hit.kind):<6} {shown_path(hit.path)}")
         place = describe_locator(hit)
         if place:
-            click.echo(f"{'':>17} {place}")
+            click.echo(f"{'':>17} {printable(place)}")
         if hit.snippet is not None:
             opening, closing = ("\x1b[1m", "\x1b[0m") if color else ("[", "]")
-            click.echo(f"{'':>17} {hit.snippet.marked(opening, closing)}")
+            click.echo(f"{'':>17} {_marked(hit.snippet, opening, closing)}")
+
+
+def _marked(snippet: Snippet, opening: str, closing: str) -> str:
+    """Like ``Snippet.marked``, the marks added after the text between them was made printable
+    (escaping first would move the spans; escaping after would escape the marks)."""
+    parts, position = [], 0
+    for start, end in snippet.spans:
+        parts += [printable(snippet.text[position:start]), opening,
+                  printable(snippet.text[start:end]), closing]  # fmt: skip
+        position = end
+    parts.append(printable(snippet.text[position:]))
+    return "".join(parts)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import click
 
+from desktop_search.cli_common import printable
 from desktop_search.core.pathnames import path_json, readable_path
 from desktop_search.library import Library
+
+log = logging.getLogger(__name__)
 
 
 @click.command()
@@ -21,13 +25,17 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report))
         return
-    click.echo(f"library: {report['home']}")
-    click.echo(f"model:   {report['model'] or 'none (see desktop-search models --help)'}")
+    # Paths are readable already (_readable); every string still goes through printable: file
+    # names, failure reasons and model names may hold controls a terminal would act on.
+    click.echo(f"library: {printable(report['home'])}")
+    model = report["model"] or "none (see desktop-search models --help)"
+    click.echo(f"model:   {printable(model)}")
     for root in report["roots"]:
-        click.echo(f"folder:  {root}")
+        click.echo(f"folder:  {printable(root)}")
     for row in report["files"]:
-        click.echo(f"  {row['kind']:<6} {row['status']:<8} {row['count']:>8}")
-    click.echo(f"text:    {report['text_model'] or 'no text model (documents: keywords only)'}")
+        click.echo(f"  {printable(row['kind']):<6} {printable(row['status']):<8} {row['count']:>8}")
+    text_model = report["text_model"] or "no text model (documents: keywords only)"
+    click.echo(f"text:    {printable(text_model)}")
     if report["pending"]:
         click.echo(f"{report['pending']} photo(s) catalogued but not yet encoded by a CLIP model")
     if report["passages_pending"]:
@@ -40,7 +48,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if report["failures"]:
         click.echo(f"{len(report['failures'])} file(s) could not be indexed:")
         for failure in report["failures"]:
-            click.echo(f"  {failure['path']}: {failure['reason']}")
+            click.echo(f"  {printable(failure['path'])}: {printable(failure['reason'])}")
 
 
 def _readable(report: dict) -> dict:
@@ -65,14 +73,15 @@ _LINK_WORDS = {
 def _print_skipped_links(skipped: dict[str, int]) -> None:
     for why, count in sorted(skipped.items()):
         if count:
-            click.echo(f"skipped: {count} symbolic link(s) {_LINK_WORDS.get(why, why)}")
+            click.echo(f"skipped: {count} symbolic link(s) {printable(_LINK_WORDS.get(why, why))}")
 
 
 def _print_objects(objects: dict) -> None:
     if not objects["detector"]:
         click.echo("objects: not detected (no detector installed, or switched off)")
     if objects["total"]:
-        classes = ", ".join(f"{label} {count}" for label, count in objects["classes"].items())
+        counts = objects["classes"].items()
+        classes = ", ".join(f"{printable(label)} {count}" for label, count in counts)
         click.echo(f"objects: {objects['total']} in {objects['photos']} photo(s): {classes}")
     if objects["pending"]:
         click.echo(f"{objects['pending']} photo(s) not yet looked at for objects")
@@ -80,7 +89,7 @@ def _print_objects(objects: dict) -> None:
 
 def _print_queue(queue: dict, indexer: dict | None) -> None:
     if indexer:
-        line = f"indexer: {indexer['state']} (process {indexer['pid']})"
+        line = f"indexer: {printable(indexer['state'])} (process {indexer['pid']})"
         if indexer.get("total"):
             line += f", {indexer['done']} of {indexer['total']}"
         if indexer.get("rate"):
@@ -89,7 +98,7 @@ def _print_queue(queue: dict, indexer: dict | None) -> None:
             line += f", about {_duration(indexer['eta_seconds'])} left"
         click.echo(line)
         for root, reason in (indexer.get("unwatched") or {}).items():
-            click.echo(f"  not watched live: {root} ({reason})")
+            click.echo(f"  not watched live: {printable(root)} ({printable(reason)})")
     if queue["waiting"] or queue["retrying"]:
         click.echo(f"queue:   {queue['waiting']} waiting, {queue['retrying']} to retry")
 

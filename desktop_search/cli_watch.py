@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -10,11 +11,13 @@ from pathlib import Path
 
 import click
 
+from desktop_search.cli_common import printable, shown_path
 from desktop_search.core.control import lower_process_priority
-from desktop_search.core.pathnames import readable_path
 from desktop_search.errors import DesktopSearchError
 from desktop_search.library import Library
 from desktop_search.live import LiveIndex, LiveStatus
+
+log = logging.getLogger(__name__)
 
 
 @click.command()
@@ -62,10 +65,10 @@ class _StatusPrinter:
         for root, reason in status.unwatched.items():
             if root not in self._told_unwatched:
                 self._told_unwatched.add(root)
-                click.echo(f"note: not watching {readable_path(root)} live ({reason}); "
+                click.echo(f"note: not watching {shown_path(root)} live ({printable(reason)}); "
                            "rescanning it every 15 minutes instead", err=True)  # fmt: skip
         if status.error:
-            click.echo(f"warning: {status.error}", err=True)
+            click.echo(f"warning: {printable(status.error)}", err=True)
         report = status.last_report
         if report is None or report is self._last_report:
             return
@@ -76,6 +79,6 @@ class _StatusPrinter:
                  f"{report.failed} failed"]  # fmt: skip
         click.echo(f"[{stamp}] " + ", ".join(parts) + f" ({report.seconds:.1f} s)")
         for path, reason in report.failures:
-            click.echo(f"  failed: {readable_path(path)}: {reason}")
+            click.echo(f"  failed: {shown_path(path)}: {printable(reason)}")
         if report.retrying:
             click.echo(f"  {report.retrying} file(s) will be retried shortly")

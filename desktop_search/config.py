@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -15,11 +16,19 @@ from pathlib import Path
 import platformdirs
 import tomli_w
 
-from desktop_search.errors import DesktopSearchError, HomeNotWritableError
+from desktop_search import private
+from desktop_search.errors import DesktopSearchError, HomeNotALibraryError, HomeNotWritableError
 
 log = logging.getLogger(__name__)
 
 HOME_ENV = "DESKTOP_SEARCH_HOME"
+# A folder holding one of these is a library home (other files beside them are its owner's
+# business). An existing folder with other files and none of these is refused as a home: `--home
+# /tmp` or `--home ~` would scatter the library among the person's files, and in a shared folder
+# other users could create those names first.
+HOME_MARKERS = ("library.db", "config.toml", "models")
+# Names the app itself puts in a home (a home it began to make before it was killed holds some).
+APP_NAMES = {*HOME_MARKERS, "vectors", "thumbnails", "writer.lock", ".write-test"}
 
 
 def resolve_home(explicit: str | os.PathLike | None = None) -> Path:
@@ -62,12 +71,20 @@ class Paths:
         return self.home / "writer.lock"
 
     def ensure(self) -> None:
-        """Create the home and its folders, or say clearly why that is impossible."""
+        """Create the home and its folders, or say clearly why that is impossible.
+
+        What is created here is private (0700). An existing home or folder is used as it is:
+        its permissions are never changed (a read-only command like ``status`` changes none).
+        An existing folder that holds other files and is no library is refused.
+        """
         try:
+            self._refuse_other_folder()
             for folder in (self.home, self.vectors, self.models, self.thumbnails):
-                folder.mkdir(parents=True, exist_ok=True)
+                if private.make_folder(folder):
+                    log.debug("created %s (private)", folder)
             probe = self.home / ".write-test"
-            probe.write_bytes(b"")
+            probe.unlink(missing_ok=True)  # left by a killed process
+            private.create_file(probe)
             probe.unlink()
         except OSError as error:
             reason = error.strerror or str(error)
@@ -75,12 +92,21 @@ class Paths:
                 f"cannot write to the library folder {self.home} ({reason.lower()})",
                 hint=f"choose a writable folder with --home DIR or ${HOME_ENV}",
             ) from error
-        # Models and the catalogue of a person's files are private: user-only access.
-        for folder in (self.home, self.models):
-            try:
-                folder.chmod(0o700)
-            except OSError:
-                log.debug("could not restrict permissions of %s", folder)
+
+    def _refuse_other_folder(self) -> None:
+        """HomeNotALibraryError for an existing folder with other files and no library in it."""
+        if not self.home.is_dir():
+            return
+        with os.scandir(self.home) as entries:
+            names = {entry.name for entry in entries}
+        others = sorted(names - APP_NAMES)
+        if others and not names & set(HOME_MARKERS):
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise HomeNotALibraryError(
+                f"{self.home} holds other files ({shown}) and is not a desktop-search library; "
+                "nothing was written to it",
+                hint=f"name a new or empty folder with --home DIR or ${HOME_ENV}",
+            )
 
 
 @dataclass
@@ -116,6 +142,9 @@ class Settings:
 
     def save(self, path: Path) -> None:
         data = {key: value for key, value in asdict(self).items() if value is not None}
-        temporary = path.with_suffix(".toml.tmp")
-        temporary.write_text(tomli_w.dumps(data), encoding="utf-8")
+        # A fresh file each time (private from its creation: it names the folders indexed),
+        # unique to this thread: the window may save from two at once.
+        temporary = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+        temporary.unlink(missing_ok=True)  # left by a killed process with this pid
+        private.write_text(temporary, tomli_w.dumps(data))
         os.replace(temporary, path)

@@ -1,8 +1,12 @@
 """Check that the parts of a library home agree with each other, and repair what can be repaired.
 
 The SQLite store is the source of truth; vector index files, thumbnails and the work queue are
-derived from it. Each check returns a :class:`CheckResult` (ok, fixed or problem). Checking only
-reads; repairing runs under the library's writer lock, so no indexer works meanwhile.
+derived from it. Each check returns a :class:`CheckResult`: ok, fixed, problem, or *normal*: a
+state an interrupted (or running) index run leaves that heals by itself or does no harm (a saved
+vector index behind the database, which searches catch up; files an index run was reading when
+it was killed, which the next run reads again; thumbnails and words of forgotten files waiting
+for the next clean-up). Only problems make ``doctor --check`` fail; each line says why. Checking
+only reads; repairing runs under the library's writer lock, so no indexer works meanwhile.
 
 Meant for a Library opened for the purpose (the CLI's): a repair may replace ``library.store``
 and rewrite index files that other open Library objects have loaded already.
@@ -15,6 +19,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import stat
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -23,10 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop_search import private
 from desktop_search.config import Paths
 from desktop_search.core.pathnames import from_db, readable_path
+from desktop_search.core.progress import Heartbeat
+from desktop_search.core.queue import MAX_CLAIMS
 from desktop_search.core.sqlpaths import under_folder
-from desktop_search.core.store import Store
+from desktop_search.core.store import DROPPED_TEXT, DROPPED_THUMBNAILS, Store
 from desktop_search.core.vectors import VectorIndex
 from desktop_search.doctor_text import keyword_index_problems
 from desktop_search.errors import IndexFileError, StoreError
@@ -36,6 +44,9 @@ from desktop_search.salvage import rebuild_database
 log = logging.getLogger(__name__)
 
 OK, FIXED, PROBLEM = "ok", "fixed", "problem"
+# Not a problem: heals by itself or is harmless (the detail says which and why).
+NORMAL = "normal"
+STATUSES = (OK, FIXED, PROBLEM, NORMAL)  # the order of the JSON counts
 
 # How many stored vectors are compared with the index (cosine of each with its own entry): enough
 # to catch an index saved from other vectors, cheap on 100k items.
@@ -54,7 +65,8 @@ _EXAMPLES = 3  # paths named in a detail line
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one check: ``status`` is ok, fixed or problem; ``detail`` says what."""
+    """The outcome of one check: ``status`` is ok, normal, fixed or problem; ``detail`` says
+    what (for normal: why nothing needs doing)."""
 
     name: str
     status: str
@@ -80,18 +92,21 @@ class DoctorReport:
 
     def counts(self) -> dict[str, int]:
         counts = Counter(check.status for check in self.checks)
-        return {status: counts[status] for status in (OK, FIXED, PROBLEM)}
+        return {status: counts[status] for status in STATUSES}
 
     def summary(self) -> str:
         counts = self.counts()
+        normal = (
+            f", {counts[NORMAL]} normal: nothing to do, see their lines" if counts[NORMAL] else ""
+        )
         if not counts[FIXED] and not counts[PROBLEM]:
-            return f"the library is consistent ({counts[OK]} checks ok)"
+            return f"the library is consistent ({counts[OK]} checks ok{normal})"
         if not self.repair:
             return (
-                f"{counts[PROBLEM]} problem(s), {counts[OK]} ok: run 'desktop-search doctor' to "
-                "repair (each line says what it would do)"
+                f"{counts[PROBLEM]} problem(s), {counts[OK]} ok{normal}: run 'desktop-search "
+                "doctor' to repair (each line says what it would do)"
             )
-        return f"{counts[FIXED]} fixed, {counts[PROBLEM]} problem(s) left, {counts[OK]} ok"
+        return f"{counts[FIXED]} fixed, {counts[PROBLEM]} problem(s) left, {counts[OK]} ok{normal}"
 
     def to_json(self) -> dict:
         return {
@@ -106,7 +121,14 @@ def run_doctor(library: Library, *, repair: bool) -> DoctorReport:
     if not repair:
         return DoctorReport(False, _run_checks(library, repair=False))
     with library.writer():
-        return DoctorReport(True, _run_checks(library, repair=True))
+        report = DoctorReport(True, _run_checks(library, repair=True))
+        # What repairs deleted may still be in old frames of the write-ahead log.
+        try:
+            if not library.store.truncate_log():
+                log.info("a reader kept part of the write-ahead log: emptied when it restarts")
+        except sqlite3.DatabaseError as error:  # a damaged file the report already names
+            log.info("could not empty the write-ahead log: %s", error)
+        return report
 
 
 def unopenable_report(error: StoreError, database: Path, *, repair: bool) -> DoctorReport | None:
@@ -126,9 +148,12 @@ def _run_checks(library: Library, *, repair: bool) -> list[CheckResult]:
     results = _guarded("database integrity", lambda: _check_integrity(library, repair))
     results += _guarded("orphans", lambda: _check_orphans(library.store, repair))
     results += _guarded("thumbnails", lambda: _check_thumbnails(library, repair))
+    results += _guarded("unused thumbnails", lambda: _check_unused_thumbnails(library, repair))
     results += _guarded("keyword index", lambda: _check_keyword_index(library.store, repair))
     results += _guarded("vector indices", lambda: _check_vector_indices(library, repair))
+    results += _guarded("interrupted runs", lambda: _check_interrupted_runs(library.store))
     results += [_check_temporaries(library.paths, repair)]
+    results += [_check_private_files(library.paths, repair)]
     results += _guarded("files on disk", lambda: _check_files_on_disk(library.store))
     return results
 
@@ -313,7 +338,13 @@ def _check_vector_indices(library: Library, repair: bool) -> list[CheckResult]:
 def _check_vector_index(library: Library, model: str, dim: int, repair: bool) -> CheckResult:
     name, store = f"vector index {model}", library.store
     path = library.paths.vectors / f"{model}.index"
-    why = _index_mismatch(library, model, path, dim)
+    why, behind = _index_mismatch(library, model, path, dim)
+    if why is None and behind:
+        detail = (
+            f"saved before the last {behind} change(s) of the database, as while an index run "
+            "works or after one was stopped; searches catch it up by themselves"
+        )
+        return CheckResult(name, NORMAL, detail)
     if why is None:
         return CheckResult(name, OK)
     if not repair:
@@ -326,18 +357,22 @@ def _check_vector_index(library: Library, model: str, dim: int, repair: bool) ->
     return CheckResult(name, FIXED, f"rebuilt from the database ({why})")
 
 
-def _index_mismatch(library: Library, model: str, path: Path, dim: int) -> str | None:
-    """Why the saved index of ``model`` is not the one its embeddings make (None: it is).
+def _index_mismatch(library: Library, model: str, path: Path, dim: int) -> tuple[str | None, int]:
+    """(why the saved index of ``model`` is not the one its embeddings make (None: it is), how
+    many changes it was behind).
 
     A file saved before the latest changes is fine when the change log brings it up to date,
-    as every reader does: the live index saves only now and then (a running app or ``watch``
-    would otherwise make every check in between report a stale index).
+    as every reader does: the live index saves only now and then, and a killed run never saved
+    its last batches (a running app or ``watch`` would otherwise make every check in between
+    report a stale index).
     """
-    store = library.store
+    store, behind = library.store, 0
     try:
         index = VectorIndex.load(path, dim=dim, generation=None)
         for _ in range(3):  # compared at one generation, though an indexer may commit meanwhile
             if index.generation != store.generation(model):
+                changed = store.vector_log.changed_since(model, index.generation)
+                behind += len(changed or [])
                 library.catch_up(index, model)
             ids = np.asarray(_column(
                 store, "SELECT item_id FROM embeddings WHERE model = ? ORDER BY item_id", [model]
@@ -345,17 +380,17 @@ def _index_mismatch(library: Library, model: str, path: Path, dim: int) -> str |
             if store.generation(model) == index.generation:
                 break
     except IndexFileError as error:
-        return error.message.removeprefix(f"vector index {path} ")
+        return error.message.removeprefix(f"vector index {path} "), behind
     held = index.ids()
     if len(held) != len(ids):
-        return f"held {len(held)} vectors, database {len(ids)}"
+        return f"held {len(held)} vectors, database {len(ids)}", behind
     if not np.array_equal(held, ids):
-        return f"held {int(np.isin(held, ids, invert=True).sum())} ids not in the database"
+        return f"held {int(np.isin(held, ids, invert=True).sum())} ids not in the database", behind
     sample = np.unique(ids[np.linspace(0, len(ids) - 1, min(VECTOR_SAMPLE, len(ids)), dtype=int)])
     wrong = sum(not _holds_vector(index, store, model, int(item)) for item in sample)
     if wrong:
-        return f"{wrong} of {len(sample)} sampled vectors differ from the database"
-    return None
+        return f"{wrong} of {len(sample)} sampled vectors differ from the database", behind
+    return None, behind
 
 
 def _holds_vector(index: VectorIndex, store: Store, model: str, item_id: int) -> bool:
@@ -368,8 +403,21 @@ def _holds_vector(index: VectorIndex, store: Store, model: str, item_id: int) ->
 
 
 def _check_keyword_index(store: Store, repair: bool) -> CheckResult:
+    name = "keyword index"
     wrong, detail = keyword_index_problems(store, repair)
-    return CheckResult("keyword index", (FIXED if repair else PROBLEM) if wrong else OK, detail)
+    if wrong:
+        return CheckResult(name, FIXED if repair else PROBLEM, detail)
+    if not store.flagged(DROPPED_TEXT):
+        return CheckResult(name, OK)
+    if repair:
+        store.purge_deleted_text()
+        return CheckResult(name, FIXED, "rewritten without the words of forgotten files")
+    detail = (
+        "still holds words of forgotten files in its pages (as until the next clean-up); the "
+        "next index run, or the app at a quiet moment, rewrites it without them "
+        "('desktop-search doctor' does it now)"
+    )
+    return CheckResult(name, NORMAL, detail)
 
 
 def _check_thumbnails(library: Library, repair: bool) -> CheckResult:
@@ -392,6 +440,27 @@ def _check_thumbnails(library: Library, repair: bool) -> CheckResult:
     return CheckResult(name, FIXED, f"{what}: queued for the next index run")
 
 
+def _check_unused_thumbnails(library: Library, repair: bool) -> CheckResult:
+    """Thumbnails no file row names: left by files forgotten before the clean-up after them ran
+    (a crash in between, or an older version, which never deleted any), or written for a file
+    an index run was still working on. The next index run deletes them."""
+    name, thumbnails = "unused thumbnails", library.thumbnails
+    unused = thumbnails.unused(library.store.thumbnails_in_use())
+    if not unused:
+        return CheckResult(name, OK)
+    what = f"{len(unused)} thumbnail(s) no file in the library uses"
+    if repair:
+        thumbnails.delete(unused)
+        library.store.clear_flag(DROPPED_THUMBNAILS)
+        return CheckResult(name, FIXED, f"deleted {what}")
+    detail = (
+        f"{what} (of files forgotten since the last clean-up, or made for files an index run "
+        "is reading or was reading when it stopped); the next index run, or the app at a quiet "
+        "moment, deletes those still unused ('desktop-search doctor' now)"
+    )
+    return CheckResult(name, NORMAL, detail)
+
+
 # -- 5. temporary files -----------------------------------------------------------------------
 
 
@@ -403,7 +472,8 @@ def _check_temporaries(paths: Paths, repair: bool) -> CheckResult:
     names = _examples(str(leftover.relative_to(paths.home)) for leftover in leftovers)
     what = f"{len(leftovers)} left by interrupted saves ({names})"
     if not repair:
-        return CheckResult(name, PROBLEM, f"{what}; would delete them")
+        detail = f"{what}: harmless, nothing reads them; 'desktop-search doctor' deletes them"
+        return CheckResult(name, NORMAL, detail)
     for leftover in leftovers:
         if leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)
@@ -414,11 +484,13 @@ def _check_temporaries(paths: Paths, repair: bool) -> CheckResult:
 
 def _leftover_temporaries(paths: Paths, now: float) -> list[Path]:
     """Temp files of atomic saves (named as in vector_files.py, thumbnails.py, the model
-    installers and the database rebuild above) that no running save can own any more."""
+    installers, the database rebuild above and Settings.save) that no running save can own any
+    more."""
     found = [
         *paths.vectors.glob("*.tmp"),
         *paths.thumbnails.glob("*/.*.tmp"),
         *paths.home.glob(f"{paths.database.name}.*.tmp"),
+        *paths.home.glob(f".{paths.config.name}.*.tmp"),
     ]
     found += [
         work
@@ -440,7 +512,55 @@ def _newest_mtime(folder: Path) -> float:
         return time.time()  # vanished or unreadable meanwhile: treat it as in use
 
 
-# -- 6. files gone from disk ------------------------------------------------------------------
+# -- 6. an index run stopped in the middle ----------------------------------------------------
+
+
+def _check_interrupted_runs(store: Store) -> CheckResult:
+    """Files claimed by an attempt that never ended: the run was killed (or the computer went
+    down) while it read them. The next run reads them again, each alone (``core/queue.py``)."""
+    name = "interrupted runs"
+    suspects = [entry.path for entry in store.queue.suspects()]
+    if not suspects:
+        return CheckResult(name, OK)
+    if Heartbeat(store).read() is not None:
+        return CheckResult(name, OK, f"an index run is reading {len(suspects)} file(s) now")
+    detail = (
+        f"{len(suspects)} file(s) were being read when an index run stopped without finishing "
+        f"({_examples(suspects)}): the next run reads each of them again, alone (one that "
+        f"stops it {MAX_CLAIMS} times is set aside with a reason)"
+    )
+    return CheckResult(name, NORMAL, detail)
+
+
+# -- 7. who may read the library --------------------------------------------------------------
+
+
+def _check_private_files(paths: Paths, repair: bool) -> CheckResult:
+    """Files and folders in the home that others may read (made by an older version, or copied
+    in). The home itself is not looked at: it may be a folder the app did not create."""
+    name = "private files"
+    open_to_others = []
+    for parent, folders, files in os.walk(paths.home):
+        for entry in [*folders, *files]:
+            path = Path(parent, entry)
+            try:
+                mode = path.lstat().st_mode
+            except OSError:
+                continue  # gone meanwhile
+            if not stat.S_ISLNK(mode) and not private.is_private(mode):
+                open_to_others.append(path)
+    if not open_to_others:
+        return CheckResult(name, OK)
+    names = _examples(str(path.relative_to(paths.home)) for path in open_to_others)
+    what = f"{len(open_to_others)} file(s) and folder(s) others may read ({names})"
+    if not repair:
+        return CheckResult(name, PROBLEM, f"{what}; would make them private (0600, folders 0700)")
+    for path in open_to_others:
+        private.restrict(path)
+    return CheckResult(name, FIXED, f"made {what} private")
+
+
+# -- 8. files gone from disk ------------------------------------------------------------------
 
 
 def _check_files_on_disk(store: Store) -> CheckResult:

@@ -24,6 +24,10 @@ class HomeNotWritableError(DesktopSearchError):
     """The library home directory cannot be created or written."""
 
 
+class HomeNotALibraryError(DesktopSearchError):
+    """The home named is an existing folder holding other files, not a library home."""
+
+
 class WriterLockedError(DesktopSearchError):
     """Another process holds the writer lock of this library."""
 

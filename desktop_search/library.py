@@ -8,22 +8,26 @@ import os
 import sqlite3
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import filelock
 import numpy as np
 
+from desktop_search import private
 from desktop_search.config import Paths, Settings, resolve_home
 from desktop_search.core.control import IndexControl, UserActivity
 from desktop_search.core.indexer import Indexer
 from desktop_search.core.items import FoundObject, Hit, IndexReport
 from desktop_search.core.progress import Heartbeat, ProgressCallback
 from desktop_search.core.search import Query, Searcher
-from desktop_search.core.store import Store
+from desktop_search.core.store import DROPPED_TEXT, DROPPED_THUMBNAILS, Store
 from desktop_search.core.text_passes import TextSpace
 from desktop_search.core.thumbnails import ThumbnailStore
+from desktop_search.core.vector_files import ids_path, sidecar_path
 from desktop_search.core.vectors import VectorIndex
 from desktop_search.errors import (
     DesktopSearchError,
@@ -210,7 +214,7 @@ class Library:
     @contextmanager
     def writer(self) -> Iterator[None]:
         """Hold the library's writer lock: one indexer at a time, across processes."""
-        lock = filelock.FileLock(self.paths.writer_lock, timeout=0)
+        lock = filelock.FileLock(self.paths.writer_lock, timeout=0, mode=private.FILE_MODE)
         try:
             lock.acquire()
         except filelock.Timeout:
@@ -263,6 +267,9 @@ class Library:
                 heartbeat.clear()
                 # Also after a cancel: the in-memory index holds exactly the committed batches.
                 self.save_vectors()
+            # Nothing is being decoded any more: thumbnails no row names can go (crash
+            # leftovers too: a run looks at the whole folder), and forgotten words.
+            self.clean_up(every_thumbnail=True)
         return report
 
     def indexer(
@@ -306,14 +313,78 @@ class Library:
             return self.forget_root(root)
 
     def forget_root(self, root: str) -> int:
-        """``remove_root`` for a caller that holds the writer lock already."""
+        """``remove_root`` for a caller that holds the writer lock already (and indexes nothing
+        meanwhile). Leaves no trace of the folder's files: rows, keyword-index words, embeddings
+        (the vector files are rebuilt without them), thumbnails no other file uses, queue entries
+        and failures; the write-ahead log is emptied. Returns how many files were forgotten."""
         files = len(self.store.file_states(root, None))
-        removed = self.store.remove_under(root)
-        self.store.remove_root(root)
+        with self.store.db.atomic():  # the folder and its files go together
+            removed = self.store.remove_under(root)
+            self.store.remove_root(root)
         for index in self._vectors.values():
             index.remove(np.asarray(removed, dtype=np.int64))
-        self.save_vectors()
+        self._rebuild_vector_files()
+        self.clean_up()
+        if not self.store.truncate_log():  # also when only failures went (no flag set)
+            log.info("a reader kept part of the write-ahead log: it is emptied when it restarts")
         return files
+
+    def clean_up(self, *, every_thumbnail: bool = False, text: bool = True) -> CleanUp:
+        """Delete what forgotten files left behind, once their rows are gone (committed): the
+        thumbnails no row names any more, and their words in the keyword index (rewritten:
+        ``Store.purge_deleted_text``). Call it holding ``writer()`` while nothing is indexed
+        (a thumbnail decoded for a row not committed yet would look unused).
+        ``every_thumbnail``: look at the whole folder even if no drop was recorded (a crash
+        between writing a thumbnail and committing its row); ``text`` False: leave the
+        keyword index for later (its rewrite costs seconds in a large library)."""
+        store, done = self.store, CleanUp()
+        if store.db.conn.in_transaction:
+            raise RuntimeError("clean_up() inside a transaction: the drops are not committed")
+        dropped = store.flagged(DROPPED_THUMBNAILS)
+        if every_thumbnail or dropped:
+            done.thumbnails = self.thumbnails.delete(
+                self.thumbnails.unused(store.thumbnails_in_use())
+            )
+            store.clear_flag(DROPPED_THUMBNAILS)
+        if store.flagged(DROPPED_TEXT):
+            if text:
+                started = time.perf_counter()
+                store.purge_deleted_text()
+                done.text_purged = dropped = True
+                log.info("keyword index rewritten without forgotten words in %.1f s",
+                         time.perf_counter() - started)  # fmt: skip
+            else:
+                done.text_waiting = True
+        # The log may hold pages from before the deletions (the -wal file keeps old frames).
+        if dropped and not store.truncate_log():
+            log.info("a reader kept part of the write-ahead log: it is emptied when it restarts")
+        return done
+
+    def _rebuild_vector_files(self) -> None:
+        """Rebuild every saved vector index from the store and save it. After ``remove`` an
+        HNSW graph still holds the removed vectors (marked deleted, until their slot is reused),
+        and so would its file: only a rebuild leaves them out."""
+        dims = dict(self.store.db.execute(
+            "SELECT model, max(length(vector)) / 2 FROM embeddings GROUP BY model"
+        ).fetchall())  # float16: 2 bytes a value  # fmt: skip
+        for path in sorted(self.paths.vectors.glob("*.index")):
+            model_id = path.name.removesuffix(".index")
+            with _file_lock(path):
+                if model_id not in dims:  # no vector of this model is left
+                    for file in (path, ids_path(path), sidecar_path(path)):
+                        file.unlink(missing_ok=True)
+                    self._vectors.pop(model_id, None)
+                    continue
+                with self.store.db.atomic():  # one snapshot: the vectors and their generation
+                    generation = self.store.generation(model_id)
+                    ids, vectors = self.store.embeddings(model_id)
+                dim = dims[model_id]
+                index = VectorIndex.build(dim, ids, vectors.reshape(len(ids), dim))
+                index.save(path, generation=generation)
+                self.store.vector_log.trim(model_id, generation)
+            index.generation = generation
+            if model_id in self._vectors:
+                self._vectors[model_id] = index
 
     # -- vectors -------------------------------------------------------------------------
 
@@ -384,7 +455,7 @@ class Library:
         only saved over an older file. One lock per file: readers never take the writer lock,
         so they can't keep a writer from starting."""
         path = self._vector_path(model_id)
-        with filelock.FileLock(path.with_name(path.name + ".lock"), timeout=60):
+        with _file_lock(path):
             if current:
                 index.generation = self.store.generation(model_id)
             saved = VectorIndex.saved_generation(path)
@@ -449,6 +520,23 @@ class Library:
             "failures": [{"path": p, "reason": r} for p, r in self.store.failures()],
             "skipped_links": json.loads(self.store.meta("skipped_links") or "{}"),
         }
+
+
+@dataclass
+class CleanUp:
+    """What ``Library.clean_up`` did: thumbnails deleted, forgotten words purged from the
+    keyword index, or left waiting (``text=False``)."""
+
+    thumbnails: int = 0
+    text_purged: bool = False
+    text_waiting: bool = False
+
+
+def _file_lock(index_path: Path) -> filelock.FileLock:
+    """The lock of one saved vector index: its writers (the indexer, a reader saving a rebuilt
+    index, a forget) take turns."""
+    lock = index_path.with_name(index_path.name + ".lock")
+    return filelock.FileLock(lock, timeout=60, mode=private.FILE_MODE)
 
 
 class _WriterState:

@@ -13,6 +13,7 @@ import functools
 import json
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -38,6 +39,10 @@ TICK = 0.1  # seconds between looks at the watcher's settled changes
 RESCAN_INTERVAL = 15 * 60.0  # folders that cannot be watched are rescanned this often
 SAVE_INTERVAL = 60.0  # while busy, the vector index file is saved at most this often
 IDLE_SAVE_DELAY = 5.0  # and this long after the last change once idle
+# Forgotten files' words leave the keyword index by a rewrite of the whole index (0.7-1.3 s at
+# 20k passages, 3-8 s at 100k: benchmarks/private_data.py), so at quiet moments at most this
+# often; their thumbnails go at the first quiet moment (0.2-0.4 s to list 100k: Library.clean_up).
+TEXT_PURGE_INTERVAL = 600.0
 
 
 @dataclass(frozen=True)
@@ -209,6 +214,9 @@ class LiveIndex:
         unsaved, last_save = False, time.monotonic()
         last_change = last_save
         failures = 0  # steps failed in a row: each waits longer before the next try
+        # What forgotten files left behind is cleaned up at quiet moments (nothing is being
+        # decoded then); the first one looks at every thumbnail (leftovers of a crash).
+        clean, swept, text_waiting, text_after = False, False, False, 0.0
         try:
             while not self._stopping.is_set():
                 self._wake.wait(TICK)
@@ -238,6 +246,17 @@ class LiveIndex:
                 if unsaved and (quiet or now - last_save >= SAVE_INTERVAL):
                     library.save_vectors()
                     unsaved, last_save = False, time.monotonic()
+                clean = clean and not busy
+                if quiet and (not clean or (text_waiting and now >= text_after)):
+                    every, clean, swept = not swept, True, True  # a failure: the next change
+                    try:
+                        done = library.clean_up(every_thumbnail=every, text=now >= text_after)
+                    except (OSError, sqlite3.Error) as error:
+                        log.warning("could not clean up after forgotten files: %s", error)
+                        continue
+                    text_waiting = done.text_waiting
+                    if done.text_purged:
+                        text_after = time.monotonic() + TEXT_PURGE_INTERVAL
                 heartbeat.keep_alive(self.status().state, **self._queue_counts())
         finally:
             if unsaved:

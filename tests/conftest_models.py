@@ -96,6 +96,10 @@ def install_model_home(home: Path, model_dir: Path) -> Path:
     # The photos of these tests hold no text: reading text in photos (OCR, 0.1-0.3 s a photo)
     # is left to the tests of that pass (test_documents_index.py, test_live_documents.py).
     (home / "config.toml").write_text(f'active_model = "{model_id}"\nread_text_in_photos = false\n')
+    # As the app makes them (desktop_search/private.py): doctor reports what others may read.
+    (home / "config.toml").chmod(0o600)
+    for folder in (home / "models", home / "models" / model_id):
+        folder.chmod(0o700)
     return home
 
 

@@ -144,7 +144,8 @@ def assert_outcomes(home: Path, folder: Path, corpus: HostileTree, goods: Goods)
 
 def assert_doctor_finds_nothing(home: Path) -> None:
     report = json.loads(run(home, "doctor", "--check", "--json", expect=None).stdout)
-    problems = [check for check in report["checks"] if check["status"] != "ok"]
+    # "normal": a state that heals by itself (a vector file the live index saves later).
+    problems = [check for check in report["checks"] if check["status"] not in ("ok", "normal")]
     assert problems == [] and report["problem"] == 0
 
 

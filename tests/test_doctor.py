@@ -208,6 +208,7 @@ def test_check_reports_every_problem_and_changes_nothing(library):
     break_references(home, folder, model)
     (home / "vectors" / f"{model}.index").unlink()
     (home / "vectors" / "x.index.abc.tmp").write_bytes(b"")
+    (home / "vectors" / "x.index.abc.tmp").chmod(0o600)  # as the app writes them (mkstemp)
     before = snapshot(home)
     result = doctor(home, "--check", expect=1)
     problems = [line for line in result.stdout.splitlines() if line.startswith("problem ")]
@@ -217,10 +218,13 @@ def test_check_reports_every_problem_and_changes_nothing(library):
         "problem files outside the indexed folders",
         "problem queue entries outside the indexed folders",
         f"problem vector index {model}",
-        "problem temporary files",
         "problem files on disk",  # /elsewhere/x.jpg
     ]
-    assert result.stdout.splitlines()[-1].startswith("7 problem(s)")
+    # A leftover of an interrupted save is harmless: reported, not a problem.
+    assert any(
+        line.startswith("normal  temporary files: 1 left") for line in result.stdout.splitlines()
+    )
+    assert result.stdout.splitlines()[-1].startswith("6 problem(s)")
     assert snapshot(home) == before
 
 

@@ -1,6 +1,7 @@
 """The search box syntax: words, phrases, filters, errors, and the FTS5 MATCH expressions built
 from it, run against a real SQLite FTS5 table."""
 
+import os
 import random
 import sqlite3
 from datetime import date
@@ -8,8 +9,13 @@ from datetime import date
 import pytest
 
 from desktop_search.core.query import (
+    MAX_FILTERS,
+    MAX_QUERY_CHARS,
+    MAX_VALUE_CHARS,
+    MAX_WORDS,
     Filters,
     ParsedQuery,
+    describe_filters,
     fts_match,
     parse_query,
     split_words,
@@ -139,6 +145,11 @@ def test_time_bounds_compare_with_iso_times():
         ("type:", "type: needs a value", "e.g. type:pdf"),
         ("cats from: bob", "from: needs a value", "right after the colon"),
         ('in:""', "in: needs a value", 'in:"My Documents"'),
+        ("in:", "in: needs a value", 'in:"My Documents"'),
+        ("from:", "from: needs a value", "e.g. from:anna"),
+        ("has:", "has: needs a value", "e.g. has:dog"),
+        ("beach type:,", "type:, names no type", "types are photo, pdf"),
+        ("type:, ,", "type:, names no type", "e.g. type:pdf"),
     ],
 )  # fmt: skip
 def test_bad_filters_raise_query_errors_with_hints(query, message, hint_part):
@@ -309,3 +320,87 @@ def test_function_words_are_dropped_from_keyword_matches_unless_alone():
     assert fts_match(parse_query("the who")) == '"the" OR "who"'  # nothing else to match
     assert fts_match(parse_query('"the who" live')) == '"the who" AND "live"'
     assert fts_match(parse_query("the doctor"), require_all=True) == '"the" AND "doctor"'
+
+
+# -- caps and command-line text (issue 15, item 5) ------------------------------------------------
+
+
+def test_words_up_to_the_cap_and_one_more_is_refused():
+    assert len(parse_query(" ".join(f"w{i}" for i in range(MAX_WORDS))).words) == MAX_WORDS
+    with pytest.raises(QueryError) as caught:
+        parse_query(" ".join(f"w{i}" for i in range(1200)))
+    assert caught.value.message == f"too many words: 1200 (at most {MAX_WORDS})"
+    # The words of phrases count too: each one is a term of the search in file names.
+    phrase = '"' + " ".join(f"p{i}" for i in range(MAX_WORDS)) + '"'
+    with pytest.raises(QueryError, match="too many words: 257"):
+        parse_query(f"{phrase} extra")
+
+
+@pytest.mark.parametrize("key", ["in", "from"])
+def test_filters_up_to_the_cap_and_one_more_is_refused(key):
+    within = parse_query(" ".join(f"{key}:f{i}" for i in range(MAX_FILTERS))).filters
+    assert len(within.folders) + len(within.senders) == MAX_FILTERS
+    with pytest.raises(QueryError) as caught:
+        parse_query(" ".join(f"{key}:f{i}" for i in range(1200)))
+    assert caught.value.message == (
+        f"too many filters: 1200 in:, from: and has: values (at most {MAX_FILTERS})"
+    )
+    # Repeating one value is one filter.
+    assert parse_query(" ".join([f"{key}:same"] * 1200)).filters.is_empty is False
+
+
+def test_filter_cap_counts_folders_senders_and_objects_together_also_when_merged():
+    half = MAX_FILTERS // 2
+    typed = parse_query(" ".join(f"in:f{i}" for i in range(half))).filters
+    window = Filters(senders=[f"s{i}" for i in range(half)])
+    assert len(typed.merged(window).folders) == half  # exactly at the cap
+    with pytest.raises(QueryError, match="too many filters"):
+        typed.merged(Filters(senders=[f"s{i}" for i in range(half)], objects=["dog"]))
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("w" * (MAX_VALUE_CHARS + 1), "a word or phrase is too long (4,097 characters"),
+        ('"' + "w" * (MAX_VALUE_CHARS + 1) + '"', "a word or phrase is too long"),
+        ("in:" + "f" * (MAX_VALUE_CHARS + 1), "the value of in: is too long (4,097 characters"),
+        ('from:"' + "s" * (MAX_VALUE_CHARS + 1) + '"', "the value of from: is too long"),
+        ("x " * (MAX_QUERY_CHARS // 2 + 1), "the query is too long"),
+    ],
+)
+def test_overlong_words_values_and_queries_are_refused(query, message):
+    with pytest.raises(QueryError) as caught:
+        parse_query(query)
+    assert caught.value.message.startswith(message)
+    assert "\n" not in str(caught.value)
+
+
+def test_longest_values_are_accepted():
+    parsed = parse_query("w" * MAX_VALUE_CHARS + " in:" + "f" * MAX_VALUE_CHARS)
+    assert parsed.words == ("w" * MAX_VALUE_CHARS,)
+    assert parsed.filters.folders == ("f" * MAX_VALUE_CHARS,)
+
+
+def test_undecodable_command_line_bytes_become_replacement_characters_except_in_folders():
+    # What Python makes of the argument $'caf\xe9 \xff': surrogate escapes of the bytes.
+    raw = os.fsdecode(b"caf\xe9 \xff from:\xff has:dog in:caf\xe9 type:pdf")
+    parsed = parse_query(raw)
+    assert parsed.words == ("caf\ufffd", "\ufffd")
+    assert parsed.text == "caf\ufffd \ufffd"
+    assert parsed.filters.senders == ("\ufffd",)
+    assert parsed.filters.folders == (os.fsdecode(b"caf\xe9"),)  # the folder's real name
+    assert parse_query(os.fsdecode(b'"\xff phrase"')).phrases == ("\ufffd phrase",)
+    with pytest.raises(QueryError, match="unknown type '\ufffd'"):
+        parse_query(os.fsdecode(b"type:\xff"))
+
+
+def test_describe_filters_writes_what_parses_back():
+    typed = 'type:pdf,mail after:2023-05 before:2024 in:"My Documents" from:anna has:"teddy bear"'
+    filters = parse_query(typed).filters
+    described = describe_filters(filters)
+    assert described == (
+        'type:mail,pdf after:2023-05-01 before:2024-01-01 in:"My Documents" from:"anna" '
+        'has:"teddy bear"'
+    )
+    assert parse_query(described).filters == filters
+    assert describe_filters(Filters()) == ""

@@ -77,7 +77,7 @@ def test_reopening_applies_nothing_twice(tmp_path, store):
     store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
     store.close()
     again = Store.open(tmp_path / "library.db")
-    assert len(migrations.applied(again.db)) == len(SCHEMA_MIGRATIONS) == 7
+    assert len(migrations.applied(again.db)) == len(SCHEMA_MIGRATIONS) == 8
     assert again.embedding_count("m") == 1
     again.close()
 

@@ -10,6 +10,11 @@ before:2024`` is the year 2023). Folders and senders are kept as typed (``~`` is
 caller). Repeating a filter accumulates: types, folders and senders become alternatives, dates
 narrow the range, and every ``has:`` object class must be in the photo (``has:dog has:person``).
 
+A query holds at most ``MAX_WORDS`` words, ``MAX_FILTERS`` folders, senders and object classes,
+and no word or value longer than ``MAX_VALUE_CHARS``: beyond those SQLite refuses the statement.
+Text from a command line that is not UTF-8 (bytes held as surrogates U+DC80..U+DCFF) is searched
+for with U+FFFD in their place, except in ``in:``, where the bytes name a real folder.
+
 :func:`fts_match` turns a parsed query into an SQLite FTS5 MATCH expression that can never be a
 syntax error, whatever the user typed.
 """
@@ -51,6 +56,24 @@ FILTER_EXAMPLES = {
 }
 DATE_FORMATS_HINT = "write dates as YYYY, YYYY-MM or YYYY-MM-DD, e.g. after:2023-05 or before:2024"
 
+# Caps that keep every query inside SQLite's limits with a wide margin (nobody types 64 folders
+# or 256 words into a search box). Measured on SQLite 3.40.1 with its default
+# SQLITE_MAX_EXPR_DEPTH of 1000: "Expression tree is too large" from 995 in: or from:
+# alternatives (each adds one OR to one condition), and from 997 words without a model (file
+# names must hold every word: one LIKE each, ANDed). FTS5 took 20,000 words without complaint.
+MAX_FILTERS = 64  # in:, from: and has: values together, after duplicates are dropped
+MAX_WORDS = 256  # words, the words of phrases included
+# One word, phrase or filter value. A LIKE pattern over 50,000 bytes is "too complex" for SQLite
+# (measured: 49,999 ASCII characters pass, 12,500 four-byte ones or 7,143 bytes of a folder name
+# that is not UTF-8 do not; such a byte is 7 bytes in the database spelling, U+FFFF and four
+# hex digits). 4,096 characters (Linux's PATH_MAX) stay under 28,700 bytes in any case.
+MAX_VALUE_CHARS = 4096
+# The whole text, checked before it is split: a pasted file is refused at once, not cut into a
+# million pieces first. Roomier than any query within the caps above needs in practice.
+MAX_QUERY_CHARS = 1 << 20
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+REPLACEMENT_CHARACTER = "\ufffd"
 # One piece of the query: key:"quoted value", a "phrase" (an unclosed quote runs to the end),
 # or a run of anything but whitespace and quotes.
 _PIECE = re.compile(r'\s*(?:([A-Za-z]+):"([^"]*)"?|"([^"]*)"?|([^\s"]+))')
@@ -78,6 +101,13 @@ class Filters:
         unknown = sorted(self.types - set(TYPES))
         if unknown:
             raise QueryError(f"unknown type '{unknown[0]}'", hint=_types_hint())
+        alternatives = len(self.folders) + len(self.senders) + len(self.objects)
+        if alternatives > MAX_FILTERS:  # each one more term in one SQL condition
+            raise QueryError(
+                f"too many filters: {alternatives} in:, from: and has: values "
+                f"(at most {MAX_FILTERS})",
+                hint="search in a folder above those folders, or with fewer senders or objects",
+            )
         if self.after and self.before and self.after >= self.before:
             raise QueryError(
                 f"no date is both on or after {self.after} and before {self.before}",
@@ -168,6 +198,7 @@ class ParsedQuery:
 def parse_query(text: str) -> ParsedQuery:
     """Split a query into words, phrases and filters; bad filter values raise QueryError."""
     text = unicodedata.normalize("NFC", text)
+    _check_length(text)  # before the pieces: a huge query is not split into a million words
     words: list[str] = []
     phrases: list[str] = []
     in_order: list[str] = []
@@ -185,12 +216,19 @@ def parse_query(text: str) -> ParsedQuery:
             if (filter_match := _FILTER.fullmatch(word)) and filter_match[1].lower() in found:
                 _add_filter(found, filter_match[1].lower(), filter_match[2])
                 continue
+            word = _replace_undecodable(_checked_value(word))
             words.append(word)
             in_order.append(word)
         if phrase is not None and phrase.strip():
-            phrase = " ".join(phrase.split())
+            phrase = _replace_undecodable(" ".join(_checked_value(phrase).split()))
             phrases.append(phrase)
             in_order.append(phrase)
+    count = sum(len(piece.split()) for piece in in_order)
+    if count > MAX_WORDS:
+        raise QueryError(
+            f"too many words: {count} (at most {MAX_WORDS})",
+            hint="a few words that say what you are looking for find it best",
+        )
     filters = Filters(
         types=frozenset(found["type"]),
         after=max(found["after"], default=None),
@@ -255,12 +293,52 @@ def word_pattern() -> re.Pattern[str]:
     return re.compile(rf"[^\W_](?:[^\W_]|[{mark_class}])*")
 
 
+def describe_filters(filters: Filters) -> str:
+    """``filters`` in the search box's syntax, e.g. ``type:pdf,text after:2023-05-01 in:"Tax"``
+    (folders and senders quoted as typed; "" for no filter)."""
+    parts = [f"type:{_listed(filters.types)}"] if filters.types else []
+    parts += [f"after:{filters.after.isoformat()}"] if filters.after else []
+    parts += [f"before:{filters.before.isoformat()}"] if filters.before else []
+    parts += [f'in:"{folder}"' for folder in filters.folders]
+    parts += [f'from:"{sender}"' for sender in filters.senders]
+    parts += [f'has:"{name}"' if " " in name else f"has:{name}" for name in sorted(filters.objects)]
+    return " ".join(parts)
+
+
+def _check_length(text: str) -> None:
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"the query is too long ({len(text):,} characters, at most {MAX_QUERY_CHARS:,})",
+            hint="a few words that say what you are looking for find it best",
+        )
+
+
+def _checked_value(value: str, key: str | None = None) -> str:
+    """``value`` (a word, a phrase or a filter's value); QueryError when SQLite would refuse it."""
+    if len(value) <= MAX_VALUE_CHARS:
+        return value
+    what = f"the value of {key}:" if key else "a word or phrase"
+    raise QueryError(
+        f"{what} is too long ({len(value):,} characters, at most {MAX_VALUE_CHARS:,})",
+        hint="shorten it" if key else "a few words that say what you are looking for find it best",
+    )
+
+
+def _replace_undecodable(text: str) -> str:
+    """``text`` with U+FFFD for each surrogate: bytes of a command-line argument that are not
+    UTF-8 (no model, FTS5 or SQLite parameter takes a surrogate; sqlite3 raises)."""
+    return _SURROGATES.sub(REPLACEMENT_CHARACTER, text) if _SURROGATES.search(text) else text
+
+
 def _add_filter(found: dict[str, list], key: str, value: str) -> None:
     if not value.strip():
         raise QueryError(
             f"{key}: needs a value",
             hint=f"write it right after the colon, e.g. {FILTER_EXAMPLES[key]}",
         )
+    value = _checked_value(value, key)
+    if key != "in":  # a folder keeps its bytes: to_db spells them as the database does
+        value = _replace_undecodable(value)
     if key == "type":
         found[key].extend(_parse_types(value))
     elif key in ("after", "before"):
@@ -294,6 +372,11 @@ def _parse_types(value: str) -> list[str]:
         if name not in TYPE_ALIASES:
             raise QueryError(f"unknown type '{name}'", hint=_types_hint())
         types.extend(TYPE_ALIASES[name])
+    if not types:  # "type:," names no type: silently searching everything would be a lie
+        raise QueryError(
+            f"type:{value} names no type",
+            hint=f"write one after the colon, e.g. {FILTER_EXAMPLES['type']}; {_types_hint()}",
+        )
     return types
 
 

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 HYBRID, KEYWORD, SEMANTIC = "hybrid", "keyword", "semantic"
 MODES = (HYBRID, KEYWORD, SEMANTIC)
 CANDIDATES = 100  # per list; more when filters will drop some
+# Results of one search at most: SQLite takes a LIMIT up to 2**63 - 1 (a larger one is an
+# OverflowError), and candidates are fetched up to 250 times the limit; nobody reads more.
+MAX_LIMIT = 10_000
 RRF_K = 60
 REGION_DECODE_SIDE = 1024  # query images searched by a region are decoded this large
 
@@ -59,8 +62,8 @@ class Query:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise QueryError(f"unknown search mode {self.mode!r}", hint=f"use {', '.join(MODES)}")
-        if self.limit < 1:
-            raise QueryError(f"--limit must be at least 1, not {self.limit}")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise QueryError(f"--limit must be from 1 to {MAX_LIMIT:,}, not {self.limit}")
         if self.region is not None:
             _check_region(self.region, self.image)
         parsed = self.parsed  # bad filters fail here, before anything runs
@@ -130,10 +133,11 @@ class Searcher:
             if self.encoder is None and self.text is None:  # no model: folder names count too
                 names = [record["item_id"] for record, _ in self._name_matches(parsed.text)]
                 ranked["names"] = self._filtered_ids(names, filters)
-        if parsed.phrases:  # an exact phrase is a must, for every search
-            phrases = ParsedQuery(phrases=parsed.phrases)
-            allowed = set(self.store.keyword_search(fts_match(phrases, require_all=True), filters,
-                                                    wanted * 10))  # fmt: skip
+        # An exact phrase is a must, for every search. One without letters or digits ('"!!!"')
+        # has nothing the keyword index could match (None): it requires nothing.
+        must = fts_match(ParsedQuery(phrases=parsed.phrases), require_all=True)
+        if must is not None:
+            allowed = set(self.store.keyword_search(must, filters, wanted * 10))
             ranked = {name: [i for i in ids if i in allowed] for name, ids in ranked.items()}
         return ranked
 

@@ -17,6 +17,7 @@ import numpy as np
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from desktop_search import private
 from desktop_search.core.items import FileState, PhotoRecord
 from desktop_search.core.pathnames import ESCAPE, from_db, name_keywords, to_db
 from desktop_search.core.queue import WorkQueue, add_claims_column, create_queue_table
@@ -132,11 +133,59 @@ def m007_exact_path_names(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM files WHERE status = 'failed' AND error = ?", [_OLD_REASON_NOT_UTF8])
 
 
+DROPPED_THUMBNAILS = "dropped:thumbnails"
+DROPPED_TEXT = "dropped:text"
+
+
+@migrations()
+def m008_forgotten_data(db: sqlite_utils.Database) -> None:
+    """Flags, set by triggers in the transaction that drops the data, that files left behind
+    what must not outlive them: a thumbnail no row may use any more (a file forgotten, failed or
+    changed), keyword-index entries of deleted items (FTS5 keeps a deleted row's words in its
+    segments until they are merged). The writer cleans up after committing and clears the flag
+    (``Store.take_flag``). A library that had data before gets both set: earlier versions
+    never deleted either."""
+    db.executescript(
+        f"""
+        CREATE TRIGGER files_thumbnail_dropped AFTER DELETE ON files
+        WHEN old.thumbnail IS NOT NULL BEGIN
+            INSERT OR IGNORE INTO meta(key, value) VALUES ('{DROPPED_THUMBNAILS}', '1');
+        END;
+        CREATE TRIGGER files_thumbnail_replaced AFTER UPDATE OF thumbnail ON files
+        WHEN old.thumbnail IS NOT NULL AND old.thumbnail IS NOT new.thumbnail BEGIN
+            INSERT OR IGNORE INTO meta(key, value) VALUES ('{DROPPED_THUMBNAILS}', '1');
+        END;
+        CREATE TRIGGER items_text_dropped AFTER DELETE ON items BEGIN
+            INSERT OR IGNORE INTO meta(key, value) VALUES ('{DROPPED_TEXT}', '1');
+        END;
+        INSERT OR IGNORE INTO meta(key, value)
+            SELECT '{DROPPED_THUMBNAILS}', '1' WHERE EXISTS (SELECT 1 FROM files);
+        INSERT OR IGNORE INTO meta(key, value)
+            SELECT '{DROPPED_TEXT}', '1' WHERE EXISTS (SELECT 1 FROM files);
+        """
+    )
+
+
 SCHEMA_MIGRATIONS = [
     m001_initial.__name__, m002_queue.__name__, m003_vector_log.__name__, m004_documents.__name__,
     m005_objects.__name__, m006_queue_claims.__name__, m007_exact_path_names.__name__,
+    m008_forgotten_data.__name__,
 ]  # fmt: skip
 
+
+# Deleted content overwritten. Its cost, benchmarks/private_data.py (benchmarks/README.md), the
+# store alone (nothing but database writes: the worst case), medians of 7: +2% saving 1,000
+# documents, +6% replacing a third, +22% forgetting them (another run: +10%, +6%, +16%);
+# Library.index without a model, end to end: within the noise (0.94x indexing 1,300 files,
+# 0.97x a re-index, 1.11x forgetting the folder). ON rather than FAST (free): FAST leaves
+# whole freed pages as they were: a forgotten folder's rows, a merged keyword-index segment.
+SECURE_DELETE = "ON"
+# SQLite's default: the -wal file keeps its size when the log restarts, so old frames past the
+# new ones stay in it until overwritten. journal_size_limit=0 would cut it at every restart but
+# costs +23% / +27% / +46% in the store benchmark above (another run: +32%, +25%, +50%);
+# instead the writer empties the log after cleaning up what forgotten files left
+# (Library.clean_up, Store.truncate_log).
+WAL_SIZE_LIMIT = -1
 
 _LIBRARY_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO}
 
@@ -166,6 +215,15 @@ class Store(FileMoves, SearchReads, TextStore, ObjectStore):
     def open(cls, path: Path) -> Store:
         """Open (creating and migrating as needed) the database at ``path``."""
         try:
+            # Private before SQLite creates it: SQLite gives the -wal and -shm files the main
+            # file's permissions. An existing file is used as it is (doctor reports an open one).
+            private.create_file(path)
+        except OSError as error:
+            raise StoreError(
+                f"cannot create the library database {path}: {error.strerror or error}",
+                hint="check that the library folder is writable",
+            ) from error
+        try:
             # Autocommit: a statement outside ``db.atomic()`` commits at once. With Python's
             # default, a stray write opened a transaction that every later atomic() nested into
             # as a savepoint and that nothing committed: a crash (or exit) lost all of it.
@@ -178,6 +236,10 @@ class Store(FileMoves, SearchReads, TextStore, ObjectStore):
             # lose the last transactions, never corrupt the file.
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
+            # Deleted rows and freed pages are overwritten with zeros, so a forgotten file's
+            # text, senders and GPS do not stay readable in the file's free space.
+            db.execute(f"PRAGMA secure_delete={SECURE_DELETE}")
+            db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             cls._check_version(db, path)
             migrations.apply(db)
         except sqlite3.DatabaseError as error:
@@ -452,6 +514,41 @@ class Store(FileMoves, SearchReads, TextStore, ObjectStore):
             ):
                 found[item_id] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         return found
+
+    # -- what forgotten data leaves behind ------------------------------------------------
+
+    def flagged(self, key: str) -> bool:
+        """Whether a trigger recorded a drop of this kind (``DROPPED_THUMBNAILS``,
+        ``DROPPED_TEXT``) that no clean-up has followed yet."""
+        return self.meta(key) is not None
+
+    def clear_flag(self, key: str) -> None:
+        """The clean-up of ``key`` is done (cleared after it: a crash meanwhile redoes it)."""
+        with self.db.atomic():
+            self.db.execute("DELETE FROM meta WHERE key = ?", [key])
+
+    def thumbnails_in_use(self) -> set[str]:
+        """Every thumbnail a file row names (relative to the thumbnails folder)."""
+        rows = self.db.execute("SELECT thumbnail FROM files WHERE thumbnail IS NOT NULL")
+        return {row[0] for row in rows}
+
+    def purge_deleted_text(self) -> None:
+        """Rewrite the keyword index without the words of deleted items. FTS5 (SQLite 3.40 has
+        no 'secure-delete' option) records a deletion as a new entry and keeps the old words
+        in their segment until it is merged; 'optimize' merges every segment into one, and
+        secure_delete zeroes the pages it frees. It rewrites the whole index: 0.7-1.3 s at
+        20k passages of 200 words, 3-8 s at 100k (a 339 MB database; benchmarks/private_data.py,
+        three runs on a shared 2-core machine)."""
+        with self.db.atomic():
+            self.db.execute("INSERT INTO item_text(item_text) VALUES ('optimize')")
+            self.db.execute("DELETE FROM meta WHERE key = ?", [DROPPED_TEXT])
+
+    def truncate_log(self) -> bool:
+        """Copy the write-ahead log into the database and empty it (what it held of deleted
+        rows goes with it); False when a reader's snapshot kept part of it (it goes at the
+        next restart of the log)."""
+        busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
 
     # -- small shared values -------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from desktop_search import private
 from desktop_search.errors import ModelDownloadError, ModelError
 from desktop_search.models.files import hash_into, sha256_file
 from desktop_search.models.manifest import Manifest, offline_root
@@ -165,7 +166,7 @@ def _transfer(
         if progress:
             progress(done, size)
         try:
-            with open(part, mode) as out:
+            with private.open_private(part, mode) as out:
                 while True:
                     block = response.read(CHUNK)
                     if not block:

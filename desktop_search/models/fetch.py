@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from desktop_search import private
 from desktop_search.errors import ModelError
 from desktop_search.models.download import Progress, fetch_files, offline_files
 from desktop_search.models.files import (
@@ -117,7 +118,11 @@ def remember_resolved(store: ModelStore, model_id: str, commit: str, size: int) 
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     known = resolved_sizes(store)
     known[model_id] = {"commit": commit, "size": size}
-    (folder / RESOLVED_JSON).write_text(json.dumps(known, indent=2), encoding="utf-8")
+    resolved = folder / RESOLVED_JSON
+    temporary = resolved.with_name(f".{RESOLVED_JSON}.tmp-{os.getpid()}")
+    temporary.unlink(missing_ok=True)  # left by a killed process with this pid
+    private.write_text(temporary, json.dumps(known, indent=2))
+    os.replace(temporary, resolved)
 
 
 def resolved_sizes(store: ModelStore) -> dict[str, dict]:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from desktop_search import private
 from desktop_search.errors import ModelError, ModelImportError
 
 MODEL_JSON = "model.json"
@@ -90,7 +91,8 @@ def write_model_json(model_dir: Path, data: dict[str, Any]) -> None:
     """
     path = Path(model_dir) / MODEL_JSON
     tmp = path.with_name(f".{MODEL_JSON}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.unlink(missing_ok=True)  # left by a killed process with this pid
+    private.write_text(tmp, json.dumps(data, indent=2) + "\n")
     os.replace(tmp, path)
 
 
@@ -121,7 +123,9 @@ def install_folder(tmp_dir: Path, out_dir: Path) -> None:
 
     ``tmp_dir`` must be on the same file system as ``out_dir`` (make it next to it), so that
     both renames are atomic: readers see the old folder or the new one, never a half-written one.
+    What converters and copies wrote there with the default modes is made private first.
     """
+    private.make_tree_private(tmp_dir)
     old = None
     if out_dir.exists():
         old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
