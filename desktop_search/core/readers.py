@@ -153,9 +153,10 @@ class ReaderLimits:
 class ReaderPool:
     """Up to ``size`` reader processes, started on first use and replaced when one dies.
 
-    If reader processes cannot start at all here (no forkserver in this environment, a main
-    module that cannot be imported again), files are read in the calling threads instead, as
-    before readers existed: safety lost is better than a library that indexes nothing.
+    If reader processes cannot start at all here (no forkserver in this environment, or one
+    this process cannot reach any more, e.g. after dropping privileges), files are read in the
+    calling threads instead, as before readers existed: safety lost is better than a library
+    that indexes nothing.
     """
 
     def __init__(self, size: int, limits: ReaderLimits | None = None) -> None:
