@@ -6,7 +6,6 @@ import ast
 import io
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -38,6 +37,7 @@ from tests.bad_files import (
     photo,
     rocket_upright,
 )
+from tests.processes import run_dropping_privileges
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -561,19 +561,7 @@ def test_permission_denied(corpus: tuple[Path, dict[str, str | None]]) -> None:
                     except FileNotIndexableError as exc:
                         got[f"{label}/{fn.__name__}"] = exc.reason
         else:
-            env = {**os.environ, "PYTHONPATH": str(REPO)}
-            proc = subprocess.run(
-                [sys.executable, "-c", _AS_NOBODY, json.dumps(targets)],
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=REPO,
-                timeout=120,
-            )
-            if proc.returncode != 0 and "Operation not permitted" in proc.stderr:
-                pytest.skip(f"cannot drop privileges in this container: {proc.stderr[-300:]}")
-            assert proc.returncode == 0, proc.stderr
-            got = json.loads(proc.stdout.strip().splitlines()[-1])
+            got = run_dropping_privileges(_AS_NOBODY, json.dumps(targets), cwd=REPO)
             assert got.pop("euid") != 0
 
     assert got == {

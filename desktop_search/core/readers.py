@@ -49,6 +49,7 @@ from typing import Protocol
 
 from PIL import Image
 
+from desktop_search.core.control import BACKGROUND_NICENESS
 from desktop_search.errors import DesktopSearchError, FileNotIndexableError
 from desktop_search.extract.document import Document, ReadText
 from desktop_search.extract.documents import extract_document
@@ -68,7 +69,6 @@ READER_MEMORY_BYTES = 3 * 1024**3
 # 1.2 MB; a 30000x20 panorama at a 224 short side: 1 MB), a document's pictures and page-1
 # thumbnail. What does not fit is pickled instead (slower, still correct).
 SHARED_BYTES = 16 * 1024**2
-NICENESS = 10
 # The first reader of a process also starts the forkserver and imports the decoders there:
 # ~1 s on the development machine, 10 s when it is busy; later ones are forked in ~25 ms.
 START_SECONDS = 60
@@ -147,7 +147,7 @@ class ReaderLimits:
     seconds: float = READER_SECONDS
     memory_bytes: int = READER_MEMORY_BYTES
     shared_bytes: int = SHARED_BYTES
-    niceness: int = NICENESS
+    niceness: int = BACKGROUND_NICENESS  # the indexer's background threads' niceness
 
 
 class ReaderPool:
