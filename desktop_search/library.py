@@ -27,7 +27,7 @@ from desktop_search.core.search import Query, Searcher
 from desktop_search.core.store import DROPPED_TEXT, DROPPED_THUMBNAILS, Store
 from desktop_search.core.text_passes import TextSpace
 from desktop_search.core.thumbnails import ThumbnailStore
-from desktop_search.core.vector_files import ids_path, sidecar_path
+from desktop_search.core.vector_files import ids_path, remove_abandoned_temporaries, sidecar_path
 from desktop_search.core.vectors import VectorIndex
 from desktop_search.errors import (
     DesktopSearchError,
@@ -345,6 +345,8 @@ class Library:
             done.thumbnails = self.thumbnails.delete(
                 self.thumbnails.unused(store.thumbnails_in_use())
             )
+            # What a killed run was writing: nothing decodes now, so nothing owns them.
+            self.thumbnails.delete(self.thumbnails.abandoned())
             store.clear_flag(DROPPED_THUMBNAILS)
         if store.flagged(DROPPED_TEXT):
             if text:
@@ -456,6 +458,9 @@ class Library:
         so they can't keep a writer from starting."""
         path = self._vector_path(model_id)
         with _file_lock(path):
+            # Every writer of this file holds its lock: what temporaries it has are a killed
+            # save's.
+            remove_abandoned_temporaries(path)
             if current:
                 index.generation = self.store.generation(model_id)
             saved = VectorIndex.saved_generation(path)

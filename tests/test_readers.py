@@ -103,10 +103,12 @@ def test_a_reader_that_dies_fails_that_file_and_the_next_file_is_read(tmp_path, 
 
 
 def test_a_reader_that_takes_too_long_is_stopped_and_replaced(tmp_path):
-    slow = write_photo(tmp_path / "big.png", side=3000, fmt="PNG")  # ~1 s to decode
+    # ~0.5 s to decode here (0.14 s at 3000 px: a faster CI machine beat a 0.25 s limit); the
+    # limit is a tenth of that so the margin holds on any machine.
+    slow = write_photo(tmp_path / "big.png", side=6000, fmt="PNG")
     quick = tmp_path / "small.jpg"
     Image.new("RGB", (64, 48), (10, 200, 30)).save(quick)
-    pool = ReaderPool(1, ReaderLimits(seconds=0.25))
+    pool = ReaderPool(1, ReaderLimits(seconds=0.05))
     try:
         with pool.borrow() as reader:
             reader.load(str(slow))
@@ -114,7 +116,7 @@ def test_a_reader_that_takes_too_long_is_stopped_and_replaced(tmp_path):
             with pytest.raises(FileNotIndexableError) as failed:
                 reader.photo(min_side=224, thumb_size=256)
             assert time.monotonic() - started < 5
-            assert failed.value.reason == too_long_reason(0.25)
+            assert failed.value.reason == too_long_reason(0.05)
             assert reader._process is None  # stopped, not left decoding
             reader.limits = ReaderLimits()  # its replacement's first file includes its start
             reader.load(str(quick))

@@ -75,6 +75,18 @@ def test_a_deleted_photo_takes_its_thumbnail_along(library, folder):
     assert len(on_disk(library)) == 1  # red's, which two files share
 
 
+def test_the_next_run_deletes_what_a_killed_run_was_writing(library, folder):
+    shard = thumbnail_of(library, folder / "green.jpg").parent
+    abandoned = shard / f".{'cd' * 32}.jpg.999999-140.tmp"  # named as ThumbnailStore.put names it
+    abandoned.write_bytes(b"half a JPEG")
+    someone_elses = shard / "notes.tmp"  # not a name the store writes: not its to judge
+    someone_elses.write_bytes(b"keep")
+    library.index([folder])
+    assert not abandoned.exists()
+    assert someone_elses.exists()
+    assert len(on_disk(library)) == 2
+
+
 def test_a_shared_thumbnail_stays_while_a_copy_uses_it(library, folder):
     red = thumbnail_of(library, folder / "red.jpg")
     assert red == thumbnail_of(library, folder / "red copy.jpg")

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 # What ``put`` names a thumbnail: <first two hex digits>/<hash>.jpg. Only such files are ever
 # deleted (nothing else in the folder is the store's to judge).
 _NAME = re.compile(r"[0-9a-f]{2}/[0-9a-f]{8,128}\.jpg")
+# What ``put`` names the temporary it renames into place: .<name>.<pid>-<thread>.tmp.
+_TEMPORARY = re.compile(r"[0-9a-f]{2}/\.[0-9a-f]{8,128}\.jpg\.[0-9]+-[0-9]+\.tmp")
 
 
 class ThumbnailStore:
@@ -54,6 +56,16 @@ class ThumbnailStore:
     def unused(self, in_use: set[str]) -> list[str]:
         """Thumbnails in the folder that no row names (``in_use``: the names the rows hold),
         relative to the folder. Temporaries of interrupted writes are not among them."""
+        found = self._entries()
+        return sorted(name for name in found if _NAME.fullmatch(name) and name not in in_use)
+
+    def abandoned(self) -> list[str]:
+        """Temporaries of writes that never finished (a killed run), relative to the folder.
+        Only a process holding the writer lock writes thumbnails, so while it holds the lock and
+        decodes nothing, every temporary here is abandoned."""
+        return sorted(name for name in self._entries() if _TEMPORARY.fullmatch(name))
+
+    def _entries(self) -> list[str]:
         found: list[str] = []
         try:
             with os.scandir(self.folder) as shards:
@@ -63,13 +75,13 @@ class ThumbnailStore:
                             found += [f"{shard.name}/{entry.name}" for entry in files]
         except FileNotFoundError:
             return []
-        return sorted(name for name in found if _NAME.fullmatch(name) and name not in in_use)
+        return found
 
     def delete(self, names: Iterable[str]) -> int:
         """Delete thumbnails named relative to the folder; returns how many went."""
         deleted = 0
         for name in names:
-            if not _NAME.fullmatch(name):
+            if not (_NAME.fullmatch(name) or _TEMPORARY.fullmatch(name)):
                 continue  # not a thumbnail name (a row of a damaged database, say)
             try:
                 (self.folder / name).unlink()

@@ -17,6 +17,7 @@ This module knows nothing about hnswlib: the caller writes the HNSW payload into
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -66,6 +67,21 @@ def sidecar_path(path: Path) -> Path:
     if sidecar == path:
         raise ValueError(f"index path must not end in .json: {path}")
     return sidecar
+
+
+def remove_abandoned_temporaries(path: Path) -> int:
+    """Delete the temporaries an interrupted save of the index at ``path`` left (named as
+    ``IndexFileWriter`` names them). Call it holding the lock every writer of ``path`` takes:
+    then none of them is being written. Returns how many went."""
+    leftovers = {
+        leftover
+        for final in (path, ids_path(path), sidecar_path(path))
+        for leftover in final.parent.glob(f"{glob.escape(final.name)}.*.tmp")
+    }
+    for leftover in leftovers:
+        with suppress(FileNotFoundError):
+            leftover.unlink()
+    return len(leftovers)
 
 
 def _file_digest(path: Path) -> tuple[int, int]:
