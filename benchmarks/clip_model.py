@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from benchmarks.common import vit_b32_model
-from desktop_search.models.clip import ClipModel
+from desktop_search.models.runtime.clip import ClipModel
 
 CAPTIONS = [
     "a dog on a beach", "receipt from the hardware store", "birthday cake with candles",

@@ -64,18 +64,22 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
 from benchmarks.common import install_model
 from benchmarks.index_throughput import SOURCES, make_photos, run_desktop_search
 from desktop_search.config import Settings
-from desktop_search.models import manifest
-from desktop_search.models.clip import (
+from desktop_search.models.install import manifest
+from desktop_search.models.install.files import sha256_file, write_model_json
+from desktop_search.models.install.quantize import (
+    CALIBRATION_TEXTS,
+    DEFAULT_CANDIDATES,
+    dynamic_int8,
+)
+from desktop_search.models.install.store import ModelStore
+from desktop_search.models.runtime.clip import (
     MODEL_JSON,
     TEXTUAL_FILE,
     VISUAL_FILE,
     ClipModel,
     ClipModelInfo,
 )
-from desktop_search.models.files import sha256_file, write_model_json
-from desktop_search.models.preprocess import preprocess_batch
-from desktop_search.models.quantize import CALIBRATION_TEXTS, DEFAULT_CANDIDATES, dynamic_int8
-from desktop_search.models.store import ModelStore
+from desktop_search.models.runtime.preprocess import preprocess_batch
 
 # Outside the repository and outside benchmarks/.cache: the exports alone are about 3.5 GB, and
 # /tmp is where a rerun on the same machine finds them again.
@@ -149,9 +153,9 @@ CHOICES = (
 BASELINE = CHOICES[0].id
 # The code an installed folder depends on (see import_code_version).
 IMPORT_CODE = (
-    "desktop_search.models.onnx_import",
-    "desktop_search.models.convert",
-    "desktop_search.models.quantize",
+    "desktop_search.models.install.onnx_import",
+    "desktop_search.models.convert.clip",
+    "desktop_search.models.install.quantize",
 )
 # The reference row: ViT-B-32 as issue 2 measured it, converted by the app from open_clip (batch
 # axis dynamic, so the indexer's batches of 16 run as one call), random weights too.
@@ -265,7 +269,7 @@ def write_tokenizer(choice: Choice, textual: Path, context_length: int) -> None:
     stand-in with the right special tokens for the Gemma and XLM-R vocabularies (not reachable
     here; the towers' cost does not depend on them: every query is padded to the full length)."""
     if choice.specials is None:
-        from desktop_search.models.convert import build_clip_tokenizer
+        from desktop_search.models.convert.clip import build_clip_tokenizer
 
         build_clip_tokenizer().save(str(textual / "tokenizer.json"))
         # The project's BPE spells the specials as open_clip does (Hugging Face: <|endoftext|>).

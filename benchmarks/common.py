@@ -22,7 +22,7 @@ def vit_b32_model(quantize: bool = True) -> Path:
     name = VIT_B32 if quantize else f"{VIT_B32}-fp32"
     folder = CACHE / "models" / name
     if not (folder / "model.json").exists():
-        from desktop_search.models.convert import convert_open_clip
+        from desktop_search.models.convert.clip import convert_open_clip
 
         started = time.perf_counter()
         convert_open_clip("ViT-B-32", None, folder, name, quantize=quantize)
@@ -47,7 +47,7 @@ def install_model(home: Path, model_dir: Path) -> str:
 
 def text_model_folder(cache: Path) -> Path:
     """The int8 all-MiniLM-L6-v2, converted once into ``cache`` (needs the convert extra)."""
-    from desktop_search.models.store import ModelStore
+    from desktop_search.models.install.store import ModelStore
 
     store = ModelStore(cache)
     if not store.has(TEXT_MODEL):

@@ -27,8 +27,8 @@ import onnxruntime as ort
 from PIL import Image, ImageDraw, ImageFont
 from skimage import data as skdata
 
-from desktop_search.models.detector import ObjectDetector
-from desktop_search.models.ocr import OcrEngine, text_of
+from desktop_search.models.runtime.detector import ObjectDetector
+from desktop_search.models.runtime.ocr import OcrEngine, text_of
 
 REPO = Path(__file__).resolve().parents[1]
 YOLOX_NANO = REPO.parent / "shared/models/yolox_nano_coco.onnx"

@@ -32,9 +32,9 @@ from pathlib import Path
 from benchmarks.common import CACHE, text_model_folder
 from benchmarks.documents_inputs import INPUTS
 from benchmarks.documents_pdf import index_folder, load_note, new_home
-from desktop_search.core.control import lower_process_priority
 from desktop_search.extract.chat import extract_chat_text
 from desktop_search.extract.chat_whatsapp import parse_whatsapp
+from desktop_search.index.control import lower_process_priority
 from tests.make_chats import big_whatsapp_export
 
 CHAT_NAME = "WhatsApp Chat with Alice.txt"

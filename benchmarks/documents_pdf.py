@@ -47,11 +47,11 @@ from PIL import Image
 
 from benchmarks.common import CACHE, TEXT_MODEL, home_with_text_model, text_model_folder
 from benchmarks.documents_inputs import prose_pages, scanned_pdf_file, text_pdf_file, words
-from desktop_search.core.control import lower_process_priority
-from desktop_search.core.items import IndexReport
+from desktop_search.app.library import Library
 from desktop_search.extract.pdf import OCR_LONG_SIDE, extract_pdf
-from desktop_search.library import Library
-from desktop_search.models.ocr import OcrEngine
+from desktop_search.index.control import lower_process_priority
+from desktop_search.index.report import IndexReport
+from desktop_search.models.runtime.ocr import OcrEngine
 
 MIB = 1024 * 1024
 
@@ -127,7 +127,7 @@ def extraction_only(data: bytes) -> tuple[float, list[str]]:
 
 
 def encode_only(model_dir: Path, texts: list[str]) -> float:
-    from desktop_search.models.text import TextModel
+    from desktop_search.models.runtime.text import TextModel
 
     model = TextModel(model_dir)
     model.encode(["load the model"])
@@ -222,7 +222,7 @@ def bench_ocr(pages: int, style: str, model_dir: Path, scratch: Path) -> None:
 # (before exec) in the child's ru_maxrss, and this parent has held OCR models and large PDFs.
 CHILD = """
 import json, sys, time
-from desktop_search.library import Library
+from desktop_search.app.library import Library
 home, folder = sys.argv[1], sys.argv[2] or None
 started = time.perf_counter()
 result = {}

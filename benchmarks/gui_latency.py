@@ -23,7 +23,7 @@ from pathlib import Path
 
 from benchmarks.common import install_model, unit_vectors, vit_b32_model
 from benchmarks.query_latency import fill_store
-from desktop_search.library import Library
+from desktop_search.app.library import Library
 
 CHILD = r"""
 import json, os, statistics, sys, time
@@ -32,10 +32,10 @@ import psutil
 from PySide6.QtWidgets import QApplication
 from PySide6.QtTest import QTest
 from PySide6.QtCore import Qt
-from desktop_search.core.search import Query
+from desktop_search.search.searcher import Query
 from desktop_search.gui.app import DesktopApp
 from desktop_search.gui.workers import WorkerPool
-from desktop_search.library import Library
+from desktop_search.app.library import Library
 
 app = QApplication(sys.argv[:1])
 library = Library.open(sys.argv[1])

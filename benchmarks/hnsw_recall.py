@@ -24,7 +24,7 @@ import time
 import numpy as np
 import psutil
 
-from desktop_search.core.vectors import VectorIndex
+from desktop_search.vectors.index import VectorIndex
 
 EF_VALUES = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
 RECALL_TARGET = 0.98

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps
 from skimage import data
 
 from benchmarks.common import CACHE, install_model, vit_b32_model
-from desktop_search.library import Library
+from desktop_search.app.library import Library
 
 SOURCES = ["astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field"]
 

@@ -45,13 +45,13 @@ from skimage import data
 
 from benchmarks import rescan
 from benchmarks.common import CACHE, install_model, percentiles, vit_b32_model
-from desktop_search.core.control import lower_thread_priority
-from desktop_search.core.progress import Heartbeat
-from desktop_search.core.search import Query
-from desktop_search.core.store import Store
-from desktop_search.core.watch import CLOSED_SETTLE, DEFAULT_SETTLE
-from desktop_search.library import Library
-from desktop_search.live import LiveIndex
+from desktop_search.app.library import Library
+from desktop_search.app.live import LiveIndex
+from desktop_search.index.control import lower_thread_priority
+from desktop_search.index.progress import Heartbeat
+from desktop_search.index.watch import CLOSED_SETTLE, DEFAULT_SETTLE
+from desktop_search.search.searcher import Query
+from desktop_search.store.store import Store
 
 SOURCES = ["astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry",
            "hubble_deep_field", "retina", "cat", "colorwheel"]  # fmt: skip

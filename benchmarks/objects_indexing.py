@@ -39,11 +39,11 @@ from skimage import data
 
 from benchmarks.common import CACHE, install_model, vit_b32_model
 from benchmarks.index_throughput import make_photos
+from desktop_search.app.library import Library
 from desktop_search.config import Settings
-from desktop_search.core.objects import crop_with_context, scale_box
 from desktop_search.extract.images import load_photo
-from desktop_search.library import Library
-from desktop_search.models.preprocess import preprocess
+from desktop_search.index.passes.objects import crop_with_context, scale_box
+from desktop_search.models.runtime.preprocess import preprocess
 
 # The shared test copy of YOLOX-nano, in the ``shared/`` folder beside the repository.
 DETECTOR = Path(__file__).resolve().parents[2] / "shared/models/yolox_nano_coco.onnx"

@@ -31,12 +31,12 @@ from pathlib import Path
 
 from PIL import Image
 
-import desktop_search.core.store as store_module
-from desktop_search.core.items import DocumentRecord
-from desktop_search.core.store import Store
-from desktop_search.core.thumbnails import ThumbnailStore
+import desktop_search.store.store as store_module
+from desktop_search.app.library import Library
 from desktop_search.extract.document import CHUNK, Document, TextItem
-from desktop_search.library import Library
+from desktop_search.index.thumbnails import ThumbnailStore
+from desktop_search.store.records import DocumentRecord
+from desktop_search.store.store import Store
 
 SETTINGS = {
     "OFF, -1 (before)": ("OFF", -1),

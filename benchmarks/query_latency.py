@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import percentiles, unit_vectors
-from desktop_search.core.items import PhotoRecord
-from desktop_search.core.search import Searcher
-from desktop_search.core.store import Store
-from desktop_search.core.thumbnails import ThumbnailStore
-from desktop_search.core.vectors import VectorIndex
+from desktop_search.index.thumbnails import ThumbnailStore
+from desktop_search.search.searcher import Searcher
+from desktop_search.store.records import PhotoRecord
+from desktop_search.store.store import Store
+from desktop_search.vectors.index import VectorIndex
 
 DIM = 512
 

@@ -1,6 +1,6 @@
 """The cost of reading files in reader processes (issue 14 goal: under 5% on the photo benchmark).
 
-Indexes the same folders with the readers in worker processes (the default, core/readers.py)
+Indexes the same folders with the readers in worker processes (the default, index/readers.py)
 and in the indexing process's own threads (``Indexer.read`` set: what the app did before),
 alternating, several rounds, fresh home each time; reports medians and the ratio. Two folders:
 the 12 MP camera JPEGs of ``index_throughput.py`` (draft decoding: the cheapest decode, so the
@@ -24,9 +24,9 @@ from skimage import data
 
 from benchmarks.common import CACHE, install_model, vit_b32_model
 from benchmarks.index_throughput import make_photos
-from desktop_search.core.items import IndexReport
+from desktop_search.app.library import Library
 from desktop_search.extract.images import read_file
-from desktop_search.library import Library
+from desktop_search.index.report import IndexReport
 
 MIXED_SOURCES = ["astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "cat"]
 

@@ -39,9 +39,9 @@ from pathlib import Path
 from PIL import Image
 
 from benchmarks.common import CACHE, install_model, unit_vectors, vit_b32_model
-from desktop_search.core.items import PhotoRecord
-from desktop_search.library import Library
-from desktop_search.live import LiveIndex, LiveStatus
+from desktop_search.app.library import Library
+from desktop_search.app.live import LiveIndex, LiveStatus
+from desktop_search.store.records import PhotoRecord
 
 FOLDERS, PER_FOLDER = 100, 1000
 BASE = CACHE / f"rescan-{FOLDERS * PER_FOLDER // 1000}k"

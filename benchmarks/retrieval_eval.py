@@ -54,7 +54,7 @@ TYPE_LABELS = {"keyword": "keyword-friendly", "semantic": "paraphrase", "mixed":
 
 def build_library(workdir: Path, models_cache: Path) -> tuple[Path, Path, dict]:
     """Write the corpus and index it into a new library home; returns (corpus, home, facts)."""
-    from desktop_search.library import Library
+    from desktop_search.app.library import Library
 
     corpus, home = workdir / "corpus", workdir / "home"
     write_corpus(corpus)
@@ -71,8 +71,8 @@ def build_library(workdir: Path, models_cache: Path) -> tuple[Path, Path, dict]:
 
 def run_queries(home: Path, corpus: Path) -> tuple[dict, dict]:
     """Every query in every mode: ({mode: {query id: [relative path, ...]}}, {mode: [ms]})."""
-    from desktop_search.core.search import Query
-    from desktop_search.library import Library
+    from desktop_search.app.library import Library
+    from desktop_search.search.searcher import Query
 
     ranked: dict[str, dict[str, list[str]]] = {mode: {} for mode in MODES}
     timings: dict[str, list[float]] = {mode: [] for mode in MODES}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from benchmarks.common import install_model, unit_vectors, vit_b32_model
 from benchmarks.query_latency import fill_store
-from desktop_search.library import Library
+from desktop_search.app.library import Library
 
 BASELINE = """
 import sys, numpy as np, open_clip, torch

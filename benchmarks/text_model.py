@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import CACHE
-from desktop_search.models.text import ONNX_FILE, TextModel
+from desktop_search.models.runtime.text import ONNX_FILE, TextModel
 
 RUNS = 3
 BATCH = 32
 
 
 def model_dir(quantize: bool) -> Path:
-    from desktop_search.models.convert_text import (
+    from desktop_search.models.convert.text import (
         convert_sentence_transformer,
         offline_minilm_dir,
     )
@@ -35,7 +35,7 @@ def model_dir(quantize: bool) -> Path:
 
 
 def sentences(n: int = 1000, seed: int = 0) -> list[str]:
-    from desktop_search.models.convert_text import FIDELITY_TEXTS
+    from desktop_search.models.convert.text import FIDELITY_TEXTS
 
     rng = np.random.default_rng(seed)
     words = " ".join(FIDELITY_TEXTS).split()
@@ -74,7 +74,7 @@ def _timed(model: TextModel, texts: list[str]) -> float:
 def torch_baseline(texts: list[str]) -> float:
     from sentence_transformers import SentenceTransformer
 
-    from desktop_search.models.convert_text import offline_minilm_dir
+    from desktop_search.models.convert.text import offline_minilm_dir
 
     st = SentenceTransformer(str(offline_minilm_dir()), device="cpu")
     st.encode(["warm up"])

@@ -1,5 +1,5 @@
 """Exact (numpy) vs HNSW query time in VectorIndex, to set EXACT_SEARCH_BELOW and
-EXACT_FILTER_MIN/EXACT_FILTER_DIVISOR in desktop_search/core/vectors.py.
+EXACT_FILTER_MIN/EXACT_FILTER_DIVISOR in desktop_search/vectors/index.py.
 
 Table 1: single-query latency (k=20, 512-d, clustered unit vectors) of the two modes at sizes
 1k..100k. Both indexes grow incrementally, queries alternate between the modes so machine noise
@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from desktop_search.core.vectors import DEFAULT_EF_SEARCH, VectorIndex
+from desktop_search.vectors.index import DEFAULT_EF_SEARCH, VectorIndex
 
 SIZES = [1_000, 5_000, 10_000, 20_000, 50_000, 100_000]
 # Larger allowed sets only get slower for exact scoring (~30 us/vector in get_items).

@@ -9,7 +9,7 @@ starting with ``inotify`` in ``/proc/<pid>/fdinfo/*`` of the watch process. It a
 empty folder (one more watch); at the end one photo is copied there, and the RSS measured again
 once it is indexed (the first photo to encode loads the image tower).
 
-Baselines, same run: an idle ``python -c "import desktop_search.live"`` (the code, no library)
+Baselines, same run: an idle ``python -c "import desktop_search.app.live"`` (the code, no library)
 and one ``desktop-search status`` on the same library (peak RSS of the whole process). Run:
 
     .venv/bin/python -m benchmarks.watch_memory [--steady 15]
@@ -33,11 +33,11 @@ import psutil
 from benchmarks.common import CACHE
 from benchmarks.live_latency import make_photos
 from benchmarks.rescan import FOLDERS, HOME, PER_FOLDER, fresh_home, prepare
-from desktop_search.core.progress import Heartbeat
-from desktop_search.core.store import Store
+from desktop_search.index.progress import Heartbeat
+from desktop_search.store.store import Store
 
 MIB = 1024 * 1024
-IMPORT_ONLY = "import sys, desktop_search.live; print('ready', flush=True); sys.stdin.read()"
+IMPORT_ONLY = "import sys, desktop_search.app.live; print('ready', flush=True); sys.stdin.read()"
 
 
 def peak_rss(pid: int) -> float:
@@ -163,7 +163,7 @@ def main() -> None:
     print("| process | steady RSS MiB | peak RSS MiB | inotify watches |")
     print("|---|---|---|---|")
     print(
-        f'| `python -c "import desktop_search.live"` (idle) | {imported["steady"]:.0f} | '
+        f'| `python -c "import desktop_search.app.live"` (idle) | {imported["steady"]:.0f} | '
         f"{imported['peak']:.0f} | - |"
     )
     print(f"| `desktop-search status`, same library | - | {status_peak:.0f} | - |")

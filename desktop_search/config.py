@@ -16,8 +16,8 @@ from pathlib import Path
 import platformdirs
 import tomli_w
 
-from desktop_search import private
 from desktop_search.errors import DesktopSearchError, HomeNotALibraryError, HomeNotWritableError
+from desktop_search.platform import private
 
 log = logging.getLogger(__name__)
 

@@ -573,7 +573,7 @@ def _add_non_utf8_name(tree: OddTree) -> None:
     except (OSError, UnicodeError) as exc:  # macOS and Windows refuse such names
         log.warning("cannot create a non-UTF-8 file name here: %s", exc)
         return
-    # Indexed like any other: the store keeps its exact bytes (core/pathnames.py).
+    # Indexed like any other: the store keeps its exact bytes (store/pathnames.py).
     tree.expect("name that is not UTF-8", "names/" + os.fsdecode(name), None)
 
 

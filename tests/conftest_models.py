@@ -61,7 +61,7 @@ def tiny_clip_dir(
 
     Shared by the whole session: copy it before changing anything in it.
     """
-    from desktop_search.models.store import ModelStore
+    from desktop_search.models.install.store import ModelStore
 
     store = ModelStore(tmp_path_factory.mktemp("tiny_clip_models"))
     store.import_open_clip(
@@ -80,7 +80,7 @@ def minilm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Shared by the whole session: copy it before changing anything in it.
     """
-    from desktop_search.models.store import ModelStore
+    from desktop_search.models.install.store import ModelStore
 
     store = ModelStore(tmp_path_factory.mktemp("minilm_models"))
     store.import_text_model(name=MINILM_NAME)
@@ -96,7 +96,7 @@ def install_model_home(home: Path, model_dir: Path) -> Path:
     # The photos of these tests hold no text: reading text in photos (OCR, 0.1-0.3 s a photo)
     # is left to the tests of that pass (test_documents_index.py, test_live_documents.py).
     (home / "config.toml").write_text(f'active_model = "{model_id}"\nread_text_in_photos = false\n')
-    # As the app makes them (desktop_search/private.py): doctor reports what others may read.
+    # As the app makes them (platform/private.py): doctor reports what others may read.
     (home / "config.toml").chmod(0o600)
     for folder in (home / "models", home / "models" / model_id):
         folder.chmod(0o700)
@@ -112,7 +112,7 @@ def model_home(tmp_path: Path, tiny_clip_dir: Path) -> Path:
 @pytest.fixture
 def model_library(model_home: Path):
     """A Library opened on ``model_home`` (closed after the test)."""
-    from desktop_search.library import Library
+    from desktop_search.app.library import Library
 
     opened = Library.open(model_home)
     yield opened
@@ -137,7 +137,7 @@ def pixel_clip_dir(tmp_path_factory: pytest.TempPathFactory, tiny_clip_dir: Path
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    from desktop_search.models.files import sha256_file
+    from desktop_search.models.install.files import sha256_file
 
     folder = tmp_path_factory.mktemp("pixel_clip_models") / PIXEL_CLIP_NAME
     shutil.copytree(tiny_clip_dir, folder)

@@ -16,7 +16,7 @@ from pathlib import Path
 import open_clip
 import torch
 
-from desktop_search.models.convert import build_clip_tokenizer
+from desktop_search.models.convert.clip import build_clip_tokenizer
 from tests.conftest_models import TINY_CLIP_CONFIG, TinyClipCheckpoint, build_tiny_clip
 
 CONTEXT_LENGTH = 77

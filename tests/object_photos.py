@@ -43,7 +43,7 @@ def write_photos(folder: Path, names: tuple[str, ...] = ("astronaut", "coffee", 
 
 def install_detector(home: Path) -> None:
     """Install the shared YOLOX-nano into a library home, as a user would."""
-    from desktop_search.library import Library
+    from desktop_search.app.library import Library
 
     with Library.open(home) as library:
         library.object_tools.import_detector(YOLOX_NANO)

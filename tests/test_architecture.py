@@ -32,9 +32,9 @@ def top(name: str) -> str:
 # The int8 quantiser (onnxruntime.quantization needs the onnx package) may import onnx, and
 # nothing else heavy: importing ready ONNX exports must work without torch.
 ALLOWED_HEAVY = {
-    "models/convert.py": HEAVY,
-    "models/convert_text.py": HEAVY,
-    "models/quantize.py": {"onnx"},  # onnxruntime's quantiser works on onnx graphs; no torch
+    "models/convert/clip.py": HEAVY,
+    "models/convert/text.py": HEAVY,
+    "models/install/quantize.py": {"onnx"},  # onnxruntime's quantiser works on onnx graphs; no torch
 }
 
 
@@ -51,7 +51,7 @@ def test_only_the_hub_module_imports_the_hub_client():
     client = {"huggingface_hub", "hf_xet", "httpx2", "httpx"}
     offenders = [
         name for name, found in modules()
-        if name != "models/hub.py" and any(top(i) in client for i in found)
+        if name != "models/install/hub.py" and any(top(i) in client for i in found)
     ]  # fmt: skip
     assert offenders == []
 
@@ -65,33 +65,33 @@ def test_only_the_gui_imports_qt():
 
 
 def test_leaf_modules_do_not_import_each_other():
-    leaves = {"core/store.py", "core/vectors.py", "core/scan.py", "core/thumbnails.py"}
-    leaves |= {"core/vector_files.py", "core/store_moves.py", "core/store_reads.py"}
-    leaves |= {"core/store_text.py", "core/store_objects.py"}
+    leaves = {"store/store.py", "vectors/index.py", "index/scan.py", "index/thumbnails.py"}
+    leaves |= {"vectors/files.py", "store/moves.py", "store/reads.py"}
+    leaves |= {"store/texts.py", "store/objects.py"}
     # private: the file modes of what the app creates under its home (no dependencies).
-    allowed = {"desktop_search.errors", "desktop_search.core.items", "desktop_search.private"}
+    allowed = {"desktop_search.errors", "desktop_search.store.records", "desktop_search.platform.private"}
     # vector_files is the on-disk format split out of vectors.py; the queue and the vector log
     # are tables of the store's database, store_moves/store_reads parts of the Store class:
     # parts only their owner imports (sqlpaths: the SQL helpers those parts share; pathnames:
     # how a path is spelt in the database and the keyword index).
     # filter_sql turns the query module's filters into SQL for the reads.
-    store_parts = {"desktop_search.core.sqlpaths", "desktop_search.core.pathnames"}
+    store_parts = {"desktop_search.store.sql", "desktop_search.store.pathnames"}
     private = {
-        "core/store_moves.py": store_parts,
-        "core/store_reads.py": store_parts
-        | {"desktop_search.core.filter_sql", "desktop_search.core.query"},
-        "core/store_text.py": store_parts | {"desktop_search.extract.document"},
-        "core/store_objects.py": store_parts,
-        "core/vectors.py": {"desktop_search.core.vector_files"},
-        "core/store.py": {
-            "desktop_search.core.pathnames",
-            "desktop_search.core.queue",
-            "desktop_search.core.sqlpaths",
-            "desktop_search.core.vector_log",
-            "desktop_search.core.store_moves",
-            "desktop_search.core.store_reads",
-            "desktop_search.core.store_text",
-            "desktop_search.core.store_objects",
+        "store/moves.py": store_parts,
+        "store/reads.py": store_parts
+        | {"desktop_search.search.filter_sql", "desktop_search.search.query"},
+        "store/texts.py": store_parts | {"desktop_search.extract.document"},
+        "store/objects.py": store_parts,
+        "vectors/index.py": {"desktop_search.vectors.files"},
+        "store/store.py": {
+            "desktop_search.store.pathnames",
+            "desktop_search.store.queue",
+            "desktop_search.store.sql",
+            "desktop_search.store.vector_log",
+            "desktop_search.store.moves",
+            "desktop_search.store.reads",
+            "desktop_search.store.texts",
+            "desktop_search.store.objects",
         },
     }
     for name, found in modules():
@@ -108,6 +108,6 @@ def test_the_core_never_imports_the_interfaces():
     for name, found in modules():
         if name.startswith(("core/", "extract/", "models/")):
             assert not any(
-                i.startswith(("desktop_search.cli", "desktop_search.gui", "desktop_search.library"))
+                i.startswith(("desktop_search.cli.root", "desktop_search.gui", "desktop_search.app.library"))
                 for i in found
             ), name

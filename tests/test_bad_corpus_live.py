@@ -30,11 +30,11 @@ from typing import TextIO
 import pytest
 from click.testing import CliRunner, Result
 
-from desktop_search.cli import cli
-from desktop_search.core.search import Query
-from desktop_search.core.store import Store
-from desktop_search.library import Library
-from desktop_search.live import LiveIndex, LiveStatus
+from desktop_search.app.library import Library
+from desktop_search.app.live import LiveIndex, LiveStatus
+from desktop_search.cli.root import cli
+from desktop_search.search.searcher import Query
+from desktop_search.store.store import Store
 from tests.bad_files import OddTree, add_permission_cases, small_jpeg
 from tests.conftest_models import install_model_home
 from tests.hostile_files import HostileTree, good_files, hostile_tree
@@ -468,7 +468,7 @@ _AS_NOBODY = textwrap.dedent(
     """
     import json, os, pwd, sys
     from click.testing import CliRunner
-    from desktop_search.cli import cli
+    from desktop_search.cli.root import cli
 
     home = sys.argv[1]
 

@@ -20,12 +20,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from desktop_search.core.items import IndexReport
-from desktop_search.core.pathnames import from_db
-from desktop_search.core.search import Query
+from desktop_search.app.library import Library
 from desktop_search.errors import FileNotIndexableError
 from desktop_search.extract.images import MAX_FILE_BYTES, read_file
-from desktop_search.library import Library
+from desktop_search.index.report import IndexReport
+from desktop_search.search.searcher import Query
+from desktop_search.store.pathnames import from_db
 from tests.bad_files import (
     MUTATIONS,
     ORIENTED_SIZE,
@@ -194,7 +194,7 @@ _INDEX_UNPRIVILEGED = textwrap.dedent(
     """
     import json, os, pwd, sys
     from pathlib import Path
-    from desktop_search.library import Library
+    from desktop_search.app.library import Library
 
     warm_home, warm_folder, home, folder = map(Path, sys.argv[1:5])
     with Library.open(warm_home) as library:
@@ -369,7 +369,7 @@ _MAX_RESIZE_PIXELS = 50_000_000
 
 
 def test_a_strip_is_preprocessed_like_the_two_step_path_up_to_edge_resampling() -> None:
-    from desktop_search.models.preprocess import ImageSpec, _resize_centre, _resize_shortest
+    from desktop_search.models.runtime.preprocess import ImageSpec, _resize_centre, _resize_shortest
 
     strip = Image.fromarray(
         (np.random.default_rng(0).random((90, 1800, 3)) * 255).astype(np.uint8)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from PIL import Image
 from skimage import data
 
-from desktop_search.cli import cli
+from desktop_search.cli.root import cli
 from tests.bad_files import make_odd_photos
 from tests.conftest_models import install_model_home
 from tests.processes import writer_lock_held_elsewhere
@@ -264,7 +264,7 @@ def test_search_process_imports_no_torch_and_no_qt(home, photos):
         "heavy = ('torch', 'open_clip', 'transformers', 'onnx', 'PySide6')\n"
         "atexit.register(lambda: print('loaded:', [m for m in heavy if m in sys.modules],"
         " file=sys.stderr))\n"
-        "from desktop_search.cli import main\n"
+        "from desktop_search.cli.root import main\n"
         "main()\n"
     )
     result = subprocess.run(

@@ -4,7 +4,7 @@ import json
 
 from click.testing import CliRunner
 
-from desktop_search.cli import cli
+from desktop_search.cli.root import cli
 
 
 def run(home, *args, expect=0):

@@ -3,7 +3,7 @@ actionable line and a non-zero exit, or in the right results; never in "unexpect
 traceback.
 
 A library without a model searches file names with one LIKE per word (ANDed) and the keyword
-index; the caps of core/query.py keep those statements inside SQLite's limits.
+index; the caps of search/query.py keep those statements inside SQLite's limits.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from desktop_search.cli import cli
-from desktop_search.core.query import MAX_FILTERS, MAX_VALUE_CHARS, MAX_WORDS
-from desktop_search.core.search import MAX_LIMIT
+from desktop_search.cli.root import cli
+from desktop_search.search.query import MAX_FILTERS, MAX_VALUE_CHARS, MAX_WORDS
+from desktop_search.search.searcher import MAX_LIMIT
 
 LATIN1_FOLDER = b"caf\xe9"  # a folder name that is not UTF-8
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from PIL import Image
 from skimage import data
 
-from desktop_search.cli import cli
+from desktop_search.cli.root import cli
 
 
 def run(home, *args, expect=0):

@@ -10,10 +10,10 @@ from PIL import Image
 from skimage import data
 
 from desktop_search.errors import ModelError
-from desktop_search.models.base import OnnxModel
-from desktop_search.models.clip import ClipModel, ClipModelInfo
-from desktop_search.models.preprocess import preprocess_batch
-from desktop_search.models.session import create_session
+from desktop_search.models.runtime.base import OnnxModel
+from desktop_search.models.runtime.clip import ClipModel, ClipModelInfo
+from desktop_search.models.runtime.preprocess import preprocess_batch
+from desktop_search.models.runtime.session import create_session
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import torch
 from PIL import Image
 from skimage import data
 
-from desktop_search.models.clip import ClipModel
-from desktop_search.models.preprocess import ImageSpec, preprocess, preprocess_batch
-from desktop_search.models.tokenizer import ClipTokenizer
+from desktop_search.models.runtime.clip import ClipModel
+from desktop_search.models.runtime.preprocess import ImageSpec, preprocess, preprocess_batch
+from desktop_search.models.runtime.tokenizer import ClipTokenizer
 from tests.conftest_models import build_tiny_clip
 
 # Dynamic int8 quantisation of MatMul/Gemm weights perturbs embeddings slightly; published

@@ -22,8 +22,8 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from desktop_search.core.search import Query
-from desktop_search.library import Library
+from desktop_search.app.library import Library
+from desktop_search.search.searcher import Query
 from tests.object_photos import YOLOX_NANO, install_detector
 
 KILLS = 24

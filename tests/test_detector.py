@@ -10,7 +10,7 @@ from PIL import Image
 from skimage import data as skdata
 
 from desktop_search.errors import ModelError
-from desktop_search.models.detector import (
+from desktop_search.models.runtime.detector import (
     COCO_CLASSES,
     PAD_VALUE,
     Detection,

@@ -9,8 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from desktop_search.core.store import Store
-from desktop_search.core.vectors import VectorIndex
+from desktop_search.store.store import Store
+from desktop_search.vectors.index import VectorIndex
 from tests import test_cli_end_to_end as e2e
 from tests.processes import writer_lock_held_elsewhere
 from tests.test_cli_end_to_end import assert_one_line_error, expected_counts, json_lines, run

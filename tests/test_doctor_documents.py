@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from desktop_search.core.search import Query
-from desktop_search.doctor import run_doctor
-from desktop_search.library import Library
-from desktop_search.salvage import rebuild_database
+from desktop_search.app.doctor import run_doctor
+from desktop_search.app.library import Library
+from desktop_search.app.salvage import rebuild_database
+from desktop_search.search.searcher import Query
 from tests.make_pdfs import text_pdf
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_search.core.query import Filters
-from desktop_search.core.search import Query
-from desktop_search.library import Library
+from desktop_search.app.library import Library
+from desktop_search.search.query import Filters
+from desktop_search.search.searcher import Query
 from tests.documents_corpus import SCANNED_WORD, write_corpus
 from tests.make_pdfs import text_pdf
 
@@ -170,7 +170,7 @@ def test_quoted_phrases_must_occur_as_written(indexed) -> None:
 def test_keyword_mode_needs_no_model_and_the_cli_prints_locators(indexed) -> None:
     from click.testing import CliRunner
 
-    from desktop_search.cli import cli
+    from desktop_search.cli.root import cli
 
     library, paths, _ = indexed
     home = str(library.paths.home)

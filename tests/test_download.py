@@ -9,8 +9,8 @@ import socket
 import pytest
 
 from desktop_search.errors import ModelDownloadError, ModelError
-from desktop_search.models.download import download, fetch_files
-from desktop_search.models.manifest import parse_manifest
+from desktop_search.models.install.download import download, fetch_files
+from desktop_search.models.install.manifest import parse_manifest
 
 SIZE = 300_000
 DATA = os.urandom(SIZE)

@@ -22,14 +22,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop_search.core.items import DocumentRecord
-from desktop_search.core.query import Filters
-from desktop_search.core.store import Store
 from desktop_search.errors import FileNotIndexableError
 from desktop_search.extract.chunking import approximate_tokens
 from desktop_search.extract.clean import clean_document, clean_text
 from desktop_search.extract.document import CHUNK, TEXT, Document, TextItem
 from desktop_search.extract.documents import extract_document
+from desktop_search.search.query import Filters
+from desktop_search.store.records import DocumentRecord
+from desktop_search.store.store import Store
 from tests.make_chats import messenger_export, telegram_export, whatsapp_export
 from tests.make_mail import mbox
 

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from desktop_search.cli import cli
-from desktop_search.core.vectors import VectorIndex
-from desktop_search.library import Library
+from desktop_search.app.library import Library
+from desktop_search.cli.root import cli
+from desktop_search.vectors.index import VectorIndex
 
 MARKER = b"quokkazephyr"  # in one note's text only: never in a name, a path or a title
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from desktop_search.core.fusion import best_per_group, reciprocal_rank_fusion
+from desktop_search.search.fusion import best_per_group, reciprocal_rank_fusion
 
 
 def test_scores_are_summed_reciprocal_ranks():

@@ -2,7 +2,7 @@
 
 Each heavy file (tests/bad_files.py ``heavy_photos``) is 60 KB-1.6 MB on disk and 81 MP or more
 decoded. It is decoded the way the indexer decodes (``load_photo(read_file(path), ...)`` with the
-arguments of ``core/decode.py``) in a fresh Python process, whose peak RSS above its own baseline
+arguments of ``index/decode.py``) in a fresh Python process, whose peak RSS above its own baseline
 (after imports and a warm-up decode of a small file of the same kind) must stay under
 ``MEMORY_BUDGET_MB``, and whose decode must end within ``TIME_BUDGET_S``. The picture must still
 be right: RGB, reduced, each half its colour.
@@ -40,14 +40,14 @@ import pytest
 from PIL import Image
 
 import desktop_search.extract.images as images_module
-from desktop_search.core.decode import THUMBNAIL_SIZE
 from desktop_search.errors import FileNotIndexableError
 from desktop_search.extract.images import load_photo
+from desktop_search.index.decode import THUMBNAIL_SIZE
 from tests.bad_files import HUGE_BILEVEL_SIDE, HeavyImage, encode, heavy_photos
 
 REPO = Path(__file__).resolve().parents[1]
 
-# What the indexer passes (core/decode.py): the CLIP model's input side (224 for the default
+# What the indexer passes (index/decode.py): the CLIP model's input side (224 for the default
 # ViT-B/32) as min_side, THUMBNAIL_SIZE as thumb_size, and the object detector's input side (416
 # by default) as long_side when objects are looked for.
 INDEX_ARGS = {"min_side": 224, "thumb_size": THUMBNAIL_SIZE, "long_side": 0}

@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from desktop_search.autostart import autostart_enabled, autostart_file, set_autostart
-from desktop_search.core.control import IndexControl
-from desktop_search.core.search import Query
+from desktop_search.app.library import Library
 from desktop_search.errors import IndexCancelled
-from desktop_search.library import Library
+from desktop_search.index.control import IndexControl
+from desktop_search.platform.autostart import autostart_enabled, autostart_file, set_autostart
+from desktop_search.search.searcher import Query
 
 NAMES = ["astronaut", "coffee", "chelsea", "rocket", "camera", "coins", "colorwheel", "gravel"]
 
@@ -140,7 +140,7 @@ def test_indexing_steps_aside_after_a_search_but_is_never_starved():
     import threading
     import time
 
-    from desktop_search.core.control import UserActivity
+    from desktop_search.index.control import UserActivity
 
     activity = UserActivity(quiet=0.2, longest_wait=0.3)
     never = threading.Event()
@@ -171,7 +171,7 @@ def test_indexing_threads_run_at_background_priority():
     import os
     import threading
 
-    from desktop_search.core.control import BACKGROUND_NICENESS, lower_thread_priority
+    from desktop_search.index.control import BACKGROUND_NICENESS, lower_thread_priority
 
     seen = {}
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_search.core.search import Query
-from desktop_search.library import Library
-from desktop_search.live import LiveIndex
+from desktop_search.app.library import Library
+from desktop_search.app.live import LiveIndex
+from desktop_search.search.searcher import Query
 from tests.conftest_models import MINILM_NAME
 from tests.documents_corpus import photo_with_text
 from tests.make_pdfs import text_pdf

@@ -9,11 +9,11 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from desktop_search.core.progress import Heartbeat
-from desktop_search.core.search import Query
+from desktop_search.app.library import Library
+from desktop_search.app.live import LiveIndex
 from desktop_search.errors import WriterLockedError
-from desktop_search.library import Library
-from desktop_search.live import LiveIndex
+from desktop_search.index.progress import Heartbeat
+from desktop_search.search.searcher import Query
 
 SETTLE = 0.3
 
@@ -274,7 +274,7 @@ def test_switching_the_model_while_the_live_index_encodes(library, photos, tiny_
 
 
 def test_a_failing_step_waits_longer_each_time_up_to_a_cap():
-    from desktop_search.live import BACKOFF_FIRST, BACKOFF_MAX, backoff_delay
+    from desktop_search.app.live import BACKOFF_FIRST, BACKOFF_MAX, backoff_delay
 
     delays = [backoff_delay(n) for n in range(1, 12)]
     assert delays[0] == BACKOFF_FIRST and delays[1] == 2 * BACKOFF_FIRST

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from desktop_search.errors import ModelError
-from desktop_search.models import manifest as mf
-from desktop_search.models.download import fetch_files, offline_files
+from desktop_search.models.install import manifest as mf
+from desktop_search.models.install.download import fetch_files, offline_files
 
 REPO_MODELS = Path(__file__).resolve().parents[1] / "models"
 YOLOX_URL = (

@@ -6,13 +6,13 @@ import shutil
 
 import pytest
 
+from desktop_search.app.model_registry import RELOOK_SECONDS, ModelRegistry
 from desktop_search.config import Settings
 from desktop_search.errors import ModelError
-from desktop_search.library_models import RELOOK_SECONDS, ModelRegistry
-from desktop_search.models.clip import ClipModel
-from desktop_search.models.fetch import install_as_is
-from desktop_search.models.manifest import get as manifest
-from desktop_search.models.store import ModelStore
+from desktop_search.models.install.fetch import install_as_is
+from desktop_search.models.install.manifest import get as manifest
+from desktop_search.models.install.store import ModelStore
+from desktop_search.models.runtime.clip import ClipModel
 
 
 class Clock:

@@ -16,8 +16,8 @@ import torch
 from safetensors.torch import load_file
 
 from desktop_search.errors import ConvertExtraMissingError, ModelError, ModelImportError
-from desktop_search.models.clip import ClipModel
-from desktop_search.models.store import ModelStore, slugify
+from desktop_search.models.install.store import ModelStore, slugify
+from desktop_search.models.runtime.clip import ClipModel
 
 
 @pytest.fixture
@@ -171,7 +171,7 @@ def test_missing_convert_extra_message(tmp_path):
 import sys
 sys.modules["torch"] = None  # what an install without the convert extra looks like
 from desktop_search.errors import ConvertExtraMissingError
-from desktop_search.models.store import ModelStore
+from desktop_search.models.install.store import ModelStore
 try:
     ModelStore({str(tmp_path)!r}).import_open_clip(None, "ViT-B-32")
 except ConvertExtraMissingError as exc:
@@ -187,7 +187,7 @@ except ConvertExtraMissingError as exc:
 def test_runtime_modules_do_not_import_torch():
     code = (
         "import sys\n"
-        "import desktop_search.models.clip, desktop_search.models.store\n"
+        "import desktop_search.models.runtime.clip, desktop_search.models.install.store\n"
         "bad = {'torch', 'open_clip', 'onnx'} & set(sys.modules)\n"
         "assert not bad, bad\n"
     )

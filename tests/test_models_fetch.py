@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from PIL import Image
 from skimage import data
 
-from desktop_search.cli import cli
-from desktop_search.models.detector import ObjectDetector
+from desktop_search.cli.root import cli
+from desktop_search.models.runtime.detector import ObjectDetector
 from tests.conftest_models import three_photos
 
 SHARED_DETECTOR = Path(__file__).resolve().parents[2] / "shared/models/yolox_nano_coco.onnx"

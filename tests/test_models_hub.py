@@ -21,10 +21,10 @@ import pytest
 import tomli_w
 from click.testing import CliRunner
 
-from desktop_search.cli import cli
+from desktop_search.app.library import Library
+from desktop_search.cli.root import cli
 from desktop_search.errors import FetchCancelled, ModelDownloadError
-from desktop_search.library import Library
-from desktop_search.models import hub
+from desktop_search.models.install import hub
 from tests.conftest_models import three_photos
 
 REPO = "immich-app/Tiny-CLIP__test"
@@ -253,7 +253,7 @@ def guard(event, args):
             return
         raise RuntimeError(f"network touched: {event} {args[1:]!r}")
 sys.addaudithook(guard)
-from desktop_search.cli import cli
+from desktop_search.cli.root import cli
 cli(sys.argv[1:])
 """
 
@@ -283,7 +283,7 @@ def test_nothing_touches_the_network_until_a_fetch_is_asked_for(served, tmp_path
 def test_index_search_and_status_do_not_load_the_hub_client(tmp_path):
     code = (
         "import sys\n"
-        "from desktop_search.cli import cli\n"
+        "from desktop_search.cli.root import cli\n"
         f"home = {str(tmp_path / 'home')!r}\n"
         "for args in (['status'], ['search', 'dog'], ['models', 'list']):\n"
         "    try:\n"

@@ -11,8 +11,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from PIL import Image
 
-from desktop_search.cli import cli
-from desktop_search.live import LiveIndex
+from desktop_search.app.live import LiveIndex
+from desktop_search.cli.root import cli
 from tests.make_chats import cut_emoji_export
 
 

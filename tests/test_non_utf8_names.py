@@ -2,7 +2,7 @@
 
 Such names come from old cameras, Windows zips and Latin-1 systems: ``b"caf\\xe9.jpg"``. Python
 spells them with lone surrogates (``os.fsdecode``), which SQLite cannot hold; the store keeps
-their exact bytes through ``core/pathnames.py``. Through the CLI on real folders with the tiny
+their exact bytes through ``store/pathnames.py``. Through the CLI on real folders with the tiny
 CLIP model: indexed, found, opened by the path search returns, shown readably, with the exact
 bytes in JSON, kept across moves and renames (also by the live index), forgotten when deleted,
 and not "gone" for the doctor. Then the store's spelling of arbitrary paths, property-based.
@@ -22,13 +22,13 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop_search.cli import cli
-from desktop_search.core.pathnames import ESCAPE, from_db, readable_path, to_db
-from desktop_search.core.search import Query
-from desktop_search.core.store import Store, migrations
-from desktop_search.library import Library
-from desktop_search.live import LiveIndex
-from desktop_search.open_at import open_command
+from desktop_search.app.library import Library
+from desktop_search.app.live import LiveIndex
+from desktop_search.cli.root import cli
+from desktop_search.platform.open_at import open_command
+from desktop_search.search.searcher import Query
+from desktop_search.store.pathnames import ESCAPE, from_db, readable_path, to_db
+from desktop_search.store.store import Store, migrations
 from tests.bad_files import small_jpeg
 from tests.conftest_models import install_model_home
 

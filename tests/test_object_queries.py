@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from desktop_search.cli import cli
-from desktop_search.core.search import Query
+from desktop_search.cli.root import cli
 from desktop_search.errors import QueryError
+from desktop_search.search.searcher import Query
 from tests.conftest_models import install_model_home
 from tests.object_photos import composite, install_detector, needs_yolox, overlap, photo
 

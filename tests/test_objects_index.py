@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from desktop_search.app.library import Library
 from desktop_search.config import Settings
-from desktop_search.core.search import Query
 from desktop_search.errors import QueryError
-from desktop_search.library import Library
+from desktop_search.search.searcher import Query
 from tests.conftest_models import install_model_home
 from tests.object_photos import (
     composite,
@@ -169,7 +169,7 @@ def test_a_copy_keeps_the_objects_of_its_source(object_home, photos):
 
 
 def test_crops_are_squares_with_context_inside_the_image():
-    from desktop_search.core.objects import crop_with_context
+    from desktop_search.index.passes.objects import crop_with_context
 
     image = photo("coffee")  # 600 x 400
     tall = crop_with_context(image, (500, 100, 50, 200))
@@ -183,7 +183,7 @@ def test_crops_are_squares_with_context_inside_the_image():
 
 
 def test_a_photo_saved_into_a_watched_folder_gets_its_objects(object_home, tmp_path):
-    from desktop_search.live import LiveIndex
+    from desktop_search.app.live import LiveIndex
     from tests.test_live_index import wait_for
 
     folder = tmp_path / "watched"

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from skimage import data as skdata
 
 from desktop_search.errors import ModelError
-from desktop_search.models.ocr import (
+from desktop_search.models.runtime.ocr import (
     SPACE_HINT,
     OcrEngine,
     TextBox,

@@ -20,12 +20,12 @@ from tokenizers import Tokenizer, models, pre_tokenizers, processors
 from transformers import PreTrainedTokenizerFast
 
 from desktop_search.errors import ModelError, ModelImportError
-from desktop_search.models.clip import ClipModel
-from desktop_search.models.files import sha256_file
-from desktop_search.models.onnx_import import text_input_spec
-from desktop_search.models.preprocess import preprocess_batch
-from desktop_search.models.store import ModelStore
-from desktop_search.models.tokenizer import ClipTokenizer, TextTokenizer, TokenizerSpec
+from desktop_search.models.install.files import sha256_file
+from desktop_search.models.install.onnx_import import text_input_spec
+from desktop_search.models.install.store import ModelStore
+from desktop_search.models.runtime.clip import ClipModel
+from desktop_search.models.runtime.preprocess import preprocess_batch
+from desktop_search.models.runtime.tokenizer import ClipTokenizer, TextTokenizer, TokenizerSpec
 from tests.immich_export import load_tiny_clip, write_immich_export
 
 TEXTS = [
@@ -70,7 +70,7 @@ def imported(tmp_path_factory, immich_export):
     models = tmp_path_factory.mktemp("imported_models")
     code = f"""
 import sys
-from desktop_search.models.store import ModelStore
+from desktop_search.models.install.store import ModelStore
 info = ModelStore({str(models)!r}).import_clip_onnx({str(immich_export)!r}, "tiny-onnx")
 heavy = sorted({{"torch", "open_clip", "transformers", "torchvision"}} & set(sys.modules))
 print("HEAVY", heavy)

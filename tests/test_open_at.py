@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_search.open_at import mime_type, open_command
+from desktop_search.platform.open_at import mime_type, open_command
 
 PDF = "/home/anna/Documents/Tax 2023/report.pdf"
 NOTES = "/home/anna/notes/ideas.md"

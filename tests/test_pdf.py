@@ -15,7 +15,7 @@ from desktop_search.errors import FileNotIndexableError, ModelError
 from desktop_search.extract.document import CHUNK, PDF
 from desktop_search.extract.pdf import FORGET_EVERY_PAGES, extract_pdf, render_page
 from desktop_search.extract.pdf_limits import PageCost
-from desktop_search.models.ocr import OcrEngine
+from desktop_search.models.runtime.ocr import OcrEngine
 from tests.make_pdfs import (
     broken_pdf,
     encrypted_pdf,

@@ -69,7 +69,7 @@ path, mode = Path(sys.argv[1]), sys.argv[2]
 calls = []
 read_text = None
 if mode == "ocr":  # the real engine, loaded before the clock starts
-    from desktop_search.models.ocr import OcrEngine
+    from desktop_search.models.runtime.ocr import OcrEngine
     engine = OcrEngine(threads=2)
     engine.read_text(Image.new("RGB", (64, 64), "white"))
 

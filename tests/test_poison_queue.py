@@ -3,7 +3,7 @@ parked, not retried first for ever; the rest of the library is indexed.
 
 The "crash" is real: every Python process of the run has an audit hook (sitecustomize) that
 SIGKILLs the process the moment it opens the chosen file, as a decoder crashing on it would.
-Files are read in reader processes (core/readers.py), so that kills a reader; in "indexer" mode
+Files are read in reader processes (index/readers.py), so that kills a reader; in "indexer" mode
 the hook kills the indexer too (as the OOM killer may pick the indexer instead of the reader).
 """
 
@@ -18,9 +18,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from desktop_search.core.indexer import REASON_KILLED_READER
-from desktop_search.core.queue import MAX_CLAIMS
-from desktop_search.library import Library
+from desktop_search.app.library import Library
+from desktop_search.index.indexer import REASON_KILLED_READER
+from desktop_search.store.queue import MAX_CLAIMS
 from tests.conftest_models import install_model_home
 
 # Installed in every Python process of the run through sitecustomize (children too, as a

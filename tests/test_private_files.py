@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from desktop_search import private
-from desktop_search.library import Library
-from desktop_search.models.download import download
+from desktop_search.app.library import Library
+from desktop_search.models.install.download import download
+from desktop_search.platform import private
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -7,9 +7,8 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-from desktop_search.models.convert import build_clip_tokenizer
-from desktop_search.models.preprocess import ImageSpec, preprocess_batch
-from desktop_search.models.quantize import (
+from desktop_search.models.convert.clip import build_clip_tokenizer
+from desktop_search.models.install.quantize import (
     CALIBRATION_TEXTS,
     Candidate,
     calibration_images,
@@ -18,7 +17,8 @@ from desktop_search.models.quantize import (
     sensitive_nodes,
     topk_agreement,
 )
-from desktop_search.models.tokenizer import ClipTokenizer
+from desktop_search.models.runtime.preprocess import ImageSpec, preprocess_batch
+from desktop_search.models.runtime.tokenizer import ClipTokenizer
 from tests.immich_export import export_textual, export_visual, load_tiny_clip
 
 

@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from desktop_search.core.query import (
+from desktop_search.errors import QueryError
+from desktop_search.search.query import (
     MAX_FILTERS,
     MAX_QUERY_CHARS,
     MAX_VALUE_CHARS,
@@ -20,7 +21,6 @@ from desktop_search.core.query import (
     parse_query,
     split_words,
 )
-from desktop_search.errors import QueryError
 
 
 def test_words_phrases_and_filters():

@@ -6,15 +6,15 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from desktop_search.core.control import IndexControl
-from desktop_search.core.decode import REASON_CHANGING
-from desktop_search.core.items import IndexReport
-from desktop_search.core.queue import MAX_ATTEMPTS
-from desktop_search.core.search import Query
-from desktop_search.core.store import Store
+from desktop_search.app.library import Library
 from desktop_search.errors import FileNotIndexableError, IndexCancelled
 from desktop_search.extract.images import REASON_IO, read_file
-from desktop_search.library import Library
+from desktop_search.index.control import IndexControl
+from desktop_search.index.decode import REASON_CHANGING
+from desktop_search.index.report import IndexReport
+from desktop_search.search.searcher import Query
+from desktop_search.store.queue import MAX_ATTEMPTS
+from desktop_search.store.store import Store
 
 
 @pytest.fixture

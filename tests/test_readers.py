@@ -1,4 +1,4 @@
-"""Reader processes (core/readers.py): files are read and decoded in worker processes with
+"""Reader processes (index/readers.py): files are read and decoded in worker processes with
 limits; a file that crashes, swells or hangs its reader fails alone and the reader is replaced."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from desktop_search.core.readers import (
+from desktop_search.errors import FileNotIndexableError
+from desktop_search.index.readers import (
     REASON_CRASHED,
     LocalReader,
     ReaderLimits,
@@ -26,7 +27,6 @@ from desktop_search.core.readers import (
     _Packer,
     too_long_reason,
 )
-from desktop_search.errors import FileNotIndexableError
 from tests.bad_files import heavy_photos
 from tests.make_pdfs import scanned_pdf, text_pdf
 
@@ -182,7 +182,7 @@ def test_readers_start_under_any_main_module(tmp_path):
         f"""
         import logging
         logging.basicConfig(level=logging.INFO)
-        from desktop_search.library import Library
+        from desktop_search.app.library import Library
         print("body ran")
         with Library.open({str(tmp_path / "home")!r}) as library:
             report = library.index([{str(folder)!r}])

@@ -2,7 +2,7 @@
 
 import os
 
-from desktop_search.core.scan import scan
+from desktop_search.index.scan import scan
 
 EXTENSIONS = {".jpg", ".png"}
 

@@ -3,8 +3,8 @@
 import json
 import time
 
-from desktop_search.core.query import parse_query
-from desktop_search.core.snippets import Snippet, make_snippet
+from desktop_search.search.query import parse_query
+from desktop_search.search.snippets import Snippet, make_snippet
 
 STORY = (
     "Anna sent the invoice on Monday. "

@@ -5,9 +5,9 @@ import sqlite3
 import numpy as np
 import pytest
 
-from desktop_search.core.items import PhotoRecord
-from desktop_search.core.store import SCHEMA_MIGRATIONS, Store, migrations
 from desktop_search.errors import StoreError
+from desktop_search.store.records import PhotoRecord
+from desktop_search.store.store import SCHEMA_MIGRATIONS, Store, migrations
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_new_database_is_in_wal_mode_with_all_migrations(tmp_path, store):
 def test_a_version_1_database_is_upgraded_step_by_step_keeping_its_data(tmp_path):
     import sqlite_utils
 
-    from desktop_search.core.store import m001_initial
+    from desktop_search.store.store import m001_initial
 
     path = tmp_path / "old.db"
     old = sqlite_utils.Database(path)
@@ -202,7 +202,7 @@ def test_a_photo_library_from_before_documents_gets_its_names_into_the_keyword_i
 
     import sqlite_utils
 
-    from desktop_search.core.store import migrations as steps
+    from desktop_search.store.store import migrations as steps
 
     path = tmp_path / "old.db"
     old = sqlite_utils.Database(sqlite3.connect(str(path), isolation_level=None))

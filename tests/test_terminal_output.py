@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from desktop_search.cli_common import printable, shown_path
+from desktop_search.cli.common import printable, shown_path
 from tests.bad_files import encode, photo
 from tests.conftest_models import install_model_home
 from tests.make_chats import whatsapp_export
@@ -209,7 +209,7 @@ def _record_failure_quoting_its_name(home: Path, folder: Path) -> None:
     """A failure whose reason quotes the file's name as it is, controls and all: no extractor
     words one so today (each quotes names through repr, or cleans C0 controls away; C1 ones
     stay), but a reason is text from an exception, and status must print any of them safely."""
-    from desktop_search.library import Library
+    from desktop_search.app.library import Library
 
     path = str(folder / "notes" / VANISHED_NAME)
     with Library.open(home) as opened:
@@ -240,7 +240,7 @@ def test_index_output_escapes_names_and_reasons(library: Indexed):
     failed = "broken\\x1b]0;PWNED\\x07\\u009b.jpg: not an image"
     photos = library.folder / "photos"
     assert f"  failed: {photos}/{failed}" in text
-    assert f"INFO desktop_search.core.indexer: cannot index {photos}/{failed}" in text
+    assert f"INFO desktop_search.index.indexer: cannot index {photos}/{failed}" in text
 
 
 def test_search_results_show_names_snippets_and_senders_escaped(library: Indexed):

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from desktop_search.errors import ModelError
-from desktop_search.models.files import sha256_file
-from desktop_search.models.store import ModelStore
-from desktop_search.models.text import TextModel, TextModelInfo
+from desktop_search.models.install.files import sha256_file
+from desktop_search.models.install.store import ModelStore
+from desktop_search.models.runtime.text import TextModel, TextModelInfo
 
 # Different from convert_text.FIDELITY_TEXTS (the gate's calibration set).
 PARITY_TEXTS = [
@@ -68,7 +68,7 @@ def reference():
     """sentence-transformers on torch fp32, from the same package folder (the ground truth)."""
     from sentence_transformers import SentenceTransformer
 
-    from desktop_search.models.convert_text import offline_minilm_dir
+    from desktop_search.models.convert.text import offline_minilm_dir
 
     st = SentenceTransformer(str(offline_minilm_dir()), device="cpu")
 
@@ -119,7 +119,7 @@ def test_parity_with_sentence_transformers_fp32(model: TextModel, reference):
 
 def test_fp32_runtime_reproduces_sentence_transformers(tmp_path: Path, reference):
     """The runtime's tokenisation + pooling + normalisation are exact: fp32 graph, cosine 1."""
-    from desktop_search.models.convert_text import convert_sentence_transformer, offline_minilm_dir
+    from desktop_search.models.convert.text import convert_sentence_transformer, offline_minilm_dir
 
     folder = convert_sentence_transformer(offline_minilm_dir(), tmp_path / "fp32", "f", False)
     fp32 = TextModel(folder)
@@ -161,7 +161,7 @@ def test_same_embedding_alone_or_in_a_batch_with_long_texts(model: TextModel):
 
 def test_fp32_batches_are_padding_invariant(minilm_dir: Path, tmp_path: Path):
     """With an fp32 graph texts really are batched (and padded): padding must not leak."""
-    from desktop_search.models.convert_text import convert_sentence_transformer, offline_minilm_dir
+    from desktop_search.models.convert.text import convert_sentence_transformer, offline_minilm_dir
 
     folder = convert_sentence_transformer(offline_minilm_dir(), tmp_path / "fp32", "f", False)
     fp32 = TextModel(folder)

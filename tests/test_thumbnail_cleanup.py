@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from desktop_search.cli import cli
-from desktop_search.library import Library
-from desktop_search.live import LiveIndex
+from desktop_search.app.library import Library
+from desktop_search.app.live import LiveIndex
+from desktop_search.cli.root import cli
 
 
 def photo(path: Path, colour: tuple[int, int, int]) -> Path:

@@ -35,9 +35,9 @@ from open_clip.tokenizer import basic_clean, get_clean_fn
 from transformers import AutoTokenizer, GemmaTokenizerFast, XLMRobertaTokenizer
 
 from desktop_search.errors import ModelImportError
-from desktop_search.models.clip import TextInputSpec
-from desktop_search.models.onnx_import import text_input_spec
-from desktop_search.models.tokenizer import CLEAN_FUNCTIONS, TextTokenizer, TokenizerSpec
+from desktop_search.models.install.onnx_import import text_input_spec
+from desktop_search.models.runtime.clip import TextInputSpec
+from desktop_search.models.runtime.tokenizer import CLEAN_FUNCTIONS, TextTokenizer, TokenizerSpec
 
 SIGLIP2 = "ViT-B-16-SigLIP2"
 XLM_ROBERTA = "xlm-roberta-base-ViT-B-32"

@@ -8,9 +8,10 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from desktop_search.core.items import IndexReport, PhotoRecord
-from desktop_search.core.store import Store
-from desktop_search.library import Library
+from desktop_search.app.library import Library
+from desktop_search.index.report import IndexReport
+from desktop_search.store.records import PhotoRecord
+from desktop_search.store.store import Store
 
 
 def photo(path: str, content_hash: str) -> PhotoRecord:
@@ -81,7 +82,7 @@ def test_a_reader_catches_an_older_file_up_instead_of_rebuilding(model_home, pho
     writer = Library.open(model_home)
     writer.index([photos])  # saved: three photos
     index_without_saving(writer, photos)
-    caplog.set_level(logging.INFO, logger="desktop_search.library")
+    caplog.set_level(logging.INFO, logger="desktop_search.app.library")
     reader = Library.open(model_home)  # another process
     try:
         clip = reader.clip()
@@ -121,7 +122,7 @@ def test_a_file_older_than_the_kept_log_is_rebuilt(model_home, photos, tmp_path,
     library.close()
     shutil.rmtree(saved)
     shutil.copytree(old_copy, saved)  # the older file is back (a restored backup, say)
-    caplog.set_level(logging.INFO, logger="desktop_search.library")
+    caplog.set_level(logging.INFO, logger="desktop_search.app.library")
     reader = Library.open(model_home)
     try:
         index = reader.vectors(reader.clip())

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop_search.core.vectors import VectorIndex
 from desktop_search.errors import IndexFileError
+from desktop_search.vectors.index import VectorIndex
 
 DIM = 32
 EXACT = {"exact_below": 10**9}

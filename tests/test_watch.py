@@ -14,15 +14,15 @@ from watchdog.events import (
     FileMovedEvent,
 )
 
-from desktop_search.core.scan import is_wanted
-from desktop_search.core.watch import (
+from desktop_search.extract.images import IMAGE_EXTENSIONS
+from desktop_search.index.scan import is_wanted
+from desktop_search.index.watch import (
     CLOSED_SETTLE,
     ChangeCollector,
     FolderWatcher,
     _Handler,
     root_of,
 )
-from desktop_search.extract.images import IMAGE_EXTENSIONS
 
 
 class Clock:
@@ -161,8 +161,8 @@ def test_the_live_index_rescans_folders_it_cannot_watch(model_home, tmp_path):
     from PIL import Image
     from skimage import data
 
-    from desktop_search.library import Library
-    from desktop_search.live import LiveIndex
+    from desktop_search.app.library import Library
+    from desktop_search.app.live import LiveIndex
 
     photos = tmp_path / "photos"
     photos.mkdir()
@@ -191,7 +191,7 @@ def test_root_of_picks_the_innermost_root():
 
 
 def test_folders_on_network_drives_are_rescanned_instead_of_watched():
-    from desktop_search.core.watch import network_filesystem
+    from desktop_search.index.watch import network_filesystem
 
     mounts = (
         "/dev/sda1 / ext4 rw 0 0\n"

@@ -8,12 +8,12 @@ import sys
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication
 
+from desktop_search.app.library import Library
 from desktop_search.errors import DesktopSearchError
 from desktop_search.gui.main_window import MainWindow
 from desktop_search.gui.settings_dialog import SettingsDialog
 from desktop_search.gui.tray import TrayController, app_icon
 from desktop_search.gui.workers import WorkerPool
-from desktop_search.library import Library
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
-from desktop_search.core.pathnames import is_utf8
-from desktop_search.open_at import default_app, mime_type, open_command
+from desktop_search.platform.open_at import default_app, mime_type, open_command
+from desktop_search.store.pathnames import is_utf8
 
 log = logging.getLogger(__name__)
 

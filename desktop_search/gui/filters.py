@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
-from desktop_search.core.query import Filters
 from desktop_search.errors import QueryError
 from desktop_search.gui.object_filter import ObjectsButton
+from desktop_search.search.query import Filters
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Text with the query's words emphasised, as the HTML Qt's rich text understands (no Qt here).
 
 Everything the index holds is escaped: a chat message reading "<b>hi</b>" shows as typed.
-Words match the way the snippets match them (``core/snippets.py``: case- and accent-insensitive,
+Words match the way the snippets match them (``search/snippets.py``: case- and accent-insensitive,
 whole words, prefixes of four letters or more).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from desktop_search.core.snippets import Snippet, make_snippet
+from desktop_search.search.snippets import Snippet, make_snippet
 
 BOLD = ("<b>", "</b>")
 # The preview marks words like a highlighter pen, bold on a soft yellow (readable in both

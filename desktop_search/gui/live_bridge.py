@@ -20,12 +20,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from desktop_search.app.library import Library
+from desktop_search.app.live import LiveIndex, LiveStatus
 from desktop_search.errors import WriterLockedError
 from desktop_search.gui.live_text import FAILED, LIVE, READER, STARTING, STOPPED
 from desktop_search.gui.settings_common import one_line
 from desktop_search.gui.workers import WorkerPool
-from desktop_search.library import Library
-from desktop_search.live import LiveIndex, LiveStatus
 
 log = logging.getLogger(__name__)
 

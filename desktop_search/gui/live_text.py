@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
-from desktop_search.core.pathnames import readable_path
-from desktop_search.core.progress import eta_text
-from desktop_search.live import RESCAN_INTERVAL, LiveStatus
+from desktop_search.app.live import RESCAN_INTERVAL, LiveStatus
+from desktop_search.index.progress import eta_text
+from desktop_search.store.pathnames import readable_path
 
 # How the app relates to the live index (``LiveBridge.mode``).
 STARTING, LIVE, READER, FAILED, STOPPED = "starting", "live", "reader", "failed", "stopped"

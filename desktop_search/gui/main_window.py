@@ -57,6 +57,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_search.app.library import Library
 from desktop_search.gui.file_actions import open_at_place
 from desktop_search.gui.file_actions import open_path as open_with_desktop
 from desktop_search.gui.filters import FilterBar
@@ -93,7 +94,6 @@ from desktop_search.gui.view_state import (
 from desktop_search.gui.window_indexing import IndexingMixin
 from desktop_search.gui.window_search import SearchMixin
 from desktop_search.gui.workers import WorkerPool
-from desktop_search.library import Library
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop_search.core.progress import ProgressCallback, TransferMeter, megabytes
 from desktop_search.errors import DesktopSearchError, FetchCancelled
 from desktop_search.gui.workers import Worker, WorkerPool
-from desktop_search.models.fetch import resolved_sizes
+from desktop_search.index.progress import ProgressCallback, TransferMeter, megabytes
+from desktop_search.models.install.fetch import resolved_sizes
 
 log = logging.getLogger(__name__)
 

@@ -38,9 +38,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_search.core.items import Hit
-from desktop_search.core.locators import describe_locator
-from desktop_search.core.pathnames import readable_path
 from desktop_search.errors import DesktopSearchError
 from desktop_search.extract.images import load_photo
 from desktop_search.gui.file_actions import open_path, reveal_in_folder
@@ -55,6 +52,9 @@ from desktop_search.gui.preview_actions import PreviewActions
 from desktop_search.gui.preview_document import DocumentView
 from desktop_search.gui.preview_widgets import ElidedLabel, ImageView, to_qimage
 from desktop_search.gui.workers import Worker, WorkerPool
+from desktop_search.search.hits import Hit
+from desktop_search.search.locators import describe_locator
+from desktop_search.store.pathnames import readable_path
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QPushButton
 
-from desktop_search.core.pathnames import readable_path
+from desktop_search.store.pathnames import readable_path
 
 
 class PreviewActions:

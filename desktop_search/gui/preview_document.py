@@ -32,9 +32,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QLabel, QStackedWidget, QTextBrowser, QVBoxLayout, QWidget
 
-from desktop_search.core.items import Hit
-from desktop_search.core.locators import describe_locator
-from desktop_search.core.pathnames import readable_path
 from desktop_search.errors import DesktopSearchError
 from desktop_search.extract.pdf import PDFIUM_LOCK, render_page
 from desktop_search.gui.formatting import format_taken
@@ -42,6 +39,9 @@ from desktop_search.gui.highlight import MARKER, highlighted_html, marked_html, 
 from desktop_search.gui.plain_text import TextDocument, plain_label
 from desktop_search.gui.preview_widgets import ImageView, to_qimage
 from desktop_search.gui.workers import Worker, WorkerPool
+from desktop_search.search.hits import Hit
+from desktop_search.search.locators import describe_locator
+from desktop_search.store.pathnames import readable_path
 
 log = logging.getLogger(__name__)
 

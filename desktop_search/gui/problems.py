@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_search.core.pathnames import readable_path
 from desktop_search.gui.file_actions import file_url
 from desktop_search.gui.plain_text import plain_label, plain_tip
 from desktop_search.gui.workers import Worker, WorkerPool
+from desktop_search.store.pathnames import readable_path
 
 log = logging.getLogger(__name__)
 

@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_search.core.items import FoundObject
 from desktop_search.errors import DesktopSearchError, NoModelError
 from desktop_search.gui.box_overlay import box_colour
 from desktop_search.gui.plain_text import plain_label
 from desktop_search.gui.preview import load_preview_image
 from desktop_search.gui.region_canvas import CANVAS_HEIGHT, Box, RegionCanvas
 from desktop_search.gui.workers import Worker, WorkerPool
+from desktop_search.store.records import FoundObject
 
 log = logging.getLogger(__name__)
 

@@ -29,13 +29,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
 
-from desktop_search.core.items import Hit
-from desktop_search.core.locators import describe_locator, short_time
-from desktop_search.core.pathnames import readable_path
 from desktop_search.gui.box_overlay import box_rect, paint_box
 from desktop_search.gui.highlight import marked_html
 from desktop_search.gui.plain_text import TextDocument, plain_tip
 from desktop_search.gui.thumbnails import ThumbnailCache
+from desktop_search.search.hits import Hit
+from desktop_search.search.locators import describe_locator, short_time
+from desktop_search.store.pathnames import readable_path
 
 CELL = QSize(180, 212)  # thumbnail square + two caption lines
 THUMB = QSize(168, 168)

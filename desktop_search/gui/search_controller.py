@@ -20,11 +20,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop_search.core.items import FoundObject, Hit
-from desktop_search.core.query import Filters
-from desktop_search.core.search import Query
+from desktop_search.app.library import Library
 from desktop_search.gui.workers import WorkerPool
-from desktop_search.library import Library
+from desktop_search.search.hits import Hit
+from desktop_search.search.query import Filters
+from desktop_search.search.searcher import Query
+from desktop_search.store.records import FoundObject
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_search import autostart
 from desktop_search.errors import DesktopSearchError
 from desktop_search.gui.plain_text import plain_label
 from desktop_search.gui.settings_common import ERROR_STYLE, TaskRunner, human_size, one_line
@@ -44,6 +43,7 @@ from desktop_search.gui.settings_folders import (
 )
 from desktop_search.gui.settings_model import UNPINNED_REASON, ModelTab
 from desktop_search.gui.workers import WorkerPool
+from desktop_search.platform import autostart
 
 # Re-exported: callers and tests import these from here since before the tabs were split out.
 __all__ = [

@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_search.core.pathnames import readable_path
 from desktop_search.errors import DesktopSearchError
 from desktop_search.gui.plain_text import plain_label
 from desktop_search.gui.settings_common import ERROR_STYLE, ID_ROLE, TaskRunner, one_line
+from desktop_search.store.pathnames import readable_path
 
 FolderChooser = Callable[[QWidget], "str | Path | None"]
 Confirm = Callable[[QWidget, str, str], bool]

@@ -41,7 +41,7 @@ from desktop_search.gui.settings_common import (
     human_size,
     one_line,
 )
-from desktop_search.models.fetch import resolved_sizes
+from desktop_search.models.install.fetch import resolved_sizes
 
 UNPINNED_REASON = "checksums not pinned yet — use 'desktop-search models import'"
 

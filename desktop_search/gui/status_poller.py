@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from desktop_search.app.library import Library
 from desktop_search.gui.search_controller import Readers
 from desktop_search.gui.workers import WorkerPool
-from desktop_search.library import Library
 
 STATUS_INTERVAL_MS = 2000  # status refresh while indexing, or while another process indexes
 

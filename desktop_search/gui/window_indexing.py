@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
+from desktop_search.app.live import LiveStatus
 from desktop_search.gui.live_bridge import LiveBridge
 from desktop_search.gui.live_text import (
     BUSY_STATES,
@@ -24,7 +25,6 @@ from desktop_search.gui.live_text import (
     describe,
     failed_text,
 )
-from desktop_search.live import LiveStatus
 
 
 class IndexingMixin:

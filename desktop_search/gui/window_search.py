@@ -12,9 +12,9 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from desktop_search.core.items import Hit
 from desktop_search.errors import QueryError
 from desktop_search.gui.search_controller import SearchOutcome
+from desktop_search.search.hits import Hit
 
 
 class SearchMixin:

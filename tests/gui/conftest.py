@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from desktop_search.library import Library
+from desktop_search.app.library import Library
 from tests.object_photos import install_detector
 
 PHOTOS = ["astronaut", "coffee", "chelsea", "rocket", "camera", "coins", "colorwheel"]

@@ -7,10 +7,10 @@ import shutil
 import pytest
 from PySide6.QtGui import QCloseEvent
 
+from desktop_search.app.library import Library
 from desktop_search.gui.app import DesktopApp
 from desktop_search.gui.settings_dialog import SettingsDialog
 from desktop_search.gui.workers import WorkerPool
-from desktop_search.library import Library
 from tests.gui.conftest import _pools, screenshot
 
 TIMEOUT = 10_000

@@ -20,12 +20,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from skimage import data as skdata
 
-from desktop_search.core.locators import describe_locator
+from desktop_search.app.library import Library
 from desktop_search.extract.pdf import render_page
 from desktop_search.gui import file_actions
 from desktop_search.gui import main_window as mw
 from desktop_search.gui.results import DATE, DateRole
-from desktop_search.library import Library
+from desktop_search.search.locators import describe_locator
 from tests.gui.conftest import ready_window, save_photo, screenshot
 from tests.make_chats import whatsapp_export
 from tests.make_mail import eml

@@ -11,10 +11,10 @@ from datetime import date  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QDate, Qt  # noqa: E402
 
-from desktop_search.core.query import Filters  # noqa: E402
 from desktop_search.errors import QueryError  # noqa: E402
 from desktop_search.gui import main_window as mw  # noqa: E402
 from desktop_search.gui.filters import FilterBar  # noqa: E402
+from desktop_search.search.query import Filters  # noqa: E402
 
 # The window over the documents library (the fixtures are used by name).
 from tests.gui.test_document_results import (  # noqa: E402, F401

@@ -18,6 +18,7 @@ import tomli_w
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPainter
 
+from desktop_search.app.library import Library
 from desktop_search.errors import ModelDownloadError
 from desktop_search.gui import main_window as mw
 from desktop_search.gui.model_download import (
@@ -32,8 +33,7 @@ from desktop_search.gui.model_download import (
     error_line,
     size_text,
 )
-from desktop_search.library import Library
-from desktop_search.models import fetch as fetch_module
+from desktop_search.models.install import fetch as fetch_module
 from tests.fake_hub import FakeHub
 from tests.gui.conftest import PHOTOS, SCREENSHOTS
 

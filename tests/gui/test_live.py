@@ -17,9 +17,9 @@ import pytest
 from PySide6.QtCore import Qt
 from skimage import data
 
+from desktop_search.app.library import Library
 from desktop_search.gui import main_window as mw
 from desktop_search.gui.live_text import LIVE, READER, READER_NOTE, STOPPED
-from desktop_search.library import Library
 from tests.gui.conftest import PHOTOS, save_photo
 
 TIMEOUT = 10_000
@@ -137,7 +137,7 @@ def test_another_process_indexing_leaves_search_working_and_says_so(
 HOLD_THE_LIBRARY = """
 import json, os, sys, time
 import filelock
-from desktop_search.library import Library
+from desktop_search.app.library import Library
 
 home = sys.argv[1]
 lock = filelock.FileLock(os.path.join(home, "writer.lock"))

@@ -8,10 +8,10 @@ import pytest
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication
 
+from desktop_search.app.live import LiveStatus
 from desktop_search.errors import WriterLockedError
 from desktop_search.gui.live_bridge import LiveBridge
 from desktop_search.gui.live_text import FAILED, LIVE, READER, STARTING, STOPPED
-from desktop_search.live import LiveStatus
 
 
 class FakeLive:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from desktop_search.core.items import IndexReport
+from desktop_search.app.live import LiveStatus
 from desktop_search.gui.live_text import (
     FAILED,
     LIVE,
@@ -17,7 +17,7 @@ from desktop_search.gui.live_text import (
     rate_text,
     unwatched_lines,
 )
-from desktop_search.live import LiveStatus
+from desktop_search.index.report import IndexReport
 
 NAS = os.path.join(os.sep, "mnt", "nas", "Photos")
 NFS = "network drive (nfs): changes made elsewhere are not announced"

@@ -14,10 +14,10 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from desktop_search.core.items import Hit
 from desktop_search.gui import main_window as mw
 from desktop_search.gui.results import DATE, DateRole
 from desktop_search.gui.search_controller import SearchController
+from desktop_search.search.hits import Hit
 from tests.gui.conftest import PHOTOS, TAKEN, screenshot
 
 TIMEOUT = 15_000
@@ -167,7 +167,7 @@ def test_text_and_image_combine(qtbot, window, photo_folder):
     assert (window.search.text, window.search.image) == ("cat", photo)
     library = window.library.reader()
     try:
-        from desktop_search.core.search import Query
+        from desktop_search.search.searcher import Query
 
         expected = library.search(Query(text="cat", image=photo, limit=200))
     finally:
@@ -387,7 +387,7 @@ print(code, len(seen), seen[0].windowTitle(), QApplication.applicationName())
 def test_the_cli_has_a_gui_command():
     from click.testing import CliRunner
 
-    from desktop_search.cli import cli
+    from desktop_search.cli.root import cli
 
     result = CliRunner().invoke(cli, ["gui", "--help"])
     assert result.exit_code == 0 and "desktop app" in result.output

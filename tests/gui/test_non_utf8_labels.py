@@ -16,12 +16,12 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 
-from desktop_search.core.items import Hit  # noqa: E402
+from desktop_search.app.library import Library  # noqa: E402
 from desktop_search.gui.file_actions import file_url  # noqa: E402
 from desktop_search.gui.preview import PreviewPane  # noqa: E402
 from desktop_search.gui.problems import ProblemsView  # noqa: E402
 from desktop_search.gui.results import card_note, describe, display_name  # noqa: E402
-from desktop_search.library import Library  # noqa: E402
+from desktop_search.search.hits import Hit  # noqa: E402
 from tests.bad_files import small_jpeg  # noqa: E402
 
 

@@ -15,9 +15,9 @@ from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from skimage import data as skdata
 
-from desktop_search.core.search import Query
+from desktop_search.app.library import Library
 from desktop_search.gui.box_overlay import box_colour
-from desktop_search.library import Library
+from desktop_search.search.searcher import Query
 from tests.gui.conftest import PHOTOS, colour_near, screenshot
 
 TIMEOUT = 30_000

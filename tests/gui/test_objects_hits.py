@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPointF, QRectF, QSizeF
 
+from desktop_search.app.library import Library
 from desktop_search.gui.box_overlay import BOX_COLOUR, box_rect, fitted_rect
 from desktop_search.gui.results import THUMB
-from desktop_search.library import Library
 from tests.conftest_models import install_model_home
 from tests.gui.conftest import colour_near, ready_window
 from tests.object_photos import SCENE_SIZE, composite, install_detector, overlap, photo

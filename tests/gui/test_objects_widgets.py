@@ -10,8 +10,8 @@ from PIL import Image
 from PySide6.QtCore import QPointF, QRectF
 from skimage import data as skdata
 
+from desktop_search.app.library import Library
 from desktop_search.config import Settings
-from desktop_search.core.items import Hit
 from desktop_search.gui.box_overlay import BOX_COLOUR, box_rect, fitted_rect
 from desktop_search.gui.filters import FilterBar
 from desktop_search.gui.preview import PreviewPane
@@ -19,7 +19,7 @@ from desktop_search.gui.region_picker import RegionPicker
 from desktop_search.gui.results import THUMB, ResultsModel, ResultsView
 from desktop_search.gui.settings_dialog import SettingsDialog
 from desktop_search.gui.thumbnails import ThumbnailCache
-from desktop_search.library import Library
+from desktop_search.search.hits import Hit
 from tests.gui.conftest import colour_near
 
 PERSON = (10.0, 15.0, 355.0, 497.0)  # the astronaut, in the 512 x 512 photo's pixels

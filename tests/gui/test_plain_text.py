@@ -35,10 +35,10 @@ from PySide6.QtGui import Qt as QtGui  # noqa: E402 - the Qt namespace of QtGui:
 from PySide6.QtWidgets import QAbstractButton, QLabel, QTextEdit, QWidget  # noqa: E402
 from skimage import data as skdata  # noqa: E402
 
+from desktop_search.app.library import Library  # noqa: E402
 from desktop_search.gui import main_window as mw  # noqa: E402
 from desktop_search.gui.plain_text import TextDocument, plain_tip  # noqa: E402
 from desktop_search.gui.preview_document import DocumentView  # noqa: E402
-from desktop_search.library import Library  # noqa: E402
 from tests.make_chats import whatsapp_export  # noqa: E402
 from tests.make_mail import eml  # noqa: E402
 from tests.make_pdfs import text_pdf  # noqa: E402

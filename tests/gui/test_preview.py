@@ -17,7 +17,6 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 from skimage import data as skdata  # noqa: E402
 
-from desktop_search.core.items import Hit  # noqa: E402
 from desktop_search.gui import file_actions, preview  # noqa: E402
 from desktop_search.gui.preview import (  # noqa: E402
     PreviewPane,
@@ -25,6 +24,7 @@ from desktop_search.gui.preview import (  # noqa: E402
     format_size,
     format_taken,
 )
+from desktop_search.search.hits import Hit  # noqa: E402
 
 THUMB = 128
 

@@ -7,8 +7,8 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
+from desktop_search.app.library import Library
 from desktop_search.gui.problems import ProblemsView
-from desktop_search.library import Library
 from tests.bad_files import REASON_NOT_IMAGE, REASON_TRUNCATED, encode, photo
 
 

@@ -20,14 +20,14 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from desktop_search import autostart
+from desktop_search.app.library import Library
 from desktop_search.config import Settings
 from desktop_search.errors import FetchCancelled, ModelDownloadError
 from desktop_search.gui.model_download import CANCELLED_LINE
 from desktop_search.gui.settings_dialog import UNPINNED_REASON, SettingsDialog
-from desktop_search.library import Library
-from desktop_search.models.fetch import remember_resolved
-from desktop_search.models.manifest import MANIFEST_PACKAGE, MANIFESTS_ENV
+from desktop_search.models.install.fetch import remember_resolved
+from desktop_search.models.install.manifest import MANIFEST_PACKAGE, MANIFESTS_ENV
+from desktop_search.platform import autostart
 
 
 @pytest.fixture

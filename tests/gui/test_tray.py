@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
+from desktop_search.app.live import LiveStatus
 from desktop_search.gui.live_text import LIVE, describe
 from desktop_search.gui.tray import (
     ICON_COLOURS,
@@ -23,7 +24,6 @@ from desktop_search.gui.tray import (
     glyph_pixmap,
     make_icon,
 )
-from desktop_search.live import LiveStatus
 
 SCREENSHOTS = Path(os.environ.get("GUI_SCREENSHOTS", "/tmp"))
 FOLDERS = {"roots": ["/a", "/b", "/c"], "failures": []}

@@ -1,0 +1,156 @@
+"""The passes that follow the main indexing: encode passages, then read the text in photos.
+
+Passages (document chunks, messages, chat windows, text read in photos) are saved with their
+text first and encoded into the ``text`` space here, from the keyword index's copy of the text.
+That keeps document extraction independent of the text model: installing or switching it only
+encodes what has no embedding from it, nothing is extracted again.
+
+Reading text in photos (OCR) is the slowest and least urgent work: it runs after everything
+else, a few photos at a time, and a photo is only looked at once per content.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from desktop_search.errors import FileNotIndexableError
+from desktop_search.extract.clean import clean_text
+from desktop_search.extract.document import ReadText
+from desktop_search.index.control import IndexControl
+from desktop_search.index.readers import Readers
+from desktop_search.index.report import IndexReport
+from desktop_search.store.store import Store, is_library_problem
+from desktop_search.vectors.encoders import TextEncoder
+from desktop_search.vectors.index import VectorIndex
+
+log = logging.getLogger(__name__)
+
+TEXT_BATCH = 64
+PHOTO_BATCH = 8
+# Text needs more pixels than the image model: small print is unreadable at 224 px.
+OCR_SIDE = 960
+# Smaller photos (icons, thumbnails, emoji) hold no text worth finding: not even decoded.
+MIN_TEXT_PHOTO_SIDE = 160
+# Fewer characters than this is noise (a stray letter on a T-shirt), not text worth finding.
+MIN_PHOTO_TEXT = 4
+
+
+@dataclass
+class TextSpace:
+    """The ``text`` embedding space: its model, its vector index, the model's id."""
+
+    encoder: TextEncoder
+    vectors: VectorIndex
+    model_id: str
+
+
+def embed_passages(
+    store: Store,
+    space: TextSpace,
+    report: IndexReport,
+    control: IndexControl,
+    *,
+    limit: int | None = None,
+) -> int:
+    """Encode passages that have no embedding from the text model; returns how many."""
+    done = 0
+    while limit is None or done < limit:
+        size = TEXT_BATCH if limit is None else min(TEXT_BATCH, limit - done)
+        batch = store.texts_to_embed(space.model_id, size)
+        if not batch:
+            break
+        control.checkpoint()
+        try:
+            vectors = space.encoder.encode([text for _, text in batch])
+        except Exception as error:  # noqa: BLE001 - one poison passage must not block the rest
+            if is_library_problem(error):
+                raise
+            batch, vectors = _one_by_one(store, space, batch)
+            if not batch:
+                continue
+        ids = [item_id for item_id, _ in batch]
+        saved = store.save_embeddings(space.model_id, ids, vectors)
+        keep = np.isin(np.asarray(ids), np.asarray(saved, dtype=np.int64))
+        if saved:  # an item deleted meanwhile (by nobody else: one writer) is skipped
+            space.vectors.add(np.asarray(ids, dtype=np.int64)[keep], vectors[keep])
+        done += len(batch)
+        report.passages += len(saved)
+    return done
+
+
+def _one_by_one(store: Store, space: TextSpace, batch: list[tuple[int, str]]
+                ) -> tuple[list[tuple[int, str]], np.ndarray]:  # fmt: skip
+    """A batch failed to encode: each passage alone; one that fails alone is recorded (left to
+    keyword search, not tried again by this model) and the others are encoded."""
+    good, vectors = [], []
+    for item_id, text in batch:
+        try:
+            vectors.append(space.encoder.encode([text])[0])
+        except Exception as error:  # noqa: BLE001 - as in embed_passages
+            if is_library_problem(error):
+                raise
+            log.warning("passage %d cannot be encoded: %s", item_id, error)
+            store.record_embed_failure(space.model_id, item_id, f"{type(error).__name__}: {error}")
+            continue
+        good.append((item_id, text))
+    return good, (np.stack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32))
+
+
+def read_photo_texts(
+    store: Store,
+    read_text: ReadText,
+    report: IndexReport,
+    control: IndexControl,
+    drop_vectors: Callable[[list[int]], None],
+    readers: Readers,
+    *,
+    limit: int | None = None,
+) -> int:
+    """Read the text in photos not looked at yet; returns how many photos were looked at.
+    The photos are decoded by ``readers`` (index/readers.py), the OCR runs here."""
+    done = store.skip_small_photos(MIN_TEXT_PHOTO_SIDE)
+    while limit is None or done < limit:
+        size = PHOTO_BATCH if limit is None else min(PHOTO_BATCH, limit - done)
+        photos = store.photos_to_read(size)
+        if not photos:
+            break
+        for file_id, path, content_hash in photos:
+            control.checkpoint()
+            text = _photo_text(path, read_text, readers)
+            try:
+                dropped = store.save_photo_text(file_id, content_hash, text)
+            except Exception as error:  # noqa: BLE001 - the photo is read; saving its text failed
+                if is_library_problem(error):
+                    raise
+                log.warning("could not save the text read in %s: %s", path, error)
+                dropped = store.save_photo_text(file_id, content_hash, "")  # looked at: done
+            drop_vectors(dropped)
+            report.photo_texts += bool(text)
+            done += 1
+    return done
+
+
+def _photo_text(path: str, read_text: ReadText, readers: Readers) -> str:
+    """The text in the photo at ``path`` ("" when none, or when it can't be read now: the
+    main pass records why a photo can't be read, this one does not repeat it)."""
+    try:
+        with readers.borrow() as reader:
+            reader.load(path)
+            photo = reader.photo(min_side=OCR_SIDE, thumb_size=16)
+        image = photo.image
+        if max(image.size) > OCR_SIDE * 2:
+            scale = OCR_SIDE * 2 / max(image.size)
+            image = image.resize((round(image.width * scale), round(image.height * scale)))
+        text = read_text(image).strip()
+    except FileNotIndexableError as error:
+        log.info("not reading text in %s: %s", path, error.reason)
+        return ""
+    except Exception:  # noqa: BLE001 - OCR trouble must not stop indexing
+        log.warning("could not read the text in %s", path, exc_info=True)
+        return ""
+    text = clean_text(text)  # OCR output is extracted text too: the same boundary
+    return text if sum(char.isalnum() for char in text) >= MIN_PHOTO_TEXT else ""

@@ -1,0 +1,259 @@
+"""The sentence model of the ``text`` space (all-MiniLM-L6-v2) on onnxruntime.
+
+The ONNX graph is the bare transformer (``input_ids``, ``attention_mask`` and, for BERT,
+``token_type_ids`` -> ``last_hidden_state``); tokenisation, mean pooling and L2 normalisation
+happen here, exactly as sentence-transformers does them, so that one graph serves any batch shape.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+from desktop_search.errors import ModelError
+from desktop_search.models.install.files import (
+    MODEL_JSON,
+    REIMPORT_HINT,
+    read_model_json,
+    require_files,
+)
+from desktop_search.models.runtime.base import OnnxModel
+from desktop_search.models.runtime.session import create_session
+
+log = logging.getLogger(__name__)
+
+KIND = "text"
+ONNX_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+REQUIRED_FILES = (ONNX_FILE, TOKENIZER_FILE)
+POOLINGS = ("mean",)
+
+_INPUT_DTYPES = {"tensor(int64)": np.int64, "tensor(int32)": np.int32}
+
+
+@dataclass(frozen=True)
+class TextModelInfo:
+    """The contents of a text model folder's ``model.json``."""
+
+    id: str
+    embed_dim: int
+    max_length: int  # tokens per text, [CLS] and [SEP] included; longer texts are truncated
+    precision: str  # "int8" or "fp32"
+    files: dict[str, str]  # file name -> sha256
+    kind: str = KIND
+    pooling: str = "mean"
+    normalize: bool = True
+    fidelity: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict)
+    created: str | None = None
+    format: int = 1
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TextModelInfo:
+        return cls(
+            id=str(data["id"]),
+            kind=str(data.get("kind", KIND)),
+            embed_dim=int(data["embed_dim"]),
+            max_length=int(data["max_length"]),
+            pooling=str(data.get("pooling", "mean")),
+            normalize=bool(data.get("normalize", True)),
+            precision=str(data["precision"]),
+            files={str(k): str(v) for k, v in data["files"].items()},
+            fidelity=dict(data.get("fidelity", {})),
+            source=dict(data.get("source", {})),
+            created=data.get("created"),
+            format=int(data.get("format", 1)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def load(cls, model_dir: Path) -> TextModelInfo:
+        """Read ``model_dir/model.json``; ModelError (with the fix) if absent, malformed or not
+        a text model."""
+        data = read_model_json(model_dir)
+        path = Path(model_dir) / MODEL_JSON
+        kind = data.get("kind", "clip")  # CLIP folders from before "kind" existed have none
+        if kind != KIND:
+            raise ModelError(f"{model_dir} holds a {kind!r} model, not a text model")
+        try:
+            info = cls.from_dict(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelError(
+                f"{path} is invalid ({type(exc).__name__}: {exc})", REIMPORT_HINT
+            ) from exc
+        if info.pooling not in POOLINGS:
+            raise ModelError(
+                f"{path}: pooling {info.pooling!r} is not supported (only {', '.join(POOLINGS)})",
+                REIMPORT_HINT,
+            )
+        if info.max_length < 2 or info.embed_dim < 1:
+            raise ModelError(f"{path} is invalid (max_length or embed_dim)", REIMPORT_HINT)
+        return info
+
+
+def load_tokenizer(path: Path, max_length: int) -> Tokenizer:
+    """``tokenizer.json`` set up for the runtime: truncation at ``max_length``, no padding.
+
+    Files saved by Hugging Face often carry their own truncation (all-MiniLM-L6-v2's says 128)
+    and fixed-length padding; both are overridden: the model's max_length is what
+    sentence-transformers uses, and padding is done per batch by :meth:`TextModel.encode`.
+    """
+    try:
+        tokenizer = Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises plain Exception subclasses
+        raise ModelError(f"Cannot load tokenizer {path}: {exc}", REIMPORT_HINT) from exc
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=max_length)
+    return tokenizer
+
+
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """sentence-transformers' mean pooling: average of the real (mask 1) token vectors."""
+    weights = mask.astype(np.float32)[:, :, None]
+    summed = (hidden * weights).sum(axis=1)
+    counts = np.maximum(weights.sum(axis=1), np.float32(1e-9))
+    return summed / counts
+
+
+def l2_normalize(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (torch.nn.functional.normalize: eps 1e-12, zeros stay zero)."""
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), np.float32(1e-12))
+
+
+class TextModel(OnnxModel):
+    """Texts -> L2-normalised sentence embeddings (n, embed_dim) float32.
+
+    The session and tokenizer load on first use (:meth:`load`, :meth:`release` and
+    :attr:`loaded` come from :class:`OnnxModel`). Thread safe: the session is, and the
+    tokenizer is only read after set-up.
+    """
+
+    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
+        self.model_dir = Path(model_dir)
+        self.info = TextModelInfo.load(self.model_dir)
+        require_files(self.model_dir, self.info.id, [*REQUIRED_FILES, *self.info.files])
+        super().__init__(self.model_dir / ONNX_FILE, threads)
+        self._tokenizer: Tokenizer | None = None
+        self._tokenizer_lock = threading.Lock()
+        self._inputs: dict[str, Any] = {}
+
+    @property
+    def embed_dim(self) -> int:
+        return self.info.embed_dim
+
+    @property
+    def max_length(self) -> int:
+        return self.info.max_length
+
+    @property
+    def batch_invariant(self) -> bool:
+        """Whether a text's embedding is the same in any batch (fp32: yes, to 1e-6).
+
+        onnxruntime's dynamic int8 quantises each MatMul's activations with one scale for the
+        whole input tensor, i.e. for every token of every text in the batch, padding included:
+        a short text batched with long ones came out at cosine 0.96 to itself encoded alone.
+        Indexing and querying must agree, so int8 graphs run one text at a time; with texts
+        sorted by length that costs little (benchmarks/text_model.py).
+        """
+        return self.info.precision != "int8"
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """The runtime tokenizer (truncating at max_length, not padding), loaded on first use."""
+        tokenizer = self._tokenizer
+        if tokenizer is None:
+            with self._tokenizer_lock:
+                if self._tokenizer is None:
+                    self._tokenizer = load_tokenizer(
+                        self.model_dir / TOKENIZER_FILE, self.info.max_length
+                    )
+                tokenizer = self._tokenizer
+        return tokenizer
+
+    def _load(self) -> ort.InferenceSession:
+        session = create_session(self.path, self.threads)
+        inputs = {spec.name: spec for spec in session.get_inputs()}
+        if not {"input_ids", "attention_mask"} <= inputs.keys():
+            raise ModelError(
+                f"{self.path} is not a sentence-transformer graph "
+                f"(inputs {sorted(inputs)}, expected input_ids and attention_mask)",
+                REIMPORT_HINT,
+            )
+        unknown = set(inputs) - {"input_ids", "attention_mask", "token_type_ids"}
+        if unknown:
+            raise ModelError(f"{self.path} has unexpected inputs {sorted(unknown)}", REIMPORT_HINT)
+        self._inputs = {
+            name: _INPUT_DTYPES.get(spec.type, np.int64) for name, spec in inputs.items()
+        }
+        return session
+
+    def _release(self) -> None:
+        with self._tokenizer_lock:
+            self._tokenizer = None
+
+    def token_ids(self, text: str) -> list[int]:
+        """The ids the model sees for ``text`` (special tokens included, truncated)."""
+        return list(self.tokenizer.encode(text).ids)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Texts -> L2-normalised embeddings (n, embed_dim) float32, in the order given.
+
+        Texts are sorted by token count and batched, each batch padded only to its longest text:
+        attention cost grows with the padded length, so mixing a short text into a batch of long
+        ones is where CPU time goes. An empty string gets the embedding of ``[CLS] [SEP]``,
+        as in sentence-transformers.
+
+        An int8 graph runs one text per call whatever ``batch_size`` says (see
+        :attr:`batch_invariant`): its embeddings then depend on the text alone.
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        texts = list(texts)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        out = np.zeros((len(texts), self.embed_dim), dtype=np.float32)
+        if not texts:
+            return out
+        bad = [type(t).__name__ for t in texts if not isinstance(t, str)]
+        if bad:
+            raise TypeError(f"texts must be strings, got {bad[0]}")
+        if not self.batch_invariant:
+            batch_size = 1
+        session = self.session  # loads the graph (and so fills self._inputs) if needed
+        encodings = self.tokenizer.encode_batch(texts)
+        lengths = np.array([len(e.ids) for e in encodings])
+        # Longest first: the largest batch shape is met (and its memory reserved) at the start.
+        order = np.argsort(-lengths, kind="stable")
+        for start in range(0, len(order), batch_size):
+            index = order[start : start + batch_size]
+            width = int(lengths[index].max())
+            ids = np.zeros((len(index), width), dtype=np.int64)
+            types = np.zeros_like(ids)
+            mask = np.zeros_like(ids)
+            for row, i in enumerate(index):
+                encoding = encodings[i]
+                n = len(encoding.ids)
+                ids[row, :n] = encoding.ids
+                types[row, :n] = encoding.type_ids
+                mask[row, :n] = 1
+            arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            feeds = {name: arrays[name].astype(dtype) for name, dtype in self._inputs.items()}
+            hidden = session.run(None, feeds)[0]
+            pooled = mean_pool(np.asarray(hidden, dtype=np.float32), mask)
+            out[index] = l2_normalize(pooled) if self.info.normalize else pooled
+        return out
+
+    def __repr__(self) -> str:
+        state = "loaded" if self.loaded else "not loaded"
+        return f"TextModel({self.info.id!r}, {self.info.precision}, {state})"

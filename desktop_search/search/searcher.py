@@ -1,0 +1,287 @@
+"""Turn a query (text with filters, an example image, or both) into ranked hits, one per file.
+
+Up to three searches run and are fused by reciprocal rank (``search/fusion.py``):
+- ``clip``: the CLIP embedding of the text and/or image (or one region of it) against photos, the
+  objects detected in them, and pictures in mail;
+- ``text``: the sentence model's embedding against passages (document chunks, e-mails, chat
+  windows, text read in photos);
+- ``keyword``: SQLite FTS5 (bm25) over file names, titles and passages.
+Filters apply to every list; quoted phrases must occur in a hit's text. Hits are grouped per file,
+keeping the best item's locator (page, message, time) and a snippet with the query's words marked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from desktop_search.errors import FileNotIndexableError, NoModelError, QueryError
+from desktop_search.extract.images import load_photo, read_file
+from desktop_search.index.passes.objects import crop_with_context, scale_box
+from desktop_search.index.passes.text import TextSpace
+from desktop_search.index.thumbnails import ThumbnailStore
+from desktop_search.models.runtime.preprocess import preprocess
+from desktop_search.search.fusion import best_per_group, reciprocal_rank_fusion
+from desktop_search.search.hits import Hit
+from desktop_search.search.query import Filters, ParsedQuery, fts_match, parse_query, split_words
+from desktop_search.search.snippets import fold, make_snippet
+from desktop_search.store.objects import OBJECT
+from desktop_search.store.store import Store
+from desktop_search.vectors.encoders import QueryEncoder
+from desktop_search.vectors.index import VectorIndex
+
+log = logging.getLogger(__name__)
+
+HYBRID, KEYWORD, SEMANTIC = "hybrid", "keyword", "semantic"
+MODES = (HYBRID, KEYWORD, SEMANTIC)
+CANDIDATES = 100  # per list; more when filters will drop some
+# Results of one search at most: SQLite takes a LIMIT up to 2**63 - 1 (a larger one is an
+# OverflowError), and candidates are fetched up to 250 times the limit; nobody reads more.
+MAX_LIMIT = 10_000
+RRF_K = 60
+REGION_DECODE_SIDE = 1024  # query images searched by a region are decoded this large
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str | None = None
+    image: Path | None = None
+    limit: int = 20
+    # One part of ``image`` to search with: x, y, w, h in its full-size pixels (orientation
+    # applied), e.g. the box of one of its objects (``Library.query_objects``).
+    region: tuple[float, float, float, float] | None = None
+    filters: Filters = field(default_factory=Filters)  # e.g. the window's filter controls
+    mode: str = HYBRID
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise QueryError(f"unknown search mode {self.mode!r}", hint=f"use {', '.join(MODES)}")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise QueryError(f"--limit must be from 1 to {MAX_LIMIT:,}, not {self.limit}")
+        if self.region is not None:
+            _check_region(self.region, self.image)
+        parsed = self.parsed  # bad filters fail here, before anything runs
+        if parsed.is_empty and self.image is None and self.all_filters.is_empty:
+            raise QueryError("the query is empty", hint="give search text or --image FILE")
+
+    @cached_property
+    def parsed(self) -> ParsedQuery:
+        return parse_query(self.text or "")
+
+    @cached_property
+    def all_filters(self) -> Filters:
+        return self.parsed.filters.merged(self.filters)
+
+
+class Searcher:
+    """Searches the spaces there are models for; the store supplies what is shown per hit.
+
+    Without any model, text queries match file names, titles and document text by keywords.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        vectors: VectorIndex | None,
+        encoder: QueryEncoder | None,
+        thumbnails: ThumbnailStore,
+        text: TextSpace | None = None,
+    ) -> None:
+        self.store = store
+        self.vectors = vectors
+        self.encoder = encoder
+        self.thumbnails = thumbnails
+        self.text = text
+
+    def search(self, query: Query) -> list[Hit]:
+        ranked = self.ranked_lists(query)
+        coverage = {"keyword": self._coverage(ranked.get("keyword", []), query.parsed)}
+        fused = reciprocal_rank_fusion(ranked, item_weights=coverage, k=RRF_K)
+        records = self.store.hits([item_id for item_id, _ in fused])
+        groups = best_per_group(fused, {i: record["file_id"] for i, record in records.items()})
+        top = groups[: query.limit]
+        texts = self.store.item_texts([item_id for _, item_id, _ in top])
+        terms = query.parsed.terms
+        best_possible = len(ranked) / (RRF_K + 1) or 1.0
+        return [
+            self._hit(records[item_id], score / best_possible, texts.get(item_id, ""), terms)
+            for _, item_id, score in top
+        ]
+
+    def ranked_lists(self, query: Query) -> dict[str, list[int]]:
+        """Item ids per search, best first, every one passing the query's filters."""
+        parsed, filters = query.parsed, query.all_filters
+        wanted = max(CANDIDATES, query.limit * 5) * (1 if filters.is_empty else 5)
+        if parsed.is_empty and query.image is None:
+            return {"recent": self.store.recent_items(filters, wanted)}
+        ranked: dict[str, list[int]] = {}
+        if query.mode != KEYWORD or query.image is not None:
+            ranked |= self._semantic(query, parsed, filters, wanted)
+        # With an example image, words only steer its CLIP embedding ("like this, but at
+        # night"): a file named like a word must not outrank the photos that look alike.
+        if query.mode != SEMANTIC and not parsed.is_empty and query.image is None:
+            match = fts_match(parsed)
+            if match:  # filtered in SQL: no need to fetch more for filters to drop
+                limit = max(CANDIDATES, query.limit * 5)
+                ranked["keyword"] = self.store.keyword_search(match, filters, limit)
+            if self.encoder is None and self.text is None:  # no model: folder names count too
+                names = [record["item_id"] for record, _ in self._name_matches(parsed.text)]
+                ranked["names"] = self._filtered_ids(names, filters)
+        # An exact phrase is a must, for every search. One without letters or digits ('"!!!"')
+        # has nothing the keyword index could match (None): it requires nothing.
+        must = fts_match(ParsedQuery(phrases=parsed.phrases), require_all=True)
+        if must is not None:
+            allowed = set(self.store.keyword_search(must, filters, wanted * 10))
+            ranked = {name: [i for i in ids if i in allowed] for name, ids in ranked.items()}
+        return ranked
+
+    def _semantic(
+        self, query: Query, parsed: ParsedQuery, filters: Filters, wanted: int
+    ) -> dict[str, list[int]]:
+        ranked: dict[str, list[int]] = {}
+        clip = self.encoder is not None and self.vectors is not None
+        if query.image is not None and not clip:
+            raise _no_model_for_images()
+        # The clip space holds photos and the pictures attached to e-mails.
+        if clip and (not filters.types or filters.types & {"photo", "mail"}):
+            vector = self.query_vector(parsed.text, query.image, query.region)
+            ranked["clip"] = self._filtered(self.vectors.search(vector, wanted), filters)
+        if self.text is not None and not parsed.is_empty and query.image is None:
+            vector = self.text.encoder.encode([parsed.text])[0]
+            ranked["text"] = self._filtered(self.text.vectors.search(vector, wanted), filters)
+        return ranked
+
+    def _coverage(self, ids: list[int], parsed: ParsedQuery) -> dict[int, float]:
+        """How much of the query each keyword hit holds (matching query words / query words).
+
+        Keyword hits are ranked by bm25 among themselves, but a hit holding one word of
+        "how long is the guarantee on my work computer" is no match at all, and in a fusion by
+        rank it would weigh as much as the best semantic hit. Scaled by the square of this (a
+        soft "and": half the words count a quarter), it barely counts; a hit with every word (a
+        booking reference, a name) counts fully. benchmarks/README.md has the evaluation.
+        """
+        terms = {fold(term) for term in parsed.content_terms}
+        if not ids or len(terms) < 2:
+            return {}
+        texts = self.store.keyword_texts(ids)
+        held = {
+            item_id: len(terms & {fold(word) for word in split_words(texts.get(item_id, ""))})
+            for item_id in ids
+        }
+        return {item_id: (count / len(terms)) ** 2 for item_id, count in held.items()}
+
+    def _filtered(self, found: list[tuple[int, float]], filters: Filters) -> list[int]:
+        return self._filtered_ids([item_id for item_id, _ in found], filters)
+
+    def _filtered_ids(self, ids: list[int], filters: Filters) -> list[int]:
+        if filters.is_empty:
+            return ids
+        kept = self.store.filter_items(ids, filters)
+        return [item_id for item_id in ids if item_id in kept]
+
+    def _name_matches(self, text: str, limit: int = CANDIDATES) -> list[tuple[dict, float]]:
+        """Files whose path holds every word, with the share of the words in the file name
+        (folders count, the name counts most), best first."""
+        words = [word.lower() for word in text.split()]
+        scored = []
+        for record in self.store.match_paths(words, limit):
+            name = os.path.basename(record["path"]).lower()
+            scored.append((record, sum(word in name for word in words) / len(words)))
+        scored.sort(key=lambda pair: -pair[1])
+        return scored
+
+    def search_names(self, query: Query) -> list[Hit]:
+        """Rank files whose path holds every query word; words in the file name count most."""
+        if query.image is not None:
+            raise _no_model_for_images()
+        found = self._name_matches(query.text, query.limit)[: query.limit]
+        return [self._hit(record, score) for record, score in found]
+
+    def query_vector(
+        self, text: str | None, image: Path | None = None, region: tuple | None = None
+    ) -> np.ndarray:
+        """The CLIP embedding; text and image together are averaged (both are unit length)."""
+        parts = []
+        if text and text.strip():
+            parts.append(self.encoder.encode_texts([text.strip()])[0])
+        if image is not None:
+            parts.append(self._image_vector(image, region))
+        vector = np.mean(parts, axis=0)
+        return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+    def _image_vector(self, path: Path, region: tuple | None = None) -> np.ndarray:
+        if not path.is_file():
+            raise QueryError(f"query image not found: {path}", hint="check the path")
+        spec = self.encoder.image_spec
+        try:
+            # A region is a part of the image: decode it larger so the part keeps some detail.
+            photo = load_photo(read_file(path), min_side=spec.size, thumb_size=spec.size,
+                               long_side=REGION_DECODE_SIDE if region else 0)  # fmt: skip
+        except FileNotIndexableError as error:
+            raise QueryError(
+                f"cannot use {path} as a query image: {error.reason}",
+                hint="give a readable JPEG, PNG, WebP, GIF, TIFF, BMP or HEIC file",
+            ) from error
+        image = photo.image
+        if region is not None:
+            box = _region_inside(region, photo.width, photo.height)
+            to_image = (image.width / photo.width, image.height / photo.height)
+            image = crop_with_context(image, scale_box(box, *to_image))
+        return self.encoder.encode_images(preprocess(image, spec)[None])[0]
+
+    def search_vector(self, vector: np.ndarray, limit: int) -> list[Hit]:
+        """The CLIP space alone, for a ready query vector (benchmarks/query_latency.py)."""
+        found = self.vectors.search(vector, limit)
+        records = self.store.hits([item_id for item_id, _ in found])
+        # An id missing from the store was removed by a concurrent writer: skip it.
+        return [self._hit(records[i], score) for i, score in found if i in records]
+
+    def _hit(self, record: dict, score: float, text: str = "", terms: tuple = ()) -> Hit:
+        senders = record.get("senders")
+        locator = json.loads(record["locator"]) if record.get("locator") else None
+        found = locator if record.get("item_kind") == OBJECT and locator else {}
+        return Hit(
+            path=record["path"], score=float(score), kind=record["kind"],
+            file_id=record["file_id"], item_id=record["item_id"], taken_at=record["taken_at"],
+            camera=record["camera"], width=record["width"], height=record["height"],
+            size=record["size"], thumbnail=self.thumbnails.path(record["thumbnail"]),
+            locator=locator,
+            item_kind=record.get("item_kind"), title=record.get("file_title"),
+            started_at=record.get("started_at"), ended_at=record.get("ended_at"),
+            senders=senders.split("\n") if senders else None,
+            snippet=make_snippet(text, terms) if text and not found else None,  # label: no
+            box=tuple(found["box"]) if "box" in found else None, object_label=found.get("label"),
+        )  # fmt: skip
+
+
+def _check_region(region: tuple, image: Path | None) -> None:
+    if image is None:
+        raise QueryError("a region needs a query image", hint="give --image FILE as well")
+    if len(region) != 4 or region[2] <= 0 or region[3] <= 0:
+        raise QueryError(f"bad region {region}", hint="give x,y,w,h with a width and height > 0")
+
+
+def _region_inside(region: tuple, width: int, height: int) -> tuple[float, float, float, float]:
+    """The part of ``region`` inside a ``width x height`` image; QueryError if none is."""
+    x, y, w, h = (float(v) for v in region)
+    left, top = max(x, 0.0), max(y, 0.0)
+    right, bottom = min(x + w, float(width)), min(y + h, float(height))
+    if right - left < 1 or bottom - top < 1:
+        raise QueryError(
+            f"the region {x:g},{y:g},{w:g},{h:g} lies outside the {width}x{height} query image",
+            hint="give x,y,w,h in the image's pixels (x, y from its top-left corner)",
+        )
+    return left, top, right - left, bottom - top
+
+
+def _no_model_for_images() -> NoModelError:
+    return NoModelError(
+        "searching by image needs a CLIP model, and none is installed",
+        hint="see 'desktop-search models list' for models to fetch or import",
+    )

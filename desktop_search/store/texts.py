@@ -1,0 +1,280 @@
+"""Documents, passages and the keyword index in the store.
+
+A mixin of ``Store`` (same connection and transactions), kept apart to keep each file short.
+Every item has a row in the FTS5 table ``item_text`` (rowid = item id): the file's name, a
+title (subject, chat name, PDF title) and the item's text. Deleting an item deletes its row by
+trigger, so no code path (cascades from removed files included) can leave a stale one.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import sqlite_utils
+
+from desktop_search.extract.document import (
+    ATTACHMENT,
+    CHUNK,
+    MESSAGE,
+    PHOTO_TEXT,
+    PICTURE,
+    WINDOW,
+)
+from desktop_search.store.pathnames import from_db, name_keywords, to_db
+from desktop_search.store.records import DocumentRecord
+from desktop_search.store.sql import chunks, now_text
+
+# Item kinds whose text gets an embedding in the ``text`` space.
+TEXT_ITEM_KINDS = (CHUNK, MESSAGE, ATTACHMENT, WINDOW, PHOTO_TEXT)
+
+
+def create_text_tables(db: sqlite_utils.Database) -> None:
+    """Schema step (called from the store's migrations)."""
+    db.executescript(
+        """
+        ALTER TABLE files ADD COLUMN title TEXT;
+        -- Photos: NULL until the text-in-photos pass looked at it, then 'found' or 'none'.
+        ALTER TABLE files ADD COLUMN photo_text TEXT;
+        ALTER TABLE items ADD COLUMN started_at TEXT;   -- ISO 8601: message time, window start
+        ALTER TABLE items ADD COLUMN ended_at TEXT;
+        ALTER TABLE items ADD COLUMN senders TEXT;      -- one per line
+        CREATE INDEX files_photo_text ON files(kind, photo_text);
+        CREATE VIRTUAL TABLE item_text USING fts5(
+            name, title, body, tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER item_text_forget AFTER DELETE ON items BEGIN
+            DELETE FROM item_text WHERE rowid = old.id;
+        END;
+        """
+    )
+    rows = db.execute("SELECT i.id, f.path FROM items i JOIN files f ON f.id = i.file_id")
+    db.conn.executemany(
+        "INSERT INTO item_text(rowid, name, title, body) VALUES (?, ?, NULL, '')",
+        [(item_id, name_keywords(from_db(path))) for item_id, path in rows.fetchall()],
+    )
+
+
+class TextStore:
+    def save_document(
+        self, record: DocumentRecord, picture_vectors: np.ndarray | None, clip_model: str | None
+    ) -> tuple[list[int], list[int]]:
+        """Insert or replace a document and all its items in one transaction.
+
+        A changed document is extracted again as a whole, so its old items all go. Text items
+        get their ``text``-space embeddings later (``texts_to_embed``); pictures get theirs
+        from ``picture_vectors`` when a CLIP model is there. Returns (new item ids, dropped).
+        """
+        document, name = record.document, name_keywords(record.path)
+        with self.db.atomic():
+            dropped = self._item_ids_of_paths([record.path])
+            file_id = self._upsert_document_file(record)
+            self.db.execute("DELETE FROM items WHERE file_id = ?", [file_id])
+            item_ids = [
+                self._insert_item(file_id, name, item.kind, item.locator, item.title, item.text,
+                                  item.started_at, item.ended_at, item.senders)
+                for item in document.items
+            ]  # fmt: skip
+            for index, picture in enumerate(document.images):
+                item_id = self._insert_item(
+                    file_id, picture.locator.get("attachment") or name, PICTURE, picture.locator,
+                    picture.title, "", picture.started_at, None, picture.senders,
+                )  # fmt: skip
+                item_ids.append(item_id)
+                if picture_vectors is not None:
+                    self.db.execute(
+                        "INSERT INTO embeddings(item_id, model, vector) VALUES (?, ?, ?)",
+                        [item_id, clip_model, picture_vectors[index].astype(np.float16).tobytes()],
+                    )
+            if not item_ids:  # nothing readable inside: still findable by its name
+                item_ids.append(self._insert_item(file_id, name, CHUNK, {}, document.title, "",
+                                                  None, None, ()))  # fmt: skip
+            self.queue.discard([record.path])
+        return item_ids, dropped
+
+    def _upsert_document_file(self, record: DocumentRecord) -> int:
+        document = record.document
+        path = to_db(record.path)
+        values = [
+            to_db(record.root), document.kind, record.size, record.mtime_ns, record.content_hash,
+            document.created_at, document.title, record.thumbnail, now_text(), path,
+        ]  # fmt: skip
+        self.db.execute(
+            """
+            INSERT INTO files(root, kind, size, mtime_ns, content_hash, status, taken_at, title,
+                thumbnail, updated_at, path)
+            VALUES (?, ?, ?, ?, ?, 'indexed', ?, ?, ?, ?, ?)
+            ON CONFLICT(path) DO UPDATE SET root=excluded.root, kind=excluded.kind,
+                size=excluded.size, mtime_ns=excluded.mtime_ns,
+                content_hash=excluded.content_hash, status='indexed', error=NULL,
+                taken_at=excluded.taken_at, title=excluded.title, thumbnail=excluded.thumbnail,
+                width=NULL, height=NULL, camera=NULL, gps_lat=NULL, gps_lon=NULL,
+                photo_text=NULL, objects=NULL, updated_at=excluded.updated_at
+            """,
+            values,
+        )
+        return self.db.execute("SELECT id FROM files WHERE path = ?", [path]).fetchone()[0]
+
+    def _insert_item(
+        self, file_id: int, name: str, kind: str, locator: dict, title: str | None, body: str,
+        started_at: str | None, ended_at: str | None, senders: tuple[str, ...],
+    ) -> int:  # fmt: skip
+        item_id = self.db.execute(
+            "INSERT INTO items(file_id, kind, locator, started_at, ended_at, senders) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [file_id, kind, json.dumps(locator) if locator else None, started_at, ended_at,
+             "\n".join(senders) or None],
+        ).lastrowid  # fmt: skip
+        # Senders are keywords too ("Pickering", "bob@example.com"), with the title.
+        self.index_text(item_id, name, "\n".join(filter(None, (title, *senders))), body)
+        return item_id
+
+    def index_text(self, item_id: int, name: str, title: str | None, body: str) -> None:
+        """Add (or replace) the keyword-index row of an item."""
+        self.db.execute("DELETE FROM item_text WHERE rowid = ?", [item_id])
+        self.db.execute(
+            "INSERT INTO item_text(rowid, name, title, body) VALUES (?, ?, ?, ?)",
+            [item_id, name, title, body],
+        )
+
+    def rename_in_text_index(self, path: str) -> None:
+        """A file was renamed: the name column of its items follows."""
+        self.db.execute(
+            "UPDATE item_text SET name = ? WHERE rowid IN (SELECT i.id FROM items i "
+            "JOIN files f ON f.id = i.file_id WHERE f.path = ?)",
+            [name_keywords(path), to_db(path)],
+        )
+
+    # -- text-space embeddings -----------------------------------------------------------
+
+    def texts_to_embed(self, model: str, limit: int) -> list[tuple[int, str]]:
+        """Up to ``limit`` (item id, text) without an embedding from text model ``model``."""
+        marks = ",".join("?" * len(TEXT_ITEM_KINDS))
+        rows = self.db.execute(
+            f"""
+            SELECT i.id, t.body FROM items i JOIN item_text t ON t.rowid = i.id
+            WHERE i.kind IN ({marks}) AND t.body != ''
+              AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.item_id = i.id AND e.model = ?)
+              AND NOT EXISTS (SELECT 1 FROM embed_failures x WHERE x.item_id = i.id
+                              AND x.model = ?)
+            ORDER BY i.id LIMIT ?
+            """,
+            [*TEXT_ITEM_KINDS, model, model, limit],
+        )
+        return rows.fetchall()
+
+    def texts_to_embed_count(self, model: str) -> int:
+        marks = ",".join("?" * len(TEXT_ITEM_KINDS))
+        return self.db.execute(
+            f"""
+            SELECT count(*) FROM items i JOIN item_text t ON t.rowid = i.id
+            WHERE i.kind IN ({marks}) AND t.body != ''
+              AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.item_id = i.id AND e.model = ?)
+              AND NOT EXISTS (SELECT 1 FROM embed_failures x WHERE x.item_id = i.id
+                              AND x.model = ?)
+            """,
+            [*TEXT_ITEM_KINDS, model, model],
+        ).fetchone()[0]
+
+    def record_embed_failure(self, model: str, item_id: int, reason: str) -> None:
+        """A passage the text model could not encode: kept for keywords, not tried again by
+        this model (a poison passage must not block every later one)."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT OR REPLACE INTO embed_failures(item_id, model, reason) VALUES (?, ?, ?)",
+                [item_id, model, reason],
+            )
+
+    def save_embeddings(self, model: str, item_ids: list[int], vectors: np.ndarray) -> list[int]:
+        """Store embeddings of existing items; returns the ids that still existed."""
+        saved = []
+        with self.db.atomic():
+            for item_id, vector in zip(item_ids, vectors, strict=True):
+                cursor = self.db.execute(
+                    "INSERT OR REPLACE INTO embeddings(item_id, model, vector) "
+                    "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM items WHERE id = ?)",
+                    [item_id, model, vector.astype(np.float16).tobytes(), item_id],
+                )
+                if cursor.rowcount:
+                    saved.append(item_id)
+        return saved
+
+    # -- text in photos ------------------------------------------------------------------
+
+    def skip_small_photos(self, min_side: int) -> int:
+        """Mark photos too small to hold readable text as read (none found): icons, thumbnails.
+        Returns how many."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE files SET photo_text = 'none' WHERE kind = 'photo' AND status = 'indexed' "
+                "AND photo_text IS NULL AND max(coalesce(width, 0), coalesce(height, 0)) < ?",
+                [min_side],
+            )
+        return cursor.rowcount
+
+    def photos_to_read(self, limit: int) -> list[tuple[int, str, str]]:
+        """Indexed photos whose text was not looked for yet: (file id, path, content hash)."""
+        rows = self.db.execute(
+            "SELECT id, path, content_hash FROM files WHERE kind = 'photo' "
+            "AND status = 'indexed' AND photo_text IS NULL ORDER BY id LIMIT ?",
+            [limit],
+        )
+        return [(file_id, from_db(path), digest) for file_id, path, digest in rows]
+
+    def photos_to_read_count(self) -> int:
+        return self.db.execute(
+            "SELECT count(*) FROM files WHERE kind = 'photo' AND status = 'indexed' "
+            "AND photo_text IS NULL"
+        ).fetchone()[0]
+
+    def save_photo_text(self, file_id: int, content_hash: str, text: str) -> list[int]:
+        """Record the text read in a photo (``""``: none). Skipped when the file changed since
+        (another hash). Returns the ids of text items dropped (an earlier reading)."""
+        with self.db.atomic():
+            row = self.db.execute(
+                "SELECT path, title FROM files WHERE id = ? AND content_hash = ?",
+                [file_id, content_hash],
+            ).fetchone()
+            if row is None:
+                return []
+            dropped = [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT id FROM items WHERE file_id = ? AND kind = ?", [file_id, PHOTO_TEXT]
+                )
+            ]
+            self.db.execute(
+                "DELETE FROM items WHERE file_id = ? AND kind = ?", [file_id, PHOTO_TEXT]
+            )
+            if text:
+                self._insert_item(file_id, name_keywords(from_db(row[0])), PHOTO_TEXT, {}, row[1],
+                                  text, None, None, ())  # fmt: skip
+            self.db.execute(
+                "UPDATE files SET photo_text = ? WHERE id = ?",
+                ["found" if text else "none", file_id],
+            )
+        return dropped
+
+    # -- reads for search ----------------------------------------------------------------
+
+    def keyword_texts(self, item_ids: list[int]) -> dict[int, str]:
+        """Everything the keyword index holds of items: name, title (and senders), text."""
+        found: dict[int, str] = {}
+        for chunk in chunks(item_ids, 500):
+            marks = ",".join("?" * len(chunk))
+            for rowid, name, title, body in self.db.execute(
+                f"SELECT rowid, name, title, body FROM item_text WHERE rowid IN ({marks})", chunk
+            ):
+                found[rowid] = " ".join(filter(None, (name, title, body)))
+        return found
+
+    def item_texts(self, item_ids: list[int]) -> dict[int, str]:
+        """The indexed text of items (for snippets and previews)."""
+        found: dict[int, str] = {}
+        for chunk in chunks(item_ids, 500):
+            marks = ",".join("?" * len(chunk))
+            for rowid, body in self.db.execute(
+                f"SELECT rowid, body FROM item_text WHERE rowid IN ({marks})", chunk
+            ):
+                found[rowid] = body or ""
+        return found
