@@ -65,9 +65,9 @@ from benchmarks.common import install_model
 from benchmarks.index_throughput import SOURCES, make_photos, run_desktop_search
 from desktop_search.config import Settings
 from desktop_search.models.install import manifest
+from desktop_search.models.install.calibration import CALIBRATION_TEXTS
 from desktop_search.models.install.files import sha256_file, write_model_json
 from desktop_search.models.install.quantize import (
-    CALIBRATION_TEXTS,
     DEFAULT_CANDIDATES,
     dynamic_int8,
 )

@@ -85,8 +85,8 @@ def index_folder(home: Path, folder: Path, ocr: bool = False) -> tuple[float, In
 def indexed_texts(home: Path) -> list[str]:
     """The text of every passage that has a text embedding."""
     with Library.open(home) as library:
-        ids, _ = library.store.embeddings(TEXT_MODEL)
-        return list(library.store.item_texts([int(i) for i in ids]).values())
+        ids, _ = library.store.embeddings.of_model(TEXT_MODEL)
+        return list(library.store.reads.item_texts([int(i) for i in ids]).values())
 
 
 def word_recall(expected: list[str], found: list[str], distinct: bool = False) -> float:

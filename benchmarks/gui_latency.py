@@ -87,7 +87,8 @@ def make_home(home: Path, size: int) -> None:
     model_id = install_model(home, vit_b32_model())
     with Library.open(home) as library:
         fill_store(library.store, unit_vectors(size, 512), model_id)
-        library._save_vectors(library.vectors(library.clip()), model_id)
+        library.vectors(library.clip())  # built from the store
+        library.save_vectors()
 
 
 def measure(size: int) -> dict:

@@ -149,7 +149,7 @@ class InProcessProbe(Probe):
         self._size = -1
 
     def searchable(self, path: str) -> bool:
-        item = self.reader.store.item_id_of_path(path)
+        item = self.reader.store.reads.item_id_of_path(path)
         return item is not None and item in self.vectors
 
     def changed(self) -> bool:
@@ -168,10 +168,10 @@ class DatabaseProbe(Probe):
         self._count = -1
 
     def searchable(self, path: str) -> bool:
-        return self.store.item_id_of_path(path) is not None
+        return self.store.reads.item_id_of_path(path) is not None
 
     def changed(self) -> bool:
-        count = self.store.embedding_count(self.model_id)
+        count = self.store.embeddings.count(self.model_id)
         changed, self._count = count != self._count, count
         return changed
 
@@ -305,7 +305,7 @@ def run_cli(home: Path, folder: Path, model_id: str, single: list[Path], many: l
         if process.poll() is not None:
             raise SystemExit(f"watch exited: {process.stderr.read().decode()}")
         info = Heartbeat(probe.store).read()
-        return bool(info and info["state"] == "idle") and str(folder) in probe.store.roots()
+        return bool(info and info["state"] == "idle") and str(folder) in probe.store.files.roots()
 
     copy = lambda source: copy_in(source, folder)  # noqa: E731
     try:

@@ -40,10 +40,8 @@ from skimage import data
 from benchmarks.common import CACHE, install_model, vit_b32_model
 from benchmarks.index_throughput import make_photos
 from desktop_search.app.library import Library
-from desktop_search.config import Settings
 from desktop_search.extract.images import load_photo
-from desktop_search.index.passes.objects import crop_with_context, scale_box
-from desktop_search.models.runtime.preprocess import preprocess
+from desktop_search.models.runtime.preprocess import crop_with_context, preprocess, scale_box
 
 # The shared test copy of YOLOX-nano, in the ``shared/`` folder beside the repository.
 DETECTOR = Path(__file__).resolve().parents[2] / "shared/models/yolox_nano_coco.onnx"
@@ -142,10 +140,10 @@ def _home(home: Path, model_dir: Path, config: str, ocr: bool) -> None:
     if config != "none":
         with Library.open(home) as library:
             library.object_tools.import_detector(DETECTOR)
-    settings = Settings.load(home / "config.toml")
-    settings.detect_objects = config != "off"
-    settings.read_text_in_photos = ocr  # the photo OCR pass runs after, at ~1 s a photo
-    settings.save(home / "config.toml")
+    with Library.open(home) as library:
+        library.settings_service.set_detect_objects(config != "off")
+        # The photo OCR pass runs after, at ~1 s a photo.
+        library.settings_service.set_read_text_in_photos(ocr)
 
 
 def index_once(folder: Path, model_dir: Path, config: str, ocr: bool) -> Run:
@@ -161,7 +159,7 @@ def index_once(folder: Path, model_dir: Path, config: str, ocr: bool) -> Run:
             report = library.index([folder])
             seconds = time.perf_counter() - started
             assert report.new == count and report.failed == 0, report
-            classes = library.status()["objects"].get("classes", {})
+            classes = library.status().objects.classes
             database, vectors = library.paths.database, library.paths.vectors
         with closing(sqlite3.connect(database)) as db:
             objects, photos = db.execute(

@@ -10,7 +10,7 @@ the look for unused thumbnails.
       part of indexing the database weighs most in), then a re-index after deleting a third,
       then forgetting the folder (``Library.remove_root``).
    Both alternate the order every round, fresh home each time; medians.
-2. ``Store.purge_deleted_text`` (FTS5 'optimize': the whole keyword index rewritten) after one
+2. ``store.texts.purge_deleted_text`` (FTS5 'optimize': the whole keyword index rewritten) after one
    forgotten item, at 20k and 100k passages of 200 words.
 3. ``ThumbnailStore.unused`` over 100k thumbnails (a listing of the folder against the rows).
 
@@ -34,9 +34,9 @@ from PIL import Image
 import desktop_search.store.store as store_module
 from desktop_search.app.library import Library
 from desktop_search.extract.document import CHUNK, Document, TextItem
-from desktop_search.index.thumbnails import ThumbnailStore
 from desktop_search.store.records import DocumentRecord
 from desktop_search.store.store import Store
+from desktop_search.store.thumbnails import ThumbnailStore
 
 SETTINGS = {
     "OFF, -1 (before)": ("OFF", -1),
@@ -70,13 +70,13 @@ def store_alone(count: int) -> tuple[float, float, float]:
         paths = [f"/docs/note{i:05}.txt" for i in range(count)]
         started = time.perf_counter()
         for i, path in enumerate(paths):
-            store.save_document(document(path, i), None, None)
+            store.texts.save_document(document(path, i), None, None)
         saved = time.perf_counter()
         for i, path in enumerate(paths[::3]):
-            store.save_document(document(path, count + i), None, None)
+            store.texts.save_document(document(path, count + i), None, None)
         replaced = time.perf_counter()
         for path in paths:
-            store.remove_paths([path])
+            store.files.remove_paths([path])
         done = time.perf_counter()
         store.close()
     return saved - started, replaced - saved, done - replaced
@@ -142,13 +142,13 @@ def purge_cost(passages: int) -> tuple[float, float]:
         store = Store.open(Path(folder) / "library.db")
         with store.db.atomic():
             for i in range(passages):
-                store.index_text(i + 1, f"note {i} txt", None, words(200, i))
-        store.purge_deleted_text()  # one segment, as a purged library has it
+                store.texts.index_text(i + 1, f"note {i} txt", None, words(200, i))
+        store.texts.purge_deleted_text()  # one segment, as a purged library has it
         store.truncate_log()
         size = (Path(folder) / "library.db").stat().st_size / 1e6
         store.db.execute("DELETE FROM item_text WHERE rowid = 5")
         started = time.perf_counter()
-        store.purge_deleted_text()
+        store.texts.purge_deleted_text()
         seconds = time.perf_counter() - started
         store.close()
     return seconds, size

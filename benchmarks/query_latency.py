@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import percentiles, unit_vectors
-from desktop_search.index.thumbnails import ThumbnailStore
 from desktop_search.search.searcher import Searcher
 from desktop_search.store.records import PhotoRecord
 from desktop_search.store.store import Store
+from desktop_search.store.thumbnails import ThumbnailStore
 from desktop_search.vectors.index import VectorIndex
+from desktop_search.vectors.spaces import CLIP, Space, Spaces
 
 DIM = 512
 
@@ -34,7 +35,24 @@ def fill_store(store: Store, vectors: np.ndarray, model: str = "bench") -> None:
                         taken_at="2024-05-01T10:00:00", camera="Camera", thumbnail="t.jpg")
             for n in range(len(chunk))
         ]  # fmt: skip
-        store.save_photos(records, chunk, model)
+        store.files.save_photos(records, chunk, model)
+
+
+class ReadyVectors:
+    """The clip space's encoder here: queries come as ready vectors (``search_vector``)."""
+
+    image_spec = None
+
+    def encode_images(self, batch: np.ndarray) -> np.ndarray:
+        raise NotImplementedError("the benchmark encodes nothing")
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError("the benchmark encodes nothing")
+
+
+def searcher_over(store: Store, index: VectorIndex, thumbnails: ThumbnailStore) -> Searcher:
+    return Searcher(store, Spaces(clip=Space.holding(CLIP, ReadyVectors(), "bench", index)),
+                    thumbnails)  # fmt: skip
 
 
 def time_queries(searcher: Searcher, queries: np.ndarray) -> tuple[float, float]:
@@ -56,14 +74,14 @@ def measure(size: int, count: int) -> dict:
     with tempfile.TemporaryDirectory() as home:
         store = Store.open(Path(home) / "library.db")
         fill_store(store, vectors)
-        ids, stored = store.embeddings("bench")
+        ids, stored = store.embeddings.of_model("bench")
         started = time.perf_counter()
         index = VectorIndex.build(DIM, ids, stored)
         build_s = time.perf_counter() - started
         exact = VectorIndex.build(DIM, ids, stored, exact_below=size + 1)
         thumbnails = ThumbnailStore(Path(home))
-        p50, p95 = time_queries(Searcher(store, index, None, thumbnails), queries)
-        exact_p50, exact_p95 = time_queries(Searcher(store, exact, None, thumbnails), queries)
+        p50, p95 = time_queries(searcher_over(store, index, thumbnails), queries)
+        exact_p50, exact_p95 = time_queries(searcher_over(store, exact, thumbnails), queries)
         store.close()
     return {"items": len(index), "mode": index.mode, "p50": p50, "p95": p95, "build": build_s,
             "exact_p50": exact_p50, "exact_p95": exact_p95}  # fmt: skip

@@ -16,6 +16,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -56,9 +57,9 @@ def index_once(folder: Path, model_dir: Path, *, in_process: bool) -> float:
         with Library.open(home) as library:
             library.clip().visual.load()  # model load time is not indexing time
             with library.writer():
-                library.store.add_roots([str(folder)])
-                indexer = library.indexer()
-                indexer.read = read_file if in_process else None
+                library.store.files.add_roots([str(folder)])
+                options = replace(library.index_options(), read=read_file if in_process else None)
+                indexer = library.indexer(options=options)
                 started = time.perf_counter()
                 report: IndexReport = indexer.run([folder])
                 elapsed = time.perf_counter() - started

@@ -3,9 +3,10 @@
 The tree: 100 folders x 1000 small but real JPEGs (16x16, each with a few unique bytes after its
 end marker, so every file has its own content hash), written once into ``benchmarks/.cache``.
 The library: a store that knows every file with its size and modification time, a content hash
-and a 512-d embedding of the installed int8 ViT-B-32 (synthetic clustered vectors, written through
-``Store.save_photos``), and the saved HNSW vector index of those 100k vectors, also cached. Each
-measurement runs on a fresh copy of that library home (the models folder is linked, not copied).
+and a 512-d embedding of the installed int8 ViT-B-32 (synthetic clustered vectors, written
+through ``store.files.save_photos``), and the saved HNSW vector index of those 100k vectors, also
+cached. Each measurement runs on a fresh copy of that library home (the models folder is linked,
+not copied).
 
 Measured, warm page cache (the tree and the library were just read):
 
@@ -87,7 +88,7 @@ def prepare() -> tuple[Path, Path]:
     model_id = install_model(HOME, vit_b32_model())
     vectors = unit_vectors(len(rows), 512)
     with Library.open(HOME) as library:
-        library.store.add_roots([str(TREE)])
+        library.store.files.add_roots([str(TREE)])
         for start in range(0, len(rows), 2000):
             chunk = rows[start : start + 2000]
             records = [
@@ -95,7 +96,7 @@ def prepare() -> tuple[Path, Path]:
                             width=16, height=16, taken_at="2024-05-01T10:00:00", camera="Camera")
                 for path, root, size, mtime, digest in chunk
             ]  # fmt: skip
-            library.store.save_photos(records, vectors[start : start + len(chunk)], model_id)
+            library.store.files.save_photos(records, vectors[start : start + len(chunk)], model_id)
         library.vectors(library.clip())  # no index file yet: built from the store and saved
         library.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     READY.write_text(model_id)

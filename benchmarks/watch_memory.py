@@ -84,7 +84,7 @@ def measure_watch(home: Path, steady_s: float, extra: Path, photo: Path) -> dict
                 raise SystemExit(f"watch exited: {process.stderr.read().decode()}")
             sampled_peak = max(sampled_peak, watcher.memory_info().rss / MIB)
             info = Heartbeat(store).read()
-            if info and info["state"] == "idle" and str(extra) in store.roots():
+            if info and info["state"] == "idle" and str(extra) in store.files.roots():
                 break
             if time.perf_counter() - started > 300:
                 raise SystemExit("watch did not become idle within 300 s")
@@ -104,7 +104,7 @@ def measure_watch(home: Path, steady_s: float, extra: Path, photo: Path) -> dict
         target = extra / photo.name
         shutil.copyfile(photo, target)
         deadline = time.perf_counter() + 120
-        while store.item_id_of_path(str(target)) is None:
+        while store.reads.item_id_of_path(str(target)) is None:
             if time.perf_counter() > deadline:
                 raise SystemExit(f"{target} was not indexed within 120 s")
             time.sleep(0.1)

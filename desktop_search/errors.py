@@ -73,6 +73,15 @@ class StoreError(DesktopSearchError):
     """The metadata database cannot be opened or is from a newer version."""
 
 
+class SettingsError(DesktopSearchError):
+    """A setting was given a value it cannot take, or the settings file cannot be written (then
+    nothing was changed)."""
+
+
+class AutostartError(SettingsError):
+    """The settings were saved, but the login entry that starts the app could not be changed."""
+
+
 class ModelDownloadError(ModelError):
     """A model file could not be downloaded, or what arrived failed verification."""
 

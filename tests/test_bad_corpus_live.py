@@ -34,7 +34,7 @@ from desktop_search.app.library import Library
 from desktop_search.app.live import LiveIndex, LiveStatus
 from desktop_search.cli.root import cli
 from desktop_search.search.searcher import Query
-from desktop_search.store.store import Store
+from desktop_search.store.files import FileRows
 from tests.bad_files import OddTree, add_permission_cases, small_jpeg
 from tests.conftest_models import install_model_home
 from tests.hostile_files import HostileTree, good_files, hostile_tree
@@ -67,15 +67,15 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> HostileTree:
 @pytest.fixture
 def parked(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How many times each path was parked as failed in this process: one per attempt that
-    ended in a failure (every failure is recorded through ``Store.record_failure``)."""
+    ended in a failure (every failure is recorded through ``FileRows.record_failure``)."""
     counts: Counter[str] = Counter()
-    record = Store.record_failure
+    record = FileRows.record_failure
 
-    def counting(self: Store, path: str, *args: object, **kwargs: object) -> list[int]:
+    def counting(self: FileRows, path: str, *args: object, **kwargs: object) -> list[int]:
         counts[path] += 1
         return record(self, path, *args, **kwargs)
 
-    monkeypatch.setattr(Store, "record_failure", counting)
+    monkeypatch.setattr(FileRows, "record_failure", counting)
     return counts
 
 

@@ -71,8 +71,8 @@ def files_rows(library: Library, root: Path) -> dict[str, dict]:
 
 
 def failures(library: Library, root: Path) -> dict[str, str]:
-    found = library.status()["failures"]
-    return {os.path.relpath(f["path"], root): f["reason"] for f in found}
+    found = library.status().failures
+    return {os.path.relpath(f.path, root): f.reason for f in found}
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +127,8 @@ def test_good_entries_are_indexed_and_encoded(tree: OddTree, indexed: Indexed) -
     assert not_indexed == {}
     assert all(indexed.rows[rel]["status"] == "indexed" for rel in good)
     status = indexed.library.status()
-    assert status["pending"] == 0
-    assert status["embeddings"] == len(good)
+    assert status.pending == 0
+    assert status.embeddings == len(good)
 
 
 def test_bad_entries_are_parked_with_their_reason(tree: OddTree, indexed: Indexed) -> None:
@@ -284,7 +284,7 @@ def test_a_folder_of_10000_files_is_indexed_completely(tmp_path: Path, tiny_clip
         status = library.status()
         again = library.index([tmp_path / "many"])
     assert (report.new, report.failed, report.decoded) == (10_000, 0, 10_000)
-    assert status["embeddings"] == 10_000 and status["pending"] == 0
+    assert status.embeddings == 10_000 and status.pending == 0
     assert (again.unchanged, again.decoded) == (10_000, 0)
 
 

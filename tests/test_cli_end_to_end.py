@@ -302,7 +302,10 @@ def test_identical_copies_and_nested_folders_are_each_indexed_once(home, photos)
         shutil.copy(folder / "camera.jpg", folder / f"camera-copy{n}.jpg")
     report = json.loads(run(home, "index", folder, folder / "odd", "--json").stdout)
     good, bad = expected_counts(odd)
-    assert (report["new"], report["failed"]) == (good + 20, bad)
+    # A copy read after an identical file's batch committed reuses its embedding ("copied"):
+    # how many do depends on timing (a loaded machine reads fewer ahead of the batches).
+    assert (report["new"] + report["copied"], report["failed"]) == (good + 20, bad)
+    assert report["copied"] <= 20  # the first of the identical files is read, not copied
     status = json.loads(run(home, "status", "--json").stdout)
     assert status["roots"] == [str(folder)]  # the nested folder is covered by its parent
     again = json.loads(run(home, "index", "--json").stdout)

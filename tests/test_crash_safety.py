@@ -97,7 +97,7 @@ def assert_opens_cleanly(home: Path) -> None:
     library = Library.open(home)  # must not raise: migrations, vector index load or rebuild
     try:
         clip = library.clip()
-        assert len(library.vectors(clip)) == library.store.embedding_count(clip.info.id)
+        assert len(library.vectors(clip)) == library.store.embeddings.count(clip.info.id)
     finally:
         library.close()
 
@@ -125,7 +125,7 @@ def assert_everything_indexed_exactly_once(home: Path, folder: Path) -> None:
         ).fetchone()
         assert embedded == (len(on_disk) + encoded_objects,) * 2
         assert len(library.store.queue) == 0
-        ids, vectors = library.store.embeddings(model)
+        ids, vectors = library.store.embeddings.of_model(model)
         index = library.vectors(library.clip())
         assert sorted(index.ids().tolist()) == sorted(ids.tolist())  # the index agrees
         for vector in vectors[:: max(1, len(ids) // 10)]:  # and holds the stored vectors

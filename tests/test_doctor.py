@@ -97,11 +97,11 @@ def test_a_deleted_vector_index_is_rebuilt(library):
 def test_an_index_file_with_wrong_contents_is_rebuilt(library, wrong):
     home, folder, model = library
     store = Store.open(home / "library.db")
-    ids, vectors = store.embeddings(model)
+    ids, vectors = store.embeddings.of_model(model)
     if wrong == "fewer ids":
         ids, vectors = ids[:3], vectors[:3]
-        expected = f"held 3 vectors, database {len(store.embeddings(model)[0])}"
-    else:  # the same ids, other vectors: the count guard of Library._load_vectors passes it
+        expected = f"held 3 vectors, database {len(store.embeddings.of_model(model)[0])}"
+    else:  # the same ids, other vectors: the count guard of vectors/spaces.py passes it
         vectors = np.random.default_rng(0).normal(size=vectors.shape).astype(np.float32)
         expected = "sampled vectors differ from the database"
     path = home / "vectors" / f"{model}.index"
@@ -109,7 +109,7 @@ def test_an_index_file_with_wrong_contents_is_rebuilt(library, wrong):
 
     assert expected in statuses(doctor(home, "--json"))[f"vector index {model}"][1]
     saved = VectorIndex.load(path, dim=vectors.shape[1], generation=store.generation(model))
-    assert np.array_equal(saved.ids(), store.embeddings(model)[0])
+    assert np.array_equal(saved.ids(), store.embeddings.of_model(model)[0])
     store.close()
     assert doctor(home, "--check").exit_code == 0
     hubble = folder / "hubble_deep_field.jpg"

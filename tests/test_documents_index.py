@@ -45,7 +45,7 @@ def test_every_kind_is_indexed_or_has_a_reason(indexed) -> None:
         "archive.mbox": "mail", "WhatsApp Chat with Alice.txt": "chat", "result.json": "chat",
         "message_1.json": "chat", "sign.jpg": "photo",
     }  # fmt: skip
-    failures = dict(library.store.failures())
+    failures = dict(library.store.reads.failures())
     assert "encrypted" in failures[str(paths["locked"])]
     assert failures[str(paths["broken"])].startswith("damaged PDF")
     assert len(failures) == 2
@@ -227,6 +227,6 @@ def test_documents_can_be_switched_off(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "note.txt").write_text("a note")
     with Library.open(tmp_path / "home") as library:
-        library.settings.index_documents = False
+        library.settings_service.set_index_documents(False)
         assert library.index([folder]).documents == 0
         assert rows(library, "SELECT count(*) FROM files") == [(0,)]

@@ -318,17 +318,18 @@ def test_any_strings_round_trip_through_the_keyword_index_after_cleaning(
     document = clean_document(document)
     record = DocumentRecord(path=f"/docs/{number}.txt", root="/docs", size=1, mtime_ns=1,
                             content_hash=f"h{number}", document=document)  # fmt: skip
-    item_ids, _ = store.save_document(record, None, None)
+    item_ids, _ = store.texts.save_document(record, None, None)
     [item] = document.items
-    assert store.item_texts(item_ids) == {item_ids[0]: item.text}
-    assert store.keyword_search(f'"{marker}"', Filters(), 10) == item_ids
-    hit = store.hits(item_ids)[item_ids[0]]
+    assert store.reads.item_texts(item_ids) == {item_ids[0]: item.text}
+    assert store.reads.keyword_search(f'"{marker}"', Filters(), 10) == item_ids
+    hit = store.reads.hits(item_ids)[item_ids[0]]
     assert json.loads(hit["locator"]) == item.locator
     assert hit["senders"] == ("\n".join(item.senders) or None)
 
     # The keyword index on its own, with any name (a file name, an attachment's name).
     row = 10_000_000 + number
     cleaned = [clean_text(text) for text in (name, title, body)]
-    store.index_text(row, *cleaned)
-    assert store.keyword_texts([row]) == {row: " ".join(filter(None, cleaned))}
-    store.record_failure(f"/docs/failed-{number}.txt", "/docs", "text", 1, 1, clean_text(body))
+    store.texts.index_text(row, *cleaned)
+    assert store.reads.keyword_texts([row]) == {row: " ".join(filter(None, cleaned))}
+    failed = f"/docs/failed-{number}.txt"
+    store.files.record_failure(failed, "/docs", "text", 1, 1, clean_text(body))

@@ -87,7 +87,7 @@ def plant_hnsw_index(home: Path) -> dict[int, bytes]:
     in it, marked deleted); returns each item's float32 vector bytes."""
     with Library.open(home) as library:
         model = library.active_model_name
-        ids, vectors = library.store.embeddings(model)
+        ids, vectors = library.store.embeddings.of_model(model)
         index = VectorIndex.build(vectors.shape[1], ids, vectors, exact_below=1)
         assert index.mode == "hnsw"
         index.save(home / "vectors" / f"{model}.index", library.store.generation(model))
@@ -150,7 +150,7 @@ def test_forgetting_a_folder_leaves_no_trace(model_home, folders):
     with Library.open(home) as library:  # what stays is found as before
         model = library.active_model_name
         index = library.vectors(library.clip())
-        assert sorted(index.ids().tolist()) == library.store.embeddings(model)[0].tolist()
+        assert sorted(index.ids().tolist()) == library.store.embeddings.of_model(model)[0].tolist()
     assert run(home, "doctor", "--check").exit_code == 0
 
 

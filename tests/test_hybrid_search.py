@@ -79,8 +79,8 @@ def test_filters_apply_to_the_semantic_list(library: Library) -> None:
 
 def test_status_has_no_passages_waiting(library: Library) -> None:
     status = library.status()
-    assert status["text_model"] == MINILM_NAME
-    assert status["passages_pending"] == 0
+    assert status.text_model == MINILM_NAME
+    assert status.passages_pending == 0
 
 
 def test_a_text_model_installed_later_encodes_without_reading_again(
@@ -91,10 +91,10 @@ def test_a_text_model_installed_later_encodes_without_reading_again(
     home = tmp_path / "home"
     with Library.open(home) as library:
         assert library.index([folder]).passages == 0
-        assert library.status()["text_model"] is None
+        assert library.status().text_model is None
     install_text_model(home, minilm_dir)
     with Library.open(home) as library:
-        assert library.status()["passages_pending"] == 4
+        assert library.status().passages_pending == 4
         report = library.index([])
         assert report.documents == 0 and report.passages == 4
         hits = library.search(Query(text="vegetable patch", mode="semantic"))

@@ -52,7 +52,7 @@ def test_cancel_keeps_what_was_committed_and_the_next_run_finishes(library, phot
 
     with pytest.raises(IndexCancelled):
         library.index([photos], progress=progress, control=control)
-    kept = library.store.embedding_count("tiny-clip")
+    kept = library.store.embeddings.count("tiny-clip")
     assert 0 < kept < 24 and max(seen) <= 8
     # The saved vector index agrees with the store (it is saved on cancel too).
     reopened = Library.open(library.paths.home)
@@ -140,7 +140,7 @@ def test_indexing_steps_aside_after_a_search_but_is_never_starved():
     import threading
     import time
 
-    from desktop_search.index.control import UserActivity
+    from desktop_search.search.activity import UserActivity
 
     activity = UserActivity(quiet=0.2, longest_wait=0.3)
     never = threading.Event()

@@ -57,19 +57,19 @@ def test_a_new_pdf_is_found_by_words_then_by_meaning(library, live, folder) -> N
         text_pdf(["Invoice from the plumber for fixing the leaking kitchen tap: 85 euros."])
     )
     wait_for(lambda: paths(library, "plumber", mode="keyword") == ["plumber.pdf"])
-    wait_for(lambda: library.status()["passages_pending"] == 0, timeout=20)
+    wait_for(lambda: library.status().passages_pending == 0, timeout=20)
     wait_for(lambda: live.status().state == "idle")
     assert paths(library, "a dripping faucet was repaired", mode="semantic")[0] == "plumber.pdf"
 
 
 def test_a_renamed_document_keeps_its_passages(library, live, folder) -> None:
-    item = library.store.item_id_of_path(str(folder / "old.txt"))
+    item = library.store.reads.item_id_of_path(str(folder / "old.txt"))
     (folder / "old.txt").rename(folder / "attic.txt")
     wait_for(lambda: paths(library, "attic", mode="keyword") == ["attic.txt"])
-    assert library.store.item_id_of_path(str(folder / "attic.txt")) == item
+    assert library.store.reads.item_id_of_path(str(folder / "attic.txt")) == item
 
 
 def test_text_in_a_new_photo_is_read_in_the_background(library, live, folder) -> None:
     (folder / "sign.jpg").write_bytes(photo_with_text("BAKERY OPEN"))
     wait_for(lambda: paths(library, "bakery", mode="keyword") == ["sign.jpg"], timeout=30)
-    assert library.status()["photos_to_read"] == 0
+    assert library.status().photos_to_read == 0

@@ -11,6 +11,7 @@ from skimage import data
 
 from desktop_search.app.library import Library
 from desktop_search.app.live import LiveIndex
+from desktop_search.app.status import QueueCounts
 from desktop_search.errors import WriterLockedError
 from desktop_search.index.progress import Heartbeat
 from desktop_search.search.searcher import Query
@@ -61,7 +62,7 @@ def live(library, photos):
 
 def indexed(library: Library, path: Path) -> int | None:
     with library.reader() as reader:
-        return reader.store.item_id_of_path(str(path))
+        return reader.store.reads.item_id_of_path(str(path))
 
 
 def in_vector_index(library: Library, item_id: int) -> bool:
@@ -107,7 +108,7 @@ def test_a_file_still_being_written_is_indexed_once_complete(library, live, phot
             out.flush()
             time.sleep(SETTLE / 2)  # pauses shorter than the settle time
     wait_for(lambda: indexed(library, target))
-    failures = [f["path"] for f in library.status()["failures"]]
+    failures = [f.path for f in library.status().failures]
     assert str(target) not in failures  # never parked as truncated on the way
 
 
@@ -138,7 +139,7 @@ def test_a_second_writer_is_refused_with_a_clear_message(library, live):
             LiveIndex(other).start()
         with pytest.raises(WriterLockedError):
             other.index([])
-        assert other.status()["indexer"]["pid"] == os.getpid()  # it can still read
+        assert other.status().indexer.pid == os.getpid()  # it can still read
     finally:
         other.close()
 
@@ -187,7 +188,7 @@ def test_stop_saves_the_vector_index_and_releases_the_lock(library, live, photos
     fresh = Library.open(library.paths.home)
     try:
         clip = fresh.clip()
-        assert len(fresh.vectors(clip)) == fresh.store.embedding_count(clip.info.id)
+        assert len(fresh.vectors(clip)) == fresh.store.embeddings.count(clip.info.id)
         assert Heartbeat(fresh.store).read() is None
     finally:
         fresh.close()
@@ -196,9 +197,9 @@ def test_stop_saves_the_vector_index_and_releases_the_lock(library, live, photos
 def test_status_of_another_process_shows_the_watcher(library, live, photos):
     other = Library.open(library.paths.home)
     try:
-        indexer = wait_for(lambda: other.status()["indexer"])
-        assert indexer["state"] in ("idle", "indexing")
-        assert other.status()["queue"] == {"waiting": 0, "retrying": 0, "parked": 0}
+        indexer = wait_for(lambda: other.status().indexer)
+        assert indexer.state in ("idle", "indexing")
+        assert other.status().queue == QueueCounts(waiting=0, retrying=0, parked=0)
     finally:
         other.close()
 
@@ -262,11 +263,11 @@ def test_switching_the_model_while_the_live_index_encodes(library, photos, tiny_
     service.start()
     try:
         service.rescan([photos])
-        wait_for(lambda: library.store.embedding_count(first) > 5)
+        wait_for(lambda: library.store.embeddings.count(first) > 5)
         library.use_model("tiny-clip-2")  # mid-run, as the settings dialog would
         service.rescan()
-        wait_for(lambda: library.store.pending_count("tiny-clip-2") == 0
-                 and library.store.embedding_count("tiny-clip-2") == 43, timeout=60)  # fmt: skip
+        wait_for(lambda: library.store.reads.pending_count("tiny-clip-2") == 0
+                 and library.store.embeddings.count("tiny-clip-2") == 43, timeout=60)  # fmt: skip
     finally:
         service.stop()
     assert errors == []

@@ -28,7 +28,8 @@ from desktop_search.cli.root import cli
 from desktop_search.platform.open_at import open_command
 from desktop_search.search.searcher import Query
 from desktop_search.store.pathnames import ESCAPE, from_db, readable_path, to_db
-from desktop_search.store.store import Store, migrations
+from desktop_search.store.schema import migrations
+from desktop_search.store.store import Store
 from tests.bad_files import small_jpeg
 from tests.conftest_models import install_model_home
 
@@ -88,12 +89,12 @@ def home(tmp_path: Path, tiny_clip_dir: Path, folder: Path) -> Path:
 
 def item_of(home: Path, path: str) -> int | None:
     with Library.open(home) as library:
-        return library.store.item_id_of_path(path)
+        return library.store.reads.item_id_of_path(path)
 
 
 def test_every_name_is_indexed_under_its_own_bytes(home: Path, folder: Path) -> None:
     with Library.open(home) as library:
-        states = library.store.file_states(str(folder), library.active_model_name)
+        states = library.store.files.file_states(str(folder), library.active_model_name)
         stored = [row[0] for row in library.store.db.execute("SELECT path FROM files")]
     assert {path: state.status for path, state in states.items()} == {
         **{real(folder, name): "indexed" for name in NAMES},
@@ -292,20 +293,20 @@ def test_the_store_keeps_any_path_exactly(tmp_path: Path, parts: list, data: st.
         root = "/r"
         paths = ["/".join([root, *segments]) for segments in parts]
         for path in paths:
-            store.record_failure(path, root, "photo", 1, 2, "a reason")
+            store.files.record_failure(path, root, "photo", 1, 2, "a reason")
         store.queue.add([(path, root) for path in paths])
-        assert {path for path, _ in store.failures()} == set(paths)
-        assert set(store.file_states_of(paths, None)) == set(paths)
+        assert {path for path, _ in store.reads.failures()} == set(paths)
+        assert set(store.files.file_states_of(paths, None)) == set(paths)
         assert {entry.path for entry in store.queue.ready(100, now=time.time() + 1)} == set(paths)
 
         # "Below this folder" and a folder's move, compared with the same on Python strings.
         folder = "/".join([root, *data.draw(st.sampled_from(parts))[:1]])
         below = {p for p in paths if p == folder or p.startswith(folder + "/")}
-        assert set(store.file_states(folder, None)) == below
+        assert set(store.files.file_states(folder, None)) == below
         target = "/moved/" + data.draw(SEGMENT)
-        store.move_folder(folder, target, "/moved")
+        store.files.move_folder(folder, target, "/moved")
         after = {target + p[len(folder) :] if p in below else p for p in paths}
-        assert {path for path, _ in store.failures()} == after
+        assert {path for path, _ in store.reads.failures()} == after
         assert {entry.path for entry in store.queue.ready(100, now=time.time() + 1)} == after
         assert {from_db(p) for (p,) in store.db.execute("SELECT path FROM files")} == after
     finally:
@@ -335,9 +336,9 @@ def test_libraries_from_before_are_respelt_once(tmp_path: Path) -> None:
         assert [m.name for m in migrations.applied(upgraded.db)][-1] == "m007_exact_path_names"
         rows = upgraded.db.execute("SELECT path, root FROM files ORDER BY path").fetchall()
         assert [(from_db(p), from_db(r)) for p, r in rows] == [(one, "/r\uffff"), (two, "/r\uffff")]
-        assert upgraded.roots() == ["/r\uffff"]
+        assert upgraded.files.roots() == ["/r\uffff"]
         assert [entry.path for entry in upgraded.queue.ready(10)] == [two]
-        assert list(upgraded.failures()) == []  # the \\x spelling is gone
+        assert list(upgraded.reads.failures()) == []  # the \\x spelling is gone
     finally:
         upgraded.close()
 

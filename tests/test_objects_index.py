@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from desktop_search.app.library import Library
-from desktop_search.config import Settings
 from desktop_search.errors import QueryError
 from desktop_search.search.searcher import Query
 from tests.conftest_models import install_model_home
@@ -70,10 +69,10 @@ def test_index_finds_objects_with_boxes_labels_and_crops(object_home, photos):
         assert {("coffee.jpg", "cup"), ("launch-day.jpg", "person")} <= encoded
         # The vector index holds photos and encoded objects: one vector per embedding row.
         assert len(library.vectors(library.clip())) == 4 + len(encoded)
-        counts = library.status()["objects"]
-        assert counts["classes"]["person"] == 2 and counts["classes"]["cup"] == 1
-        assert counts["photos"] == 3 and counts["pending"] == 0
-        assert counts["detector"] == "yolox-nano"
+        counts = library.status().objects
+        assert counts.classes["person"] == 2 and counts.classes["cup"] == 1
+        assert counts.photos == 3 and counts.pending == 0
+        assert counts.detector == "yolox-nano"
 
 
 def test_a_label_is_a_keyword_and_the_hit_carries_the_box(object_home, photos):
@@ -103,19 +102,18 @@ def test_has_filter_alone_and_with_words(object_home, photos):
         hybrid = library.search(Query("launch has:people"))  # CLIP brings the other person
         assert [Path(hit.path).name for hit in hybrid][0] == "launch-day.jpg"
         assert names(hybrid) == ["astronaut.jpg", "launch-day.jpg"]
-        assert dict(library.store.object_classes())["person"] == 2
+        assert dict(library.store.objects.object_classes())["person"] == 2
         with pytest.raises(QueryError, match="no object class 'unicorn'"):
             library.search(Query("has:unicorn"))
 
 
 def test_switched_off_finds_no_objects(object_home, photos):
-    settings = Settings.load(object_home / "config.toml")
-    settings.detect_objects = False
-    settings.save(object_home / "config.toml")
+    with Library.open(object_home) as library:
+        library.settings_service.set_detect_objects(False)
     with Library.open(object_home) as library:
         report = library.index([photos])
         assert report.new == 4 and report.objects == 0
-        assert library.status()["objects"]["detector"] is None
+        assert library.status().objects.detector is None
     assert object_rows(object_home) == []
 
 
@@ -125,17 +123,17 @@ def test_a_detector_installed_later_catches_up_without_encoding_photos_again(
     home = install_model_home(tmp_path / "home", tiny_clip_dir)
     with Library.open(home) as library:
         assert library.index([photos]).encoded == 4
-        assert library.status()["objects"]["detector"] is None
+        assert library.status().objects.detector is None
     install_detector(home)
     with Library.open(home) as library:
-        assert library.status()["objects"]["pending"] == 4
+        assert library.status().objects.pending == 4
         report = library.index([])
         assert (report.caught_up, report.encoded, report.new) == (4, 0, 0)
         assert {"person", "cup"} <= {label for _, label, _ in object_rows(home)}
         again = library.index([])
         assert (again.unchanged, again.caught_up, again.objects) == (4, 0, 0)
         # The caught-up crops are searchable: the in-memory index has them.
-        embedded = library.store.embedding_count(library.clip().info.id)
+        embedded = library.store.embeddings.count(library.clip().info.id)
         assert len(library.vectors(library.clip())) == embedded > 4
 
 
@@ -149,7 +147,7 @@ def test_a_changed_photo_replaces_its_objects(object_home, photos):
         coffee = {label for name, label, _ in object_rows(object_home) if name == "coffee.jpg"}
         assert coffee == {"cat"}
         index = library.vectors(library.clip())
-        ids, _ = library.store.embeddings(model)
+        ids, _ = library.store.embeddings.of_model(model)
         assert sorted(index.ids().tolist()) == ids.tolist()  # no stale crop left in the index
 
 
@@ -169,7 +167,7 @@ def test_a_copy_keeps_the_objects_of_its_source(object_home, photos):
 
 
 def test_crops_are_squares_with_context_inside_the_image():
-    from desktop_search.index.passes.objects import crop_with_context
+    from desktop_search.models.runtime.preprocess import crop_with_context
 
     image = photo("coffee")  # 600 x 400
     tall = crop_with_context(image, (500, 100, 50, 200))
@@ -195,7 +193,7 @@ def test_a_photo_saved_into_a_watched_folder_gets_its_objects(object_home, tmp_p
         try:
             wait_for(lambda: service.status().state == "idle")
             photo("coffee").save(folder / "breakfast.jpg", quality=92)
-            wait_for(lambda: library.status()["objects"]["classes"].get("cup") == 1, timeout=20)
+            wait_for(lambda: library.status().objects.classes.get("cup") == 1, timeout=20)
             with library.reader() as reader:
                 (hit,) = reader.search(Query("has:cup"))
             assert Path(hit.path).name == "breakfast.jpg"

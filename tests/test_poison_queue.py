@@ -83,11 +83,11 @@ def test_a_file_that_kills_its_reader_is_parked_at_once_and_the_rest_indexed(
     assert report["failed"] == 1
     with Library.open(home) as library:
         status = library.status()
-        failures = dict(library.store.failures())
+        failures = dict(library.store.reads.failures())
         assert library.store.queue.suspects() == [] and len(library.store.queue) == 0
     assert list(failures) == [str(poison)]
     assert "crashed the reader" in failures[str(poison)]
-    assert status["embeddings"] == 39  # every other photo, including the poison's neighbours
+    assert status.embeddings == 39  # every other photo, including the poison's neighbours
 
     # The person asks for it again (e.g. after updating a decoder): no hook, it is indexed.
     done = subprocess.run(
@@ -96,7 +96,7 @@ def test_a_file_that_kills_its_reader_is_parked_at_once_and_the_rest_indexed(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     with Library.open(home) as library:
-        assert library.status()["embeddings"] == 40 and dict(library.store.failures()) == {}
+        assert library.status().embeddings == 40 and dict(library.store.reads.failures()) == {}
 
 
 def test_a_file_the_indexer_itself_keeps_dying_on_is_parked_after_max_claims(
@@ -111,9 +111,9 @@ def test_a_file_the_indexer_itself_keeps_dying_on_is_parked_after_max_claims(
     assert [run.returncode for run in runs[:-1]] == [-signal.SIGKILL] * (MAX_CLAIMS + 1)
     assert runs[-1].returncode == 0, runs[-1].stderr
     with Library.open(home) as library:
-        failures = dict(library.store.failures())
+        failures = dict(library.store.reads.failures())
         assert library.store.queue.suspects() == [] and len(library.store.queue) == 0
-        assert library.status()["embeddings"] == 11
+        assert library.status().embeddings == 11
     assert list(failures) == [str(poison)]
     assert failures[str(poison)] == REASON_KILLED_READER
 

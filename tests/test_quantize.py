@@ -8,10 +8,9 @@ import pytest
 from onnx import numpy_helper
 
 from desktop_search.models.convert.clip import build_clip_tokenizer
+from desktop_search.models.install.calibration import CALIBRATION_TEXTS, calibration_images
 from desktop_search.models.install.quantize import (
-    CALIBRATION_TEXTS,
     Candidate,
-    calibration_images,
     dynamic_int8,
     quantize_tower,
     sensitive_nodes,

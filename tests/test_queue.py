@@ -1,5 +1,6 @@
 """The persistent queue: resuming, bounded retries, parking, moves and copies by content."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -54,10 +55,9 @@ def test_queue_keeps_order_and_retry_counts(store):
 
 
 def indexer_for(library: Library, **overrides):
-    indexer = library.indexer(overrides.pop("control", None))
-    for name, value in overrides.items():
-        setattr(indexer, name, value)
-    return indexer
+    """The library's indexer, with some of its options (``IndexOptions``) changed."""
+    control = overrides.pop("control", None)
+    return library.indexer(control, options=replace(library.index_options(), **overrides))
 
 
 def test_a_cancelled_run_resumes_from_the_queue_without_redoing_work(library, photos):
@@ -81,7 +81,7 @@ def test_a_cancelled_run_resumes_from_the_queue_without_redoing_work(library, ph
         indexer_for(library).drain(resumed)
     assert (resumed.new, resumed.encoded) == (3, 3)
     assert len(library.store.queue) == 0
-    assert library.store.embedding_count(library.active_model_name) == 5
+    assert library.store.embeddings.count(library.active_model_name) == 5
 
 
 def test_a_passing_failure_is_retried_then_parked_with_its_reason(library, photos):
@@ -111,7 +111,7 @@ def test_a_passing_failure_is_retried_then_parked_with_its_reason(library, photo
     flaky.touch()
     retried = library.index([photos])  # a change gets it a new chance
     assert (retried.changed, retried.encoded, retried.failed) == (1, 1, 0)
-    assert library.status()["failures"] == []
+    assert library.status().failures == []
 
 
 def test_a_file_that_changes_while_being_read_is_retried_not_indexed_half(library, photos):
@@ -140,7 +140,7 @@ def test_a_file_that_changes_while_being_read_is_retried_not_indexed_half(librar
         second = IndexReport()
         indexer.drain(second)
     assert (second.new, second.failed) == (1, 0)
-    assert library.store.item_id_of_path(str(growing)) is not None
+    assert library.store.reads.item_id_of_path(str(growing)) is not None
 
 
 def test_a_queued_file_deleted_before_its_turn_just_leaves_the_queue(library, photos):
@@ -156,16 +156,16 @@ def test_a_queued_file_deleted_before_its_turn_just_leaves_the_queue(library, ph
 
 def test_moves_and_copies_found_by_a_rescan_reuse_embeddings(library, photos):
     library.index([photos])
-    rocket = library.store.item_id_of_path(str(photos / "3_rocket.jpg"))
+    rocket = library.store.reads.item_id_of_path(str(photos / "3_rocket.jpg"))
     (photos / "moved").mkdir()
     (photos / "3_rocket.jpg").rename(photos / "moved" / "rocket.jpg")
     (photos / "copy.jpg").write_bytes((photos / "4_camera.jpg").read_bytes())
     report = library.index([photos])
     assert (report.moved, report.copied, report.encoded, report.decoded) == (1, 1, 0, 0)
     assert report.removed == 0  # the old name was claimed by the move, not dropped
-    assert library.store.item_id_of_path(str(photos / "moved" / "rocket.jpg")) == rocket
+    assert library.store.reads.item_id_of_path(str(photos / "moved" / "rocket.jpg")) == rocket
     clip = library.clip()
     index = library.vectors(clip)
-    assert len(index) == library.store.embedding_count(clip.info.id) == 6
+    assert len(index) == library.store.embeddings.count(clip.info.id) == 6
     hits = library.search(Query(image=photos / "copy.jpg", limit=2))
     assert {hit.path for hit in hits} == {str(photos / "copy.jpg"), str(photos / "4_camera.jpg")}

@@ -7,7 +7,8 @@ import pytest
 
 from desktop_search.errors import StoreError
 from desktop_search.store.records import PhotoRecord
-from desktop_search.store.store import SCHEMA_MIGRATIONS, Store, migrations
+from desktop_search.store.schema import SCHEMA_MIGRATIONS, migrations
+from desktop_search.store.store import Store
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_new_database_is_in_wal_mode_with_all_migrations(tmp_path, store):
 def test_a_version_1_database_is_upgraded_step_by_step_keeping_its_data(tmp_path):
     import sqlite_utils
 
-    from desktop_search.store.store import m001_initial
+    from desktop_search.store.schema import m001_initial
 
     path = tmp_path / "old.db"
     old = sqlite_utils.Database(path)
@@ -74,11 +75,11 @@ def test_a_version_1_database_is_upgraded_step_by_step_keeping_its_data(tmp_path
 
 
 def test_reopening_applies_nothing_twice(tmp_path, store):
-    store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
+    store.files.save_photos([photo("/photos/a.jpg")], unit(1), "m")
     store.close()
     again = Store.open(tmp_path / "library.db")
     assert len(migrations.applied(again.db)) == len(SCHEMA_MIGRATIONS) == 8
-    assert again.embedding_count("m") == 1
+    assert again.embeddings.count("m") == 1
     again.close()
 
 
@@ -102,11 +103,11 @@ def test_garbage_database_file_gives_a_store_error(tmp_path):
 
 def test_embeddings_round_trip_as_float16(store):
     vectors = unit(3)
-    ids, replaced = store.save_photos(
+    ids, replaced = store.files.save_photos(
         [photo(f"/photos/{n}.jpg", content_hash=str(n)) for n in range(3)], vectors, "m"
     )
     assert replaced == []
-    loaded_ids, loaded = store.embeddings("m")
+    loaded_ids, loaded = store.embeddings.of_model("m")
     assert loaded_ids.tolist() == ids
     assert loaded.dtype == np.float32
     np.testing.assert_allclose(loaded, vectors, atol=1e-3)
@@ -115,8 +116,8 @@ def test_embeddings_round_trip_as_float16(store):
 
 
 def test_metadata_is_kept(store):
-    (item_id,), _ = store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
-    record = store.hits([item_id])[item_id]
+    (item_id,), _ = store.files.save_photos([photo("/photos/a.jpg")], unit(1), "m")
+    record = store.reads.hits([item_id])[item_id]
     assert record["path"] == "/photos/a.jpg"
     assert record["taken_at"] == "2020-01-02T03:04:05"
     assert record["camera"] == "Cam X"
@@ -125,59 +126,62 @@ def test_metadata_is_kept(store):
 
 
 def test_saving_a_changed_photo_replaces_its_item(store):
-    (first,), _ = store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
-    (second,), replaced = store.save_photos([photo("/photos/a.jpg", "new")], unit(1, seed=1), "m")
+    (first,), _ = store.files.save_photos([photo("/photos/a.jpg")], unit(1), "m")
+    (second,), replaced = store.files.save_photos(
+        [photo("/photos/a.jpg", "new")], unit(1, seed=1), "m"
+    )
     assert replaced == [first]
     assert second != first
-    assert store.embedding_count("m") == 1
+    assert store.embeddings.count("m") == 1
     assert store.db.execute("SELECT count(*) FROM items").fetchone()[0] == 1
 
 
 def test_failure_is_recorded_and_drops_old_items(store):
-    (item_id,), _ = store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
-    removed = store.record_failure("/photos/a.jpg", "/photos", "photo", 5, 2, "truncated")
+    (item_id,), _ = store.files.save_photos([photo("/photos/a.jpg")], unit(1), "m")
+    removed = store.files.record_failure("/photos/a.jpg", "/photos", "photo", 5, 2, "truncated")
     assert removed == [item_id]
-    assert list(store.failures()) == [("/photos/a.jpg", "truncated")]
-    assert store.embedding_count("m") == 0
+    assert list(store.reads.failures()) == [("/photos/a.jpg", "truncated")]
+    assert store.embeddings.count("m") == 0
 
 
 def test_removing_paths_cascades_to_items_and_embeddings(store):
-    ids, _ = store.save_photos(
+    ids, _ = store.files.save_photos(
         [photo("/photos/a.jpg", "1"), photo("/photos/b.jpg", "2")], unit(2), "m"
     )
-    assert store.remove_paths(["/photos/a.jpg"]) == [ids[0]]
-    assert store.embedding_count("m") == 1
+    assert store.files.remove_paths(["/photos/a.jpg"]) == [ids[0]]
+    assert store.embeddings.count("m") == 1
     assert store.db.execute("SELECT count(*) FROM items").fetchone()[0] == 1
 
 
 def test_every_change_bumps_the_generation(store):
     assert store.generation("m") == 0
-    store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
+    store.files.save_photos([photo("/photos/a.jpg")], unit(1), "m")
     after_save = store.generation("m")
     assert after_save > 0
-    store.remove_paths(["/photos/a.jpg"])
+    store.files.remove_paths(["/photos/a.jpg"])
     assert store.generation("m") > after_save
 
 
 def test_file_states_only_below_the_folder(store):
-    store.save_photos([photo("/photos/a.jpg", "1")], unit(1), "m")
-    store.save_photos([photo("/photos-other/b.jpg", "2")], unit(1), "m")
-    states = store.file_states("/photos", "m")
+    store.files.save_photos([photo("/photos/a.jpg", "1")], unit(1), "m")
+    store.files.save_photos([photo("/photos-other/b.jpg", "2")], unit(1), "m")
+    states = store.files.file_states("/photos", "m")
     assert list(states) == ["/photos/a.jpg"]
     assert states["/photos/a.jpg"].has_embedding
-    assert not store.file_states("/photos", "other-model")["/photos/a.jpg"].has_embedding
+    assert not store.files.file_states("/photos", "other-model")["/photos/a.jpg"].has_embedding
 
 
 def test_failed_transaction_leaves_nothing_behind(store):
     with pytest.raises(ValueError):
         # Two photos but one vector: zip(strict=True) fails after the first insert.
-        store.save_photos([photo("/photos/a.jpg", "1"), photo("/photos/b.jpg", "2")], unit(1), "m")
+        photos = [photo("/photos/a.jpg", "1"), photo("/photos/b.jpg", "2")]
+        store.files.save_photos(photos, unit(1), "m")
     assert store.db.execute("SELECT count(*) FROM files").fetchone()[0] == 0
     assert store.generation("m") == 0
 
 
 def test_readers_see_committed_data_while_a_writer_is_open(tmp_path, store):
-    store.save_photos([photo("/photos/a.jpg")], unit(1), "m")
+    store.files.save_photos([photo("/photos/a.jpg")], unit(1), "m")
     reader = sqlite3.connect(tmp_path / "library.db")
     assert reader.execute("SELECT count(*) FROM files").fetchone()[0] == 1
     reader.close()
@@ -186,7 +190,7 @@ def test_readers_see_committed_data_while_a_writer_is_open(tmp_path, store):
 def test_a_write_outside_a_transaction_does_not_swallow_later_ones(tmp_path, store):
     store.queue.add([("/photos/a.jpg", "/photos"), ("/photos/b.jpg", "/photos")])
     store.queue.discard(["/photos/a.jpg"])  # a lone statement, no atomic() around it
-    store.save_photos([photo("/photos/b.jpg")], unit(1), "m")
+    store.files.save_photos([photo("/photos/b.jpg")], unit(1), "m")
     other = sqlite3.connect(tmp_path / "library.db")  # another process's view
     try:
         assert other.execute("SELECT count(*) FROM files").fetchone() == (1,)
@@ -202,7 +206,7 @@ def test_a_photo_library_from_before_documents_gets_its_names_into_the_keyword_i
 
     import sqlite_utils
 
-    from desktop_search.store.store import migrations as steps
+    from desktop_search.store.schema import migrations as steps
 
     path = tmp_path / "old.db"
     old = sqlite_utils.Database(sqlite3.connect(str(path), isolation_level=None))

@@ -213,7 +213,7 @@ def _record_failure_quoting_its_name(home: Path, folder: Path) -> None:
 
     path = str(folder / "notes" / VANISHED_NAME)
     with Library.open(home) as opened:
-        opened.store.record_failure(path, str(folder), "text", 1, 1,
+        opened.store.files.record_failure(path, str(folder), "text", 1, 1,
                                     f"cannot read {VANISHED_NAME}: {CLEAR}gone")  # fmt: skip
 
 

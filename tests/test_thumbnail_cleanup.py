@@ -131,7 +131,7 @@ def test_nothing_is_deleted_before_the_change_commits(library, folder):
     store = library.store
     with library.writer():
         with pytest.raises(ZeroDivisionError), store.db.atomic():
-            store.remove_paths([str(folder / "green.jpg")])
+            store.files.remove_paths([str(folder / "green.jpg")])
             with pytest.raises(RuntimeError, match="inside a transaction"):
                 library.clean_up()  # the drop is not committed: nothing may go yet
             raise ZeroDivisionError  # and it never will be

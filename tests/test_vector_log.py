@@ -32,24 +32,24 @@ def store(tmp_path):
 
 
 def test_every_kind_of_change_is_logged_by_the_database_itself(store):
-    ids, _ = store.save_photos([photo("/p/a.jpg", "1"), photo("/p/b.jpg", "2")], unit(2), "m")
+    ids, _ = store.files.save_photos([photo("/p/a.jpg", "1"), photo("/p/b.jpg", "2")], unit(2), "m")
     saved = store.generation("m")
     assert saved > 0 and store.vector_log.changed_since("m", 0) == ids
-    store.save_photos([photo("/p/a.jpg", "1")], unit(1, seed=1), "m")  # replaced vector
+    store.files.save_photos([photo("/p/a.jpg", "1")], unit(1, seed=1), "m")  # replaced vector
     assert store.vector_log.changed_since("m", saved) == [ids[0]]
     replaced = store.generation("m")
-    store.remove_paths(["/p/b.jpg"])  # cascades: file -> item -> embedding
+    store.files.remove_paths(["/p/b.jpg"])  # cascades: file -> item -> embedding
     assert store.vector_log.changed_since("m", replaced) == [ids[1]]
     assert store.vector_log.changed_since("other-model", 0) == []
 
 
 def test_trimming_keeps_what_a_saved_file_needs_and_older_files_are_refused(store):
-    ids, _ = store.save_photos([photo("/p/a.jpg", "1")], unit(1), "m")
+    ids, _ = store.files.save_photos([photo("/p/a.jpg", "1")], unit(1), "m")
     old = store.generation("m")
-    store.save_photos([photo("/p/b.jpg", "2")], unit(1, seed=2), "m")
+    store.files.save_photos([photo("/p/b.jpg", "2")], unit(1, seed=2), "m")
     saved = store.generation("m")
     store.vector_log.trim("m", saved)
-    store.remove_paths(["/p/a.jpg"])
+    store.files.remove_paths(["/p/a.jpg"])
     assert store.vector_log.changed_since("m", saved) == [ids[0]]
     assert store.vector_log.changed_since("m", old) is None  # trimmed away: rebuild
     store.invalidate_vector_files()
@@ -82,12 +82,12 @@ def test_a_reader_catches_an_older_file_up_instead_of_rebuilding(model_home, pho
     writer = Library.open(model_home)
     writer.index([photos])  # saved: three photos
     index_without_saving(writer, photos)
-    caplog.set_level(logging.INFO, logger="desktop_search.app.library")
+    caplog.set_level(logging.INFO, logger="desktop_search.vectors.spaces")
     reader = Library.open(model_home)  # another process
     try:
         clip = reader.clip()
         index = reader.vectors(clip)
-        stored, _ = reader.store.embeddings(clip.info.id)
+        stored, _ = reader.store.embeddings.of_model(clip.info.id)
         assert sorted(index.ids().tolist()) == sorted(stored.tolist())
         assert "caught the vector index" in caplog.text and "rebuilding" not in caplog.text
     finally:
@@ -103,7 +103,7 @@ def test_a_long_lived_reader_follows_another_writer(model_home, photos):
         clip = reader.clip()
         assert len(reader.vectors(clip)) == 3
         index_without_saving(writer, photos)
-        rocket = reader.store.item_id_of_path(str(photos / "rocket.jpg"))
+        rocket = reader.store.reads.item_id_of_path(str(photos / "rocket.jpg"))
         followed = reader.vectors(clip)
         assert rocket in set(followed.ids().tolist()) and len(followed) == 3
     finally:
@@ -122,7 +122,7 @@ def test_a_file_older_than_the_kept_log_is_rebuilt(model_home, photos, tmp_path,
     library.close()
     shutil.rmtree(saved)
     shutil.copytree(old_copy, saved)  # the older file is back (a restored backup, say)
-    caplog.set_level(logging.INFO, logger="desktop_search.app.library")
+    caplog.set_level(logging.INFO, logger="desktop_search.vectors.spaces")
     reader = Library.open(model_home)
     try:
         index = reader.vectors(reader.clip())

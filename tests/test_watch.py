@@ -167,19 +167,19 @@ def test_the_live_index_rescans_folders_it_cannot_watch(model_home, tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
     library = Library.open(model_home)
-    library.store.add_roots([str(photos)])
+    library.store.files.add_roots([str(photos)])
     live = LiveIndex(library, rescan_interval=0.5, observer_factory=FullObserver)
     live.start()
     try:
         Image.fromarray(data.coffee()).save(photos / "coffee.jpg")
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not library.reader().store.item_id_of_path(
+        while time.monotonic() < deadline and not library.reader().store.reads.item_id_of_path(
             str(photos / "coffee.jpg")
         ):
             time.sleep(0.1)
-        assert library.store.item_id_of_path(str(photos / "coffee.jpg"))
+        assert library.store.reads.item_id_of_path(str(photos / "coffee.jpg"))
         assert "max_user_watches" in live.status().unwatched[str(photos)]
-        assert library.status()["indexer"]["unwatched"] == live.status().unwatched
+        assert library.status().indexer.unwatched == live.status().unwatched
     finally:
         live.stop()
         library.close()

@@ -1,3 +1,4 @@
+# Over 400 lines: one job: the checks `doctor` runs (about 20), each beside its repair.
 """Check that the parts of a library home agree with each other, and repair what can be repaired.
 
 The SQLite store is the source of truth; vector index files, thumbnails and the work queue are
@@ -35,11 +36,12 @@ from desktop_search.config import Paths
 from desktop_search.errors import IndexFileError, StoreError
 from desktop_search.index.progress import Heartbeat
 from desktop_search.platform import private
-from desktop_search.store.pathnames import from_db, readable_path
+from desktop_search.store.pathnames import readable_path
 from desktop_search.store.queue import MAX_CLAIMS
-from desktop_search.store.sql import under_folder
-from desktop_search.store.store import DROPPED_TEXT, DROPPED_THUMBNAILS, Store
+from desktop_search.store.schema import DROPPED_TEXT, DROPPED_THUMBNAILS
+from desktop_search.store.store import Store
 from desktop_search.vectors.index import VectorIndex
+from desktop_search.vectors.spaces import catch_up
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +181,7 @@ def _is_corruption(error: sqlite3.DatabaseError) -> bool:
 
 def _check_integrity(library: Library, repair: bool) -> CheckResult:
     name = "database integrity"
-    issues = _integrity_issues(library.store.db.conn)
+    issues = _integrity_issues(library.store)
     if not issues:
         return CheckResult(name, OK)
     if not repair:
@@ -188,10 +190,10 @@ def _check_integrity(library: Library, repair: bool) -> CheckResult:
     return _salvage(library, issues)
 
 
-def _integrity_issues(conn: sqlite3.Connection) -> str:
+def _integrity_issues(store: Store) -> str:
     """A short description of what ``PRAGMA integrity_check`` finds ("" when all is well)."""
     try:
-        rows = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+        rows = store.checks.integrity_check()
     except sqlite3.DatabaseError as error:
         if not _is_corruption(error):
             raise
@@ -216,7 +218,7 @@ def _salvage(library: Library, issues: str) -> CheckResult:
         detail = f"damaged ({issues}) and could not be rebuilt ({error}): {START_OVER}"
         return CheckResult(name, PROBLEM, detail)
     library.store = Store.open(database)
-    with library.store.db.atomic():
+    with library.store.transaction():
         library.store.invalidate_vector_files()  # saved vector indices predate the rebuild
     lost = (
         f"unreadable rows of {', '.join(damaged)} were lost: 'desktop-search index' adds back "
@@ -233,7 +235,7 @@ def _salvage(library: Library, issues: str) -> CheckResult:
 
 def _check_orphans(store: Store, repair: bool) -> list[CheckResult]:
     # One transaction for every orphan removal: all or nothing.
-    with store.db.atomic():
+    with store.transaction():
         return [
             _check_foreign_keys(store, repair),
             _check_files_without_items(store, repair),
@@ -251,43 +253,37 @@ _FOREIGN_KEY_WORDS = {
 def _check_foreign_keys(store: Store, repair: bool) -> CheckResult:
     """Items without their file, embeddings without their item (``PRAGMA foreign_key_check``)."""
     name = "foreign keys"
-    rows = store.db.execute("PRAGMA foreign_key_check").fetchall()
-    if not rows:
+    violations = store.checks.foreign_key_violations()
+    if not violations:
         return CheckResult(name, OK)
-    counts = Counter(row[0] for row in rows)
+    counts = Counter(violation.table for violation in violations)
     what = ", ".join(
         f"{n} {_FOREIGN_KEY_WORDS.get(table, f'{table} row(s) pointing at missing rows')}"
         for table, n in sorted(counts.items())
     )
     if not repair:
         return CheckResult(name, PROBLEM, f"{what}; would delete them")
-    for table, rowid, *_ in rows:
-        quoted = '"' + table.replace('"', '""') + '"'
-        store.db.execute(f"DELETE FROM {quoted} WHERE rowid = ?", [rowid])
+    store.checks.delete_violations(violations)
     store.invalidate_vector_files()  # items and embeddings went: every index must be rebuilt
     return CheckResult(name, FIXED, f"deleted {what}")
 
 
 def _check_files_without_items(store: Store, repair: bool) -> CheckResult:
     name = "indexed files without items"
-    paths = _paths(
-        store,
-        "SELECT path FROM files f WHERE status = 'indexed' "
-        "AND NOT EXISTS (SELECT 1 FROM items i WHERE i.file_id = f.id)",
-    )
+    paths = store.checks.indexed_without_items()
     if not paths:
         return CheckResult(name, OK)
     what = f"{len(paths)} file(s) marked indexed without an item ({_examples(paths)})"
     if not repair:
         return CheckResult(name, PROBLEM, f"{what}; would forget them (the next index adds them)")
-    store.remove_paths(paths)
+    store.files.remove_paths(paths)
     return CheckResult(name, FIXED, f"forgot {what}; the next index run adds them again")
 
 
 def _check_files_outside_roots(store: Store, repair: bool) -> CheckResult:
     name = "files outside the indexed folders"
-    roots = store.roots()
-    paths = _outside_roots(store, "files", roots)
+    roots = store.files.roots()
+    paths = store.checks.files_outside(roots)
     if not paths:
         return CheckResult(name, OK)
     what = f"{len(paths)} file(s) outside every indexed folder ({_examples(paths)})"
@@ -297,13 +293,13 @@ def _check_files_outside_roots(store: Store, repair: bool) -> CheckResult:
         return CheckResult(name, PROBLEM, f"{what}, and {hint}")
     if not repair:
         return CheckResult(name, PROBLEM, f"{what}; would forget them")
-    store.remove_paths(paths)
+    store.files.remove_paths(paths)
     return CheckResult(name, FIXED, f"forgot {what}")
 
 
 def _check_queue_outside_roots(store: Store, repair: bool) -> CheckResult:
     name = "queue entries outside the indexed folders"
-    paths = _outside_roots(store, "queue", store.roots())
+    paths = store.checks.queued_outside(store.files.roots())
     if not paths:
         return CheckResult(name, OK)
     what = f"{len(paths)} queued path(s) outside every indexed folder ({_examples(paths)})"
@@ -313,26 +309,13 @@ def _check_queue_outside_roots(store: Store, repair: bool) -> CheckResult:
     return CheckResult(name, FIXED, f"dropped {what}")
 
 
-def _outside_roots(store: Store, table: str, roots: list[str]) -> list[str]:
-    """Paths of ``table`` under none of ``roots``. A row whose root is its own path is a single
-    file indexed by name (``index photo.jpg``): no folder is recorded for those."""
-    conditions, params = ["root = path"], []
-    for root in roots:
-        condition, values = under_folder("path", root)
-        conditions.append(condition)
-        params += values
-    return _paths(store, f"SELECT path FROM {table} WHERE NOT ({' OR '.join(conditions)})", params)
-
-
 # -- 3. vector indices ------------------------------------------------------------------------
 
 
 def _check_vector_indices(library: Library, repair: bool) -> list[CheckResult]:
-    # Dimension from the stored blobs (float16: 2 bytes a value): no need to load the model.
-    models = library.store.db.execute(
-        "SELECT model, max(length(vector)) / 2 FROM embeddings GROUP BY model ORDER BY model"
-    ).fetchall()
-    return [_check_vector_index(library, model, dim, repair) for model, dim in models]
+    # Dimension from the stored blobs: no need to load the model.
+    models = library.store.embeddings.dimensions()
+    return [_check_vector_index(library, model, dim, repair) for model, dim in models.items()]
 
 
 def _check_vector_index(library: Library, model: str, dim: int, repair: bool) -> CheckResult:
@@ -350,7 +333,7 @@ def _check_vector_index(library: Library, model: str, dim: int, repair: bool) ->
     if not repair:
         return CheckResult(name, PROBLEM, f"{why}; would rebuild it from the database")
     generation = store.generation(model)  # repairs hold the writer lock: nothing changes
-    stored_ids, vectors = store.embeddings(model)
+    stored_ids, vectors = store.embeddings.of_model(model)
     index = VectorIndex.build(dim, stored_ids, vectors.reshape(len(stored_ids), dim))
     index.save(path, generation=generation)
     store.vector_log.trim(model, generation)
@@ -373,10 +356,8 @@ def _index_mismatch(library: Library, model: str, path: Path, dim: int) -> tuple
             if index.generation != store.generation(model):
                 changed = store.vector_log.changed_since(model, index.generation)
                 behind += len(changed or [])
-                library.catch_up(index, model)
-            ids = np.asarray(_column(
-                store, "SELECT item_id FROM embeddings WHERE model = ? ORDER BY item_id", [model]
-            ), dtype=np.int64)  # fmt: skip
+                catch_up(store, index, model)
+            ids = store.embeddings.item_ids(model)
             if store.generation(model) == index.generation:
                 break
     except IndexFileError as error:
@@ -394,7 +375,7 @@ def _index_mismatch(library: Library, model: str, path: Path, dim: int) -> tuple
 
 
 def _holds_vector(index: VectorIndex, store: Store, model: str, item_id: int) -> bool:
-    vector = store.vector_of(item_id, model)
+    vector = store.embeddings.vector_of(item_id, model)
     hits = index.search(vector, 1, allowed_ids=[item_id])
     return bool(hits) and hits[0][1] >= MIN_COSINE
 
@@ -410,7 +391,7 @@ def _check_keyword_index(store: Store, repair: bool) -> CheckResult:
     if not store.flagged(DROPPED_TEXT):
         return CheckResult(name, OK)
     if repair:
-        store.purge_deleted_text()
+        store.texts.purge_deleted_text()
         return CheckResult(name, FIXED, "rewritten without the words of forgotten files")
     detail = (
         "still holds words of forgotten files in its pages (as until the next clean-up); the "
@@ -422,13 +403,12 @@ def _check_keyword_index(store: Store, repair: bool) -> CheckResult:
 
 def _check_thumbnails(library: Library, repair: bool) -> CheckResult:
     name, store = "thumbnails", library.store
-    rows = store.db.execute("SELECT path, root, thumbnail FROM files WHERE thumbnail IS NOT NULL")
     missing = [
-        (from_db(p), from_db(root))
-        for p, root, rel in rows
-        if not library.thumbnails.path(rel).is_file()
+        (row.path, row.root)
+        for row in store.files.with_thumbnails()
+        if not library.thumbnails.path(row.thumbnail).is_file()
     ]
-    queued = set(_paths(store, "SELECT path FROM queue"))
+    queued = set(store.queue.paths())
     waiting = [(p, root) for p, root in missing if p not in queued]
     if not waiting:
         detail = f"{len(missing)} missing, queued for the next index run" if missing else ""
@@ -445,7 +425,7 @@ def _check_unused_thumbnails(library: Library, repair: bool) -> CheckResult:
     (a crash in between, or an older version, which never deleted any), or written for a file
     an index run was still working on. The next index run deletes them."""
     name, thumbnails = "unused thumbnails", library.thumbnails
-    unused = thumbnails.unused(library.store.thumbnails_in_use())
+    unused = thumbnails.unused(library.store.files.thumbnails_in_use())
     if not unused:
         return CheckResult(name, OK)
     what = f"{len(unused)} thumbnail(s) no file in the library uses"
@@ -567,7 +547,7 @@ def _check_files_on_disk(store: Store) -> CheckResult:
     """Report only: the next index run forgets them (and finds them again if they come back)."""
     name = "files on disk"
     # The real paths (a name that is not UTF-8 with its own bytes), not the database's spelling.
-    gone = [path for path in _paths(store, "SELECT path FROM files") if _gone(path)]
+    gone = [path for path in store.files.paths() if _gone(path)]
     if not gone:
         return CheckResult(name, OK)
     detail = f"{len(gone)} file(s) in the library no longer exist ({_examples(gone)})"
@@ -587,15 +567,6 @@ def _gone(path: str) -> bool:
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def _column(store: Store, sql: str, params: list | None = None) -> list:
-    return [row[0] for row in store.db.execute(sql, params or [])]
-
-
-def _paths(store: Store, sql: str, params: list | None = None) -> list[str]:
-    """A column of paths, as in memory (``from_db``): to open, or to hand back to the store."""
-    return [from_db(path) for path in _column(store, sql, params)]
 
 
 def _examples(paths: Iterable[str]) -> str:

@@ -1,3 +1,4 @@
+# Over 400 lines: one job: the live index's writer thread (reconcile, changes, retries, rescans).
 """Keep a library current while the app (or ``desktop-search watch``) runs.
 
 ``LiveIndex`` holds the writer lock for its whole life and owns one worker thread, the only one
@@ -339,14 +340,16 @@ class LiveIndex:
         for source, destination in changes.folder_moves:
             root = root_of(destination, roots)
             if root is None:  # moved out of every indexed folder
-                indexer.drop_vectors(store.remove_under(source))
+                indexer.drop_vectors(store.files.remove_under(source))
                 continue
-            _, replaced = store.move_folder(source, destination, root)
+            _, replaced = store.files.move_folder(source, destination, root)
             indexer.drop_vectors(replaced)
             changes.folders.add(destination)  # and look at what arrived with it
         for source, destination in changes.moves:
             root = root_of(destination, roots)
-            moved, replaced = store.move_file(source, destination, root) if root else (False, [])
+            moved, replaced = (
+                store.files.move_file(source, destination, root) if root else (False, [])
+            )
             indexer.drop_vectors(replaced)
             if not moved:  # unknown before, or moved out of sight: look at both ends
                 changes.paths |= {source, destination}
@@ -358,7 +361,7 @@ class LiveIndex:
     ) -> dict[str, FileState]:  # fmt: skip
         store, vanished, fresh = library.store, {}, []
         gone = [path for path in changes.paths if not os.path.lexists(path)]
-        vanished |= store.file_states_of(gone, indexer.model_id)
+        vanished |= store.files.file_states_of(gone, indexer.model_id)
         for path in changes.paths:
             root = root_of(path, roots)
             if root is not None and path not in gone:
@@ -371,7 +374,7 @@ class LiveIndex:
             if os.path.isdir(folder):
                 vanished |= indexer.reconcile(Path(folder), report, root=root)
             else:
-                vanished |= store.file_states(folder, indexer.model_id)
+                vanished |= store.files.file_states(folder, indexer.model_id)
         return vanished
 
     def _reconcile(
@@ -383,7 +386,7 @@ class LiveIndex:
         # A folder inside an indexed one is rescanned as part of it, not added as another root
         # (its files would be scanned twice and change roots back and forth).
         inside = {f: root_of(f, [r for r in known if r != f]) for f in requested}
-        library.store.add_roots(f for f in requested if os.path.isdir(f) and not inside[f])
+        library.store.files.add_roots(f for f in requested if os.path.isdir(f) and not inside[f])
         vanished: dict[str, FileState] = {}
         skipped: dict[str, Counter[str]] = {}  # indexed folder scanned whole -> links not followed
         for folder in sorted(requested):

@@ -166,8 +166,8 @@ def _default_openers(store: ModelStore, settings: Settings) -> dict[str, Callabl
 
     def detector(name: str) -> Any:
         from desktop_search.index.passes.objects import ObjectFinder
-        from desktop_search.models.install.files import read_model_json
         from desktop_search.models.runtime.detector import ObjectDetector
+        from desktop_search.models.runtime.model_folder import read_model_json
 
         folder = store.path(name)
         description = read_model_json(folder)

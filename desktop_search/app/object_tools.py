@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop_search.app.model_registry import ModelRegistry
+from desktop_search.app.status import ObjectCounts
 from desktop_search.config import Settings
 from desktop_search.errors import FileNotIndexableError, ModelError, NoModelError, QueryError
-from desktop_search.extract.images import load_photo, read_file
-from desktop_search.index.passes.objects import ObjectFinder, objects_key
-from desktop_search.models.install import manifest as manifests
-from desktop_search.models.install.fetch import install_as_is
-from desktop_search.models.runtime.detector import ObjectDetector
 from desktop_search.store.records import FoundObject
 from desktop_search.store.store import Store
+
+# Every Library makes ObjectTools, a `search` process included: the detector, photo decoding and
+# installing are imported by the methods that use them.
+if TYPE_CHECKING:
+    from desktop_search.index.passes.objects import ObjectFinder
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ class ObjectTools:
                                "and none is installed", hint=NO_DETECTOR_HINT)  # fmt: skip
         if not path.is_file():
             raise QueryError(f"query image not found: {path}", hint="check the path")
+        from desktop_search.extract.images import load_photo, read_file
+
         try:
             photo = load_photo(read_file(path), min_side=64, thumb_size=64,
                                long_side=finder.input_size)  # fmt: skip
@@ -69,6 +73,10 @@ class ObjectTools:
 
     def import_detector(self, onnx_file: Path) -> str:
         """Install a YOLOX ONNX file the user has as the detector (checked by loading it)."""
+        from desktop_search.models.install import manifest as manifests
+        from desktop_search.models.install.fetch import install_as_is
+        from desktop_search.models.runtime.detector import ObjectDetector
+
         manifest = manifests.default_for("detector")
         size = int(manifest.preprocess.get("image_size", 416))
         try:
@@ -85,12 +93,15 @@ class ObjectTools:
         self.registry.reset("detector")
         return manifest.id
 
-    def status(self, store: Store, model: str | None) -> dict:
+    def status(self, store: Store, model: str | None) -> ObjectCounts:
         """Objects found per class, and photos still to look at (with the setting on). Does not
         load the detector: the window asks every few seconds."""
-        found = store.object_counts()
+        from desktop_search.index.passes.objects import objects_key
+
+        found = store.objects.object_counts()
         detector = self.detector_id() if self.settings.detect_objects else None
-        found["detector"] = detector  # None: none installed, or switched off
         key = objects_key(detector, model) if detector and model else None
-        found["pending"] = store.photos_without_objects(key) if key else 0
-        return found
+        return ObjectCounts(
+            total=found["total"], photos=found["photos"], classes=dict(found["classes"]),
+            detector=detector, pending=store.objects.photos_without_objects(key) if key else 0,
+        )  # fmt: skip

@@ -7,13 +7,15 @@ import logging
 import os
 import re
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from desktop_search.app.library import Library
-from desktop_search.index.progress import TransferMeter
-from desktop_search.index.report import IndexReport
 from desktop_search.store.pathnames import readable_path
+
+if TYPE_CHECKING:  # the indexing side loads only for the commands that index or fetch
+    from desktop_search.index.report import IndexReport
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +159,8 @@ class DownloadProgress:
     time left on a terminal; one line per file otherwise (logs, pipes); nothing with ``--json``."""
 
     def __init__(self, *, quiet: bool = False) -> None:
+        from desktop_search.index.progress import TransferMeter  # only downloads need it
+
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
         self.meter = TransferMeter()

@@ -186,7 +186,7 @@ def models_verify(ctx: click.Context, name: str) -> None:
 
 def _encode_pending(library: Library, *, quiet: bool = False) -> None:
     """Photos catalogued while there was no model are encoded as soon as there is one."""
-    if library.active_model_name and library.store.pending_count(library.active_model_name):
+    if library.active_model_name and library.store.reads.pending_count(library.active_model_name):
         if not quiet:
             click.echo("encoding the photos catalogued so far...")
         with ProgressBar() as progress:

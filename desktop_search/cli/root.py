@@ -1,42 +1,73 @@
 """Command line interface: thin commands over ``Library``.
 
+The root group is lazy: each command's module is imported when that command runs (or when help
+lists the commands), so ``search`` never imports the indexer, PDFs, OCR, the doctor or Qt.
 Errors the user can act on print one line on stderr and exit non-zero; tracebacks only with
 ``--debug``.
 """
 
 from __future__ import annotations
 
-import json
+import importlib
 import logging
 import os
 import sys
 import traceback
-from pathlib import Path
+from collections.abc import Mapping
 
 import click
 
 from desktop_search import __version__
-from desktop_search.cli.common import (
-    ProgressBar,
-    TerminalLogFormatter,
-    open_library,
-    print_report,
-    printable,
-)
-from desktop_search.cli.doctor import doctor
-from desktop_search.cli.forget import forget
-from desktop_search.cli.models import models, offer_default_model
-from desktop_search.cli.search import objects, search
-from desktop_search.cli.status import status
-from desktop_search.cli.watch import watch
+from desktop_search.cli.common import TerminalLogFormatter, printable
 from desktop_search.errors import DesktopSearchError
-from desktop_search.index.control import lower_process_priority
 
 log = logging.getLogger(__name__)
 
 
-class Group(click.Group):
-    """A click group that turns every failure into one actionable line."""
+# Command name -> "module:attribute" of its click command, imported on first use.
+COMMANDS: dict[str, str] = {
+    "doctor": "desktop_search.cli.doctor:doctor",
+    "forget": "desktop_search.cli.forget:forget",
+    "gui": "desktop_search.cli.gui:gui",
+    "index": "desktop_search.cli.index:index",
+    "models": "desktop_search.cli.models:models",
+    "objects": "desktop_search.cli.search:objects",
+    "search": "desktop_search.cli.search:search",
+    "status": "desktop_search.cli.status:status",
+    "watch": "desktop_search.cli.watch:watch",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported when used (click's documented LazyGroup).
+
+    ``lazy_commands`` maps a command name to ``"module:attribute"``; commands added with
+    ``add_command`` work as in any group.
+    """
+
+    def __init__(self, *args: object, lazy_commands: Mapping[str, str] | None = None,
+                 **kwargs: object) -> None:  # fmt: skip
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_commands and cmd_name not in self.commands:
+            self.add_command(self._load(cmd_name), cmd_name)  # imported once per process
+        return super().get_command(ctx, cmd_name)
+
+    def _load(self, cmd_name: str) -> click.Command:
+        module_name, _, attribute = self.lazy_commands[cmd_name].partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{self.lazy_commands[cmd_name]} is not a click command")
+        return command
+
+
+class Group(LazyGroup):
+    """The root group: lazy commands, and every failure turned into one actionable line."""
 
     def main(self, args=None, prog_name=None, **extra):  # noqa: ANN001 - click's signature
         arguments = list(sys.argv[1:] if args is None else args)
@@ -85,7 +116,7 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-@click.group(cls=Group)
+@click.group(cls=Group, lazy_commands=COMMANDS)
 @click.option(
     "--home",
     type=click.Path(file_okay=False),
@@ -103,75 +134,6 @@ def cli(ctx: click.Context, home: str | None, debug: bool, verbose: bool) -> Non
     handler.setFormatter(TerminalLogFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     ctx.obj = {"home": home}
-
-
-@cli.command()
-@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--exclude",
-    multiple=True,
-    metavar="PATTERN",
-    help="Skip paths matching this glob (repeatable), e.g. '*/tmp/*'.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option(
-    "--fetch-model",
-    is_flag=True,
-    help="Without a CLIP model, fetch the default one first (no question asked).",
-)
-@click.option(
-    "--retry-failed",
-    is_flag=True,
-    help="Try again the files that could not be indexed (they wait until they change).",
-)
-@click.pass_context
-def index(
-    ctx: click.Context,
-    folders: tuple[Path, ...],
-    exclude: tuple[str, ...],
-    as_json: bool,
-    fetch_model: bool,
-    retry_failed: bool,
-) -> None:
-    """Index photos in FOLDERS (default: the folders indexed before)."""
-    library = open_library(ctx)
-    if library.active_model_name is None:
-        offer_default_model(library, fetch_model)
-    lower_process_priority()
-    with ProgressBar() as progress:
-        report = library.index(list(folders), exclude=list(exclude), progress=progress,
-                               retry_failed=retry_failed)  # fmt: skip
-    if as_json:
-        click.echo(json.dumps(report.to_json()))
-    else:
-        print_report(report)
-    if library.active_model_name is None:
-        click.echo(
-            "note: no CLIP model installed: photos are catalogued (names, dates, thumbnails) and "
-            "found by name; search by content switches on once a model is installed",
-            err=True,
-        )
-
-
-@cli.command()
-@click.pass_context
-@click.option("--hidden", is_flag=True, help="Start in the system tray (used at login).")
-def gui(ctx: click.Context, hidden: bool) -> None:
-    """Open the desktop app (search window, indexing with progress)."""
-    from desktop_search.gui.app import run  # Qt loads only for this command
-
-    code = run(ctx.obj["home"], hidden=hidden)
-    if code:
-        sys.exit(code)
-
-
-cli.add_command(doctor)
-cli.add_command(forget)
-cli.add_command(models)
-cli.add_command(search)
-cli.add_command(status)
-cli.add_command(objects)
-cli.add_command(watch)
 
 
 def main() -> None:

@@ -119,7 +119,7 @@ def search(ctx: click.Context, text: str | None, image: Path | None, limit: int,
 
 def _no_results(library: Library, filters: Filters) -> str:
     """Why a search found nothing: an empty library, or the filters (named) when there are any."""
-    counts = library.store.counts()
+    counts = library.store.reads.counts()
     indexed = sum(row["count"] for row in counts if row["status"] == "indexed")
     if not indexed:
         return "no results (is anything indexed? see 'desktop-search status')"

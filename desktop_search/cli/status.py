@@ -8,8 +8,9 @@ import logging
 import click
 
 from desktop_search.app.library import Library
+from desktop_search.app.status import IndexerHeartbeat, ObjectCounts, QueueCounts
 from desktop_search.cli.common import printable
-from desktop_search.store.pathnames import path_json, readable_path
+from desktop_search.store.pathnames import readable_path
 
 log = logging.getLogger(__name__)
 
@@ -21,46 +22,35 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """Show what is indexed, and every file that could not be indexed with the reason."""
     library = Library.open(ctx.obj["home"])
     ctx.call_on_close(library.close)
-    report = _readable(library.status())
+    report = library.status()
     if as_json:
-        click.echo(json.dumps(report))
+        click.echo(json.dumps(report.to_json()))
         return
-    # Paths are readable already (_readable); every string still goes through printable: file
+    # Paths are shown readable (readable_path), and every string goes through printable: file
     # names, failure reasons and model names may hold controls a terminal would act on.
-    click.echo(f"library: {printable(report['home'])}")
-    model = report["model"] or "none (see desktop-search models --help)"
+    click.echo(f"library: {printable(report.home)}")
+    model = report.model or "none (see desktop-search models --help)"
     click.echo(f"model:   {printable(model)}")
-    for root in report["roots"]:
-        click.echo(f"folder:  {printable(root)}")
-    for row in report["files"]:
-        click.echo(f"  {printable(row['kind']):<6} {printable(row['status']):<8} {row['count']:>8}")
-    text_model = report["text_model"] or "no text model (documents: keywords only)"
+    for root in report.roots:
+        click.echo(f"folder:  {printable(readable_path(root))}")
+    for row in report.files:
+        click.echo(f"  {printable(row.kind):<6} {printable(row.status):<8} {row.count:>8}")
+    text_model = report.text_model or "no text model (documents: keywords only)"
     click.echo(f"text:    {printable(text_model)}")
-    if report["pending"]:
-        click.echo(f"{report['pending']} photo(s) catalogued but not yet encoded by a CLIP model")
-    if report["passages_pending"]:
-        click.echo(f"{report['passages_pending']} document passage(s) waiting for the text model")
-    if report["photos_to_read"]:
-        click.echo(f"{report['photos_to_read']} photo(s) not yet read for text")
-    _print_objects(report["objects"])
-    _print_queue(report["queue"], report["indexer"])
-    _print_skipped_links(report.get("skipped_links") or {})
-    if report["failures"]:
-        click.echo(f"{len(report['failures'])} file(s) could not be indexed:")
-        for failure in report["failures"]:
-            click.echo(f"  {printable(failure['path'])}: {printable(failure['reason'])}")
-
-
-def _readable(report: dict) -> dict:
-    """The status with paths people and JSON readers can take: roots as shown, failures with
-    ``path_base64`` (the exact bytes) for a name that is not valid UTF-8."""
-    report = dict(report, roots=[readable_path(root) for root in report["roots"]])
-    report["failures"] = [dict(f, **path_json(f["path"])) for f in report["failures"]]
-    indexer = report.get("indexer")
-    if indexer and indexer.get("unwatched"):
-        unwatched = {readable_path(root): why for root, why in indexer["unwatched"].items()}
-        report["indexer"] = dict(indexer, unwatched=unwatched)
-    return report
+    if report.pending:
+        click.echo(f"{report.pending} photo(s) catalogued but not yet encoded by a CLIP model")
+    if report.passages_pending:
+        click.echo(f"{report.passages_pending} document passage(s) waiting for the text model")
+    if report.photos_to_read:
+        click.echo(f"{report.photos_to_read} photo(s) not yet read for text")
+    _print_objects(report.objects)
+    _print_queue(report.queue, report.indexer)
+    _print_skipped_links(report.skipped_links)
+    if report.failures:
+        click.echo(f"{len(report.failures)} file(s) could not be indexed:")
+        for failure in report.failures:
+            path, reason = readable_path(failure.path), failure.reason
+            click.echo(f"  {printable(path)}: {printable(reason)}")
 
 
 _LINK_WORDS = {
@@ -76,31 +66,32 @@ def _print_skipped_links(skipped: dict[str, int]) -> None:
             click.echo(f"skipped: {count} symbolic link(s) {printable(_LINK_WORDS.get(why, why))}")
 
 
-def _print_objects(objects: dict) -> None:
-    if not objects["detector"]:
+def _print_objects(objects: ObjectCounts) -> None:
+    if not objects.detector:
         click.echo("objects: not detected (no detector installed, or switched off)")
-    if objects["total"]:
-        counts = objects["classes"].items()
+    if objects.total:
+        counts = objects.classes.items()
         classes = ", ".join(f"{printable(label)} {count}" for label, count in counts)
-        click.echo(f"objects: {objects['total']} in {objects['photos']} photo(s): {classes}")
-    if objects["pending"]:
-        click.echo(f"{objects['pending']} photo(s) not yet looked at for objects")
+        click.echo(f"objects: {objects.total} in {objects.photos} photo(s): {classes}")
+    if objects.pending:
+        click.echo(f"{objects.pending} photo(s) not yet looked at for objects")
 
 
-def _print_queue(queue: dict, indexer: dict | None) -> None:
+def _print_queue(queue: QueueCounts, indexer: IndexerHeartbeat | None) -> None:
     if indexer:
-        line = f"indexer: {printable(indexer['state'])} (process {indexer['pid']})"
-        if indexer.get("total"):
-            line += f", {indexer['done']} of {indexer['total']}"
-        if indexer.get("rate"):
-            line += f", {indexer['rate']:.1f} files/s"
-        if indexer.get("eta_seconds") is not None:
-            line += f", about {_duration(indexer['eta_seconds'])} left"
+        line = f"indexer: {printable(indexer.state)} (process {indexer.pid})"
+        if indexer.total:
+            line += f", {indexer.done} of {indexer.total}"
+        if indexer.rate:
+            line += f", {indexer.rate:.1f} files/s"
+        if indexer.eta_seconds is not None:
+            line += f", about {_duration(indexer.eta_seconds)} left"
         click.echo(line)
-        for root, reason in (indexer.get("unwatched") or {}).items():
-            click.echo(f"  not watched live: {printable(root)} ({printable(reason)})")
-    if queue["waiting"] or queue["retrying"]:
-        click.echo(f"queue:   {queue['waiting']} waiting, {queue['retrying']} to retry")
+        for root, reason in (indexer.unwatched or {}).items():
+            shown = printable(readable_path(root))
+            click.echo(f"  not watched live: {shown} ({printable(reason)})")
+    if queue.waiting or queue.retrying:
+        click.echo(f"queue:   {queue.waiting} waiting, {queue.retrying} to retry")
 
 
 def _duration(seconds: float) -> str:

@@ -1,3 +1,4 @@
+# Over 400 lines: one job: decoding a photo within a memory budget, a reason per failure.
 """Photo decoding: bytes or path -> an RGB image at just-above-model size, a thumbnail, EXIF facts.
 
 Decoding a 12-24 MP JPEG at full size costs more than running the image model on it, so the

@@ -1,3 +1,4 @@
+# Over 400 lines: one job: what a PDF page costs PDFium; its first 120 lines are measurements.
 """What one PDF may cost: pages read, pages OCR'd, and what PDFium may decode to draw a page.
 
 pypdf stops decoding a stream at 75 MB; PDFium has no such limit and decodes whatever a page uses

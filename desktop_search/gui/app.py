@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication
 
 from desktop_search.app.library import Library
+from desktop_search.app.settings_service import SettingsChange
 from desktop_search.errors import DesktopSearchError
 from desktop_search.gui.main_window import MainWindow
 from desktop_search.gui.settings_dialog import SettingsDialog
@@ -59,12 +60,10 @@ class DesktopApp:
         )
         dialog.folder_added.connect(lambda folder: self.window.index_folders([folder]))
         dialog.model_changed.connect(self.window.model_changed)
-        excluded = list(self.library.settings.exclude)
 
-        def saved() -> None:
+        def saved(change: SettingsChange) -> None:
             # Other exclude patterns: look again (newly excluded photos go, others come).
-            if self.library.settings.exclude != excluded:
-                excluded[:] = self.library.settings.exclude
+            if change.rescan:
                 self.window.index_folders([])
 
         dialog.settings_saved.connect(saved)

@@ -232,7 +232,8 @@ class FilterBar(QWidget):
         self._dates_changed()
 
     def set_object_classes(self, classes: list[tuple[str, int]]) -> None:
-        """The object labels the index knows, with photo counts (``Store.object_classes()``)."""
+        """The object labels the index knows, with photo counts
+        (``store.objects.object_classes()``)."""
         self.objects_button.set_classes(classes)
 
     def set_objects(self, labels) -> None:  # noqa: ANN001 - any iterable of labels

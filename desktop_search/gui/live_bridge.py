@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from desktop_search.app.library import Library
 from desktop_search.app.live import LiveIndex, LiveStatus
+from desktop_search.app.status import IndexerHeartbeat
 from desktop_search.errors import WriterLockedError
 from desktop_search.gui.live_text import FAILED, LIVE, READER, STARTING, STOPPED
 from desktop_search.gui.settings_common import one_line
@@ -66,7 +67,7 @@ class LiveBridge(QObject):
         self._set_mode(STARTING)
         self._launch()
 
-    def take_over_if_free(self, indexer: dict | None) -> None:
+    def take_over_if_free(self, indexer: IndexerHeartbeat | None) -> None:
         """As a reader: try to index here once the other process seems gone (no heartbeat).
         Quietly: while the lock is still taken (a holder that publishes nothing) it stays a
         reader, without flickering through ``starting``."""

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, replace
 
 from desktop_search.app.live import RESCAN_INTERVAL, LiveStatus
+from desktop_search.app.status import IndexerHeartbeat, LibraryStatus
 from desktop_search.index.progress import eta_text
 from desktop_search.store.pathnames import readable_path
 
@@ -123,13 +124,12 @@ def live_line(status: LiveStatus, folders: int, failed: int = 0) -> str:
     return " · ".join(parts)
 
 
-def from_heartbeat(info: dict) -> LiveStatus:
-    """The heartbeat another process publishes (``library.status()["indexer"]``) as a status."""
+def from_heartbeat(info: IndexerHeartbeat) -> LiveStatus:
+    """The heartbeat another process publishes (``library.status().indexer``) as a status."""
     return LiveStatus(
-        state=str(info.get("state") or "indexing"), done=int(info.get("done") or 0),
-        total=int(info.get("total") or 0), rate=info.get("rate"),
-        eta_seconds=info.get("eta_seconds"), queued=int(info.get("queued") or 0),
-        retrying=int(info.get("retrying") or 0), unwatched=dict(info.get("unwatched") or {}),
+        state=info.state or "indexing", done=info.done, total=info.total, rate=info.rate,
+        eta_seconds=info.eta_seconds, queued=info.queued or 0, retrying=info.retrying or 0,
+        unwatched=dict(info.unwatched or {}),
     )  # fmt: skip
 
 
@@ -142,18 +142,17 @@ def tray_mode(state: str) -> str:
 def describe(
     mode: str,
     status: LiveStatus | None,
-    library_status: dict | None,
+    library_status: LibraryStatus | None,
     *,
     paused: bool = False,
     error: str = "",
 ) -> Activity:
     """The activity to show, from the bridge's ``mode``, the live index's last status and the
     library's status (folders, failures and, in a reader, the other process' heartbeat)."""
-    library_status = library_status or {}
-    folders = len(library_status.get("roots") or [])
-    failed = len(library_status.get("failures") or [])
+    folders = len(library_status.roots) if library_status else 0
+    failed = len(library_status.failures) if library_status else 0
     if mode == READER:
-        return _other_process(library_status.get("indexer"), folders, failed)
+        return _other_process(library_status.indexer if library_status else None, folders, failed)
     if mode == FAILED:
         return Activity(mode=PROBLEM, line=f"Not watching folders: {error or 'unknown error'}")
     if mode == STOPPED:
@@ -172,12 +171,12 @@ def describe(
     )  # fmt: skip
 
 
-def _other_process(info: dict | None, folders: int, failed: int) -> Activity:
+def _other_process(info: IndexerHeartbeat | None, folders: int, failed: int) -> Activity:
     """Another process holds the writer lock: its heartbeat, when it publishes one."""
     if not info:
         return Activity(line=f"{OTHER_PROCESS}: indexing", details=READER_NOTE)
     status = from_heartbeat(info)
-    details = "\n".join([f"{READER_NOTE} (process {info.get('pid')})",
+    details = "\n".join([f"{READER_NOTE} (process {info.pid})",
                          *unwatched_lines(status.unwatched)])  # fmt: skip
     return Activity(
         mode=tray_mode(status.state), line=f"{OTHER_PROCESS}: {live_line(status, folders, failed)}",

@@ -1,16 +1,17 @@
+# Over 400 lines: one job: wiring the window's parts together; each part is its own module.
 """The main window: search box, image query, filters, result grid, preview, first run, indexing.
 
 Everything slow runs on the ``WorkerPool``: searches (``SearchController``), thumbnails
 (``ThumbnailCache``) and status queries. Indexing is the live index's (``LiveBridge``): it keeps
 the indexed folders current on its own thread while the window lives, and its statuses arrive
-here as queued signals (shown by ``IndexingMixin``, window_indexing.py). The GUI thread only reads
+here as queued signals (shown by ``IndexingPanel``, window_indexing.py). The GUI thread only reads
 settings.
 
 Hooks for other parts of the app (the tray, the settings dialog):
 
 - signals ``activity_changed(object)`` (an ``Activity``: what the indexing bar shows, for the
   tray), ``problem(str)`` (a user-facing line: files could not be indexed, indexing failed) and
-  ``status_changed(dict)`` (the latest ``library.status()``).
+  ``status_changed(object)`` (the latest ``library.status()``, a ``LibraryStatus``).
 - ``live`` (``LiveBridge``): pause/resume, ``running``; ``index_folders(folders)``,
   ``forget_folder(root)``, ``pause_indexing()``, ``resume_indexing()``, ``refresh_status()``,
   ``refresh_activity()``.
@@ -28,7 +29,13 @@ Hooks for other parts of the app (the tray, the settings dialog):
   when a viewer can (default: ``file_actions.open_at_place``; False: ``open_path`` is used).
   Tests replace them to capture what would be opened.
 
-The search side (query, filter bar, results, opening) is ``SearchMixin`` (window_search.py).
+The window builds the widgets and owns the parts that drive them: ``search_panel``
+(``SearchPanel``, window_search.py: query, filter bar, results, preview, opening) and
+``indexing_panel`` (``IndexingPanel``, window_indexing.py). The search and the preview are
+described by Qt-free view models, ``search_state`` (``SearchState``: query, results, selected
+hit, busy, error) and ``preview_state`` (``PreviewState``), which the widgets subscribe to. The
+indexing hooks above are one-line calls of ``indexing_panel``; the search side is reached
+through ``search_panel`` (``focus_search()``, ``set_query_image(path)``, ``clear_query()``...).
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_search.app.library import Library
+from desktop_search.app.status import LibraryStatus
 from desktop_search.gui.file_actions import open_at_place
 from desktop_search.gui.file_actions import open_path as open_with_desktop
 from desktop_search.gui.filters import FilterBar
@@ -65,7 +73,7 @@ from desktop_search.gui.first_run import FirstRunPanel
 from desktop_search.gui.indexing_bar import IndexingBar
 from desktop_search.gui.keys import KeyRouter
 from desktop_search.gui.live_bridge import LiveBridge
-from desktop_search.gui.live_text import READER, READER_NOTE
+from desktop_search.gui.live_text import READER, READER_NOTE, Activity
 from desktop_search.gui.model_download import ModelDownload, default_offer
 from desktop_search.gui.model_offer import ModelOffer
 from desktop_search.gui.plain_text import plain_label
@@ -91,9 +99,12 @@ from desktop_search.gui.view_state import (
     counts_text,
     problems_text,
 )
-from desktop_search.gui.window_indexing import IndexingMixin
-from desktop_search.gui.window_search import SearchMixin
+from desktop_search.gui.window_indexing import IndexingPanel
+from desktop_search.gui.window_search import SearchPanel
 from desktop_search.gui.workers import WorkerPool
+from desktop_search.search.hits import Hit
+from desktop_search.viewmodels.preview import PreviewState
+from desktop_search.viewmodels.search import QueryMode, SearchState
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +121,10 @@ __all__ = [
 ]
 
 
-class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
+class MainWindow(QMainWindow):
     activity_changed = Signal(object)  # Activity
     problem = Signal(str)
-    status_changed = Signal(dict)
+    status_changed = Signal(object)  # LibraryStatus
     close_requested = Signal(object)  # QCloseEvent: ignore() it to keep the app running
 
     def __init__(
@@ -130,40 +141,57 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         self.pool = pool
         self.open_path = open_path or open_with_desktop
         self.open_at = open_at or open_at_place
-        self.status: dict | None = None
+        self.status: LibraryStatus | None = None
         self.state = LOADING
-        self._error = ""
         self._problems_view = None
         self._problems_reader: Library | None = None
         self._shut_down = False
         self._paste_dir = tempfile.TemporaryDirectory(prefix="desktop-search-paste-")
 
+        self.search_state = SearchState()
+        self.preview_state = PreviewState()
         self.thumbnails = ThumbnailCache(pool, THUMB, parent=self)
         self.model = ResultsModel(self.thumbnails, self)
-        self.search = SearchController(library, pool, self)
-        self.search.results.connect(self._show_outcome)
-        self.search.failed.connect(self._search_failed)
-        self.search.cleared.connect(self._search_cleared)
-        self.search.started.connect(self._update_view)
-        self.search.settled.connect(self._update_view)
+        self.search = SearchController(library, pool, self.search_state, self)
 
         self.setWindowTitle("desktop-search")
         self.setAcceptDrops(True)
         self.resize(1200, 800)
         self.setMinimumSize(QSize(760, 520))
-        self.keys = KeyRouter(self)
-        self._init_indexing(LiveBridge(library, pool, self))
+        self.live = LiveBridge(library, pool, self)
         self.model_download = self._make_model_download()
         self._build()
+        self.search_panel = SearchPanel(
+            self.search, self.preview_state, query_row=self.query_row,
+            region_picker=self.region_picker, filter_bar=self.filter_bar, model=self.model,
+            view=self.view, preview=self.preview, open_hit=self.open_hit,
+        )  # fmt: skip
+        self.keys = KeyRouter(self.search_panel, self)
+        self.search_box.installEventFilter(self.keys)
+        self.view.installEventFilter(self.keys)
         self._make_actions()
         self._status_poller = StatusPoller(library, pool, self)
         self._status_poller.loaded.connect(self._status_loaded)
         self._status_poller.failed.connect(lambda error: self._show_message(f"status: {error}"))
+        self.indexing_panel = IndexingPanel(
+            self.live, self.search, self._status_poller, lambda: self.status,
+            bar=self.indexing_bar, first_run=self.first_run,
+            actions=(self.add_folder_action, self.update_action), dialog_parent=self,
+        )  # fmt: skip
+        self.indexing_panel.activity_changed.connect(self._activity_shown)
+        self.indexing_panel.problem.connect(self.problem)
+        self.indexing_panel.message.connect(self._show_message)
+        self.indexing_panel.view_changed.connect(self._update_view)
+        # After the search panel's: the results are in the model when the view is decided.
+        events = self.search_state.events
+        for event in (events.query, events.results, events.error, events.busy, events.sort,
+                      events.cutoff):  # fmt: skip
+            event.connect(lambda _value: self._update_view())
         self._update_view()
         self.refresh_status()
         # The live index starts once the search side is loaded: the first query stays quick,
         # and both never create the library's CLIP model at once (clip_or_none has no lock).
-        self.search.ready.connect(self._start_live)
+        self.search.ready.connect(self.indexing_panel.start_live)
         self.search.warm_up()
 
     # -- building ------------------------------------------------------------------------
@@ -176,10 +204,8 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         outer.addWidget(self._build_query_row(central))
         # The query image large, with its objects: search with one of them or a dragged region.
         self.region_picker = RegionPicker(self.pool, self.search.passages.query_objects, central)
-        self.region_picker.region_changed.connect(self.search.set_region)
         outer.addWidget(self.region_picker)
         self.filter_bar = FilterBar(central)
-        self.filter_bar.changed.connect(self._filters_changed)
         outer.addWidget(self.filter_bar)
         self.model_banner: ModelOffer | None = None
         if self.model_download is not None:
@@ -192,7 +218,6 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         outer.addWidget(self._build_pages(central), 1)
         self.setCentralWidget(central)
         self._build_status_bar()
-        self._cutoff_changed(self.query_row.cutoff())
 
     def _build_query_row(self, central: QWidget) -> QueryRow:
         row = QueryRow(self.pool, Path(self._paste_dir.name), central)
@@ -201,14 +226,6 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         self.sort_box, self.cutoff_label, self.cutoff_slider = (
             row.sort_box, row.cutoff_label, row.cutoff_slider,
         )  # fmt: skip
-        self.search_box.textChanged.connect(self.search.set_text)
-        self.search_box.returnPressed.connect(self.search.search_now)
-        self.search_box.installEventFilter(self.keys)
-        self.query_bar.changed.connect(self._query_image_changed)
-        self.sort_box.currentIndexChanged.connect(
-            lambda: self.set_sort(self.sort_box.currentData())
-        )
-        row.cutoff_changed.connect(self._cutoff_changed)
         self.query_row = row
         return row
 
@@ -218,10 +235,6 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         self.stack = QStackedWidget(self.splitter)
         self.view = ResultsView(self.stack)
         self.view.setModel(self.model)
-        self.view.installEventFilter(self.keys)
-        self.view.doubleClicked.connect(lambda _index: self.open_selected())
-        self.view.selectionModel().currentChanged.connect(self._selection_changed)
-        self.model.modelReset.connect(lambda: self.preview.show_hit(None))
         self.message = plain_label(parent=self.stack)  # may quote the query or an error
         self.message.setAlignment(Qt.AlignCenter)
         self.message.setWordWrap(True)
@@ -238,10 +251,10 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         for page in (self.view, self.message, self.first_run):
             self.stack.addWidget(page)
         self.preview = PreviewPane(
-            self.pool, self.splitter, open_file=lambda path: self.open_path(path),
-            open_hit=lambda hit: self.open_hit(hit), passage_text=self.search.passages.passage_text,
+            self.pool, self.splitter, state=self.preview_state,
+            open_file=lambda path: self.open_path(path), open_hit=lambda hit: self.open_hit(hit),
+            passage_text=self.search.passages.passage_text,
         )  # fmt: skip
-        self.preview.find_similar.connect(self.set_query_image)
         self.preview.setMinimumWidth(340)
         self.splitter.addWidget(self.stack)
         self.splitter.addWidget(self.preview)
@@ -255,7 +268,6 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         self.status_label = plain_label(parent=bar)
         bar.addWidget(self.status_label, 1)
         self.indexing_bar = IndexingBar(bar)
-        self.indexing_bar.pause_clicked.connect(self._toggle_pause)
         # The bar's parts stay reachable under their old names (tests and the app use them).
         self.progress_label = self.indexing_bar.label
         self.progress_bar = self.indexing_bar.progress_bar
@@ -287,9 +299,10 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         self.update_action = action("Update index", lambda: self.index_folders([]),
                                     in_toolbar=True)  # fmt: skip
         self.problems_action = action("Problems…", self.show_problems, in_toolbar=True)
-        self.find_action = action("Find", self.focus_search, QKeySequence.Find)
-        self.paste_action = action("Paste image", self.paste_image, QKeySequence.Paste)
-        self.clear_action = action("Clear search", self.clear_query)
+        search = self.search_panel
+        self.find_action = action("Find", search.focus_search, QKeySequence.Find)
+        self.paste_action = action("Paste image", search.paste_image, QKeySequence.Paste)
+        self.clear_action = action("Clear search", search.clear_query)
 
     def _make_model_download(self) -> ModelDownload | None:
         """Without a CLIP model: the download of the default one (offered, not started)."""
@@ -324,11 +337,11 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         if self._shut_down:
             return
         state, message = central_state(
-            self.status, self._awaiting_roots, self._error, self.search,
+            self.status, self.indexing_panel.awaiting_roots, self.search_state,
             self.model.rowCount(), self.model.total,
         )  # fmt: skip
-        if state == NO_MATCH and not self.search.text.strip() and self.search.image is None:
-            message = "Nothing matches the filters"  # a query of filters only
+        if state == NO_MATCH and self.search_state.mode == QueryMode.FILTERS:
+            message = "Nothing matches the filters"
         self.state = state
         if state == FIRST_RUN:
             self.stack.setCurrentWidget(self.first_run)
@@ -363,20 +376,64 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         if not self._shut_down:
             self._status_poller.refresh()
 
-    def _status_loaded(self, status: dict) -> None:
+    def _status_loaded(self, status: LibraryStatus) -> None:
         if self._shut_down:
             return
         self.status = status
-        if status.get("roots"):
-            self._awaiting_roots = False
-        self.live.take_over_if_free(status.get("indexer"))
-        self.filter_bar.set_object_classes(status.get("object_classes") or [])
+        self.indexing_panel.status_loaded(status)
+        self.filter_bar.set_object_classes(status.object_classes or [])
         self._update_view()
         self.refresh_activity()
         self.status_changed.emit(status)
 
     def _show_message(self, text: str) -> None:
         self.status_label.setText(text)
+
+    def _activity_shown(self, activity: Activity) -> None:
+        self._update_status_line()
+        self.activity_changed.emit(activity)
+
+    # -- opening (the search panel and the preview open through here) ----------------------
+
+    def open_hit(self, hit: Hit) -> None:
+        """Open the hit's file at its page or line when a viewer can, else plainly (through
+        ``open_at`` and ``open_path``, which tests replace)."""
+        path = Path(hit.path)
+        if not (hit.locator and self.open_at(path, hit.locator)):
+            self.open_path(path)
+
+    # -- the indexing side (indexing_panel) ------------------------------------------------
+
+    @property
+    def activity(self) -> Activity:
+        """What the indexing bar (and the tray) show now."""
+        return self.indexing_panel.activity
+
+    def choose_folder_to_index(self) -> None:
+        self.indexing_panel.choose_folder_to_index()
+
+    def index_folders(self, folders: list[Path]) -> bool:
+        """Have the live index take in ``folders`` (empty: look at every indexed folder again).
+        False when it does not run here (another process indexes)."""
+        return self.indexing_panel.index_folders(folders)
+
+    def forget_folder(self, root: str) -> bool:
+        """Stop indexing ``root`` through the live index; False when it does not run here."""
+        return self.indexing_panel.forget_folder(root)
+
+    def model_changed(self, model_id: str = "") -> None:
+        """Another CLIP model is active: the live index encodes what it has not seen yet."""
+        self.indexing_panel.model_changed(model_id)
+
+    def pause_indexing(self) -> None:
+        self.indexing_panel.pause_indexing()
+
+    def resume_indexing(self) -> None:
+        self.indexing_panel.resume_indexing()
+
+    def refresh_activity(self) -> None:
+        """Show what the live index (or the process that indexes instead) is doing."""
+        self.indexing_panel.refresh_activity()
 
     def show_problems(self) -> None:
         """Open the list of files that could not be indexed."""
@@ -410,7 +467,7 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
             event.ignore()
             return
         event.acceptProposedAction()
-        self.set_query_image(path)
+        self.search_panel.set_query_image(path)
 
     # -- closing -------------------------------------------------------------------------
 
@@ -427,6 +484,7 @@ class MainWindow(IndexingMixin, SearchMixin, QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
+        self.indexing_panel.close()
         if self.model_download is not None:
             self.model_download.close()  # a transfer stops at its next block: no long wait
         self._status_poller.stop()

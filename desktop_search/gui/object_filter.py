@@ -1,8 +1,9 @@
 """The filter bar's "Objects" button: only photos holding a dog, a bicycle... (``has:`` filters).
 
-``ObjectsButton.set_classes(classes)`` takes ``Store.object_classes()`` (``[(label, photos)]``,
-most first) and lists them as checkable entries "dog (3)"; the button hides while there are none
-(no detector, or nothing indexed with it yet). ``labels()`` is the checked set, the
+``ObjectsButton.set_classes(classes)`` takes ``store.objects.object_classes()``
+(``[(label, photos)]``, most first) and lists them as checkable entries "dog (3)"; the button
+hides while there are none (no detector, or nothing indexed with it yet). ``labels()`` is the
+checked set, the
 ``Filters.objects`` of the query (a photo must hold every one, like ``has:dog has:person``);
 ``changed`` fires when it changes.
 """

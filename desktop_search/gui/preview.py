@@ -6,8 +6,12 @@ is decoded on a worker (``load_preview_image``: EXIF-oriented, decoded at reduce
 fit the pane) and replaces it when ready. A photo found through a detected object has the
 object's box drawn over it. Documents and messages are shown by a ``DocumentView``
 (preview_document.py: the PDF page, the chat, the e-mail), with the query's words (``set_terms``)
-marked. A load that finishes after another hit was selected is dropped. A file that no longer
-exists is reported in the pane, never raised.
+marked. A load that finishes after another hit was selected is dropped (the pool's
+``start_latest``). A file that no longer exists is reported in the pane, never raised.
+
+What the pane shows is a ``PreviewState`` (viewmodels/preview.py; the window passes its own):
+``show_hit(hit)`` sets its hit, the pane renders on the state's ``hit`` event and its loads write
+``busy``, ``loaded``, ``error`` and ``missing`` back, which the notice line and the actions follow.
 
 Actions (buttons, and ``QAction``s with window-wide shortcuts that the main window may re-bind):
 Open (Ctrl+O), Reveal in folder (Ctrl+Shift+O), Copy path (Ctrl+Shift+C), Find similar (photos,
@@ -48,13 +52,13 @@ from desktop_search.gui.formatting import (
     format_taken,
 )
 from desktop_search.gui.plain_text import plain_label
-from desktop_search.gui.preview_actions import PreviewActions
+from desktop_search.gui.preview_actions import ActionButtons, PreviewActions
 from desktop_search.gui.preview_document import DocumentView
 from desktop_search.gui.preview_widgets import ElidedLabel, ImageView, to_qimage
-from desktop_search.gui.workers import Worker, WorkerPool
+from desktop_search.gui.workers import WorkerPool
 from desktop_search.search.hits import Hit
-from desktop_search.search.locators import describe_locator
 from desktop_search.store.pathnames import readable_path
+from desktop_search.viewmodels.preview import PreviewState
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +86,6 @@ _MISSING_MESSAGE = "This file no longer exists.\nIt was moved or deleted after i
 class _Loaded:
     """What a preview load hands back to the GUI thread (never raises: errors are data)."""
 
-    token: int
     image: QImage | None = None
     original: QSize | None = None
     missing: bool = False
@@ -108,25 +111,29 @@ def load_preview_image(path: Path, width: int, height: int) -> tuple[QImage, QSi
     return to_qimage(image), QSize(photo.width, photo.height)
 
 
-def _load_job(token: int, path: Path, width: int, height: int) -> _Loaded:
+def _load_job(path: Path, width: int, height: int) -> _Loaded:
     try:
         image, original = load_preview_image(path, width, height)
     except FileNotFoundError:
-        return _Loaded(token, missing=True)
+        return _Loaded(missing=True)
     except DesktopSearchError as error:
-        return _Loaded(token, error=str(error))
+        return _Loaded(error=str(error))
     except Exception as error:  # noqa: BLE001 - shown in the pane, never crashes the app
         log.warning("preview of %s failed", path, exc_info=True)
-        return _Loaded(token, error=f"cannot show this photo ({type(error).__name__})")
-    return _Loaded(token, image=image, original=original)
+        return _Loaded(error=f"cannot show this photo ({type(error).__name__})")
+    return _Loaded(image=image, original=original)
 
 
 # ---------------------------------------------------------------------------------------------
 # Widgets
 
 
-class PreviewPane(PreviewActions, QWidget):
-    """One hit shown large with its metadata and actions. ``show_hit(None)`` = empty state."""
+class PreviewPane(QWidget):
+    """One hit shown large with its metadata and actions. ``show_hit(None)`` = empty state.
+
+    ``hit_actions`` (``PreviewActions``: ``open()``, ``reveal()``, ``copy_path()``,
+    ``request_similar()``); its ``QAction``s are also the pane's ``open_action``,
+    ``reveal_action``, ``copy_action`` and ``similar_action``."""
 
     find_similar = Signal(object)  # Path
     image_loaded = Signal(object)  # Path, once the large image (a page, a text) is shown
@@ -140,58 +147,68 @@ class PreviewPane(PreviewActions, QWidget):
         open_hit: Callable[[Hit], None] | None = None,
         reveal_file: Callable[[Path], None] | None = None,
         passage_text: Callable[[int], str] | None = None,
+        state: PreviewState | None = None,
     ) -> None:
         super().__init__(parent)
         self._pool = pool
-        self._open_file = open_file or open_path
-        self._open_hit = open_hit
+        self.state = state if state is not None else PreviewState()
         self._passage_text = passage_text  # an item's whole text, run on a worker
-        self.terms: tuple[str, ...] = ()  # the query's words, marked in documents
-        self._reveal_file = reveal_file or reveal_in_folder
-        self._hit: Hit | None = None
-        self._token = 0
-        self._worker: Worker | None = None
-        self._loading = False
-        self._full_loaded = False  # the large image (not the placeholder) is shown
+        self._load_key = (self, "image")  # the pool's start_latest key of the large image
         self._original: QSize | None = None
         self._reload_timer = QTimer(self, singleShot=True, interval=250)
         self._reload_timer.timeout.connect(self._reload_if_too_small)
         self._build()
-        self._make_actions()
-        self.show_hit(None)
+        self.hit_actions = PreviewActions(
+            self, ActionButtons(self._open_button, self._reveal_button, self._copy_button,
+                                self._similar_button),
+            lambda: self.state.hit, open_file=open_file or open_path, open_hit=open_hit,
+            reveal_file=reveal_file or reveal_in_folder, find_similar=self.find_similar.emit,
+        )  # fmt: skip
+        actions = self.hit_actions
+        self.open_action, self.reveal_action = actions.open_action, actions.reveal_action
+        self.copy_action, self.similar_action = actions.copy_action, actions.similar_action
+        events = self.state.events
+        events.hit.connect(self._render)
+        events.error.connect(self._show_notice)
+        events.missing.connect(lambda _missing: self._update_actions())
+        self._render(self.state.hit)
 
     # -- public API ----------------------------------------------------------------------
 
     @property
     def hit(self) -> Hit | None:
-        return self._hit
+        return self.state.hit
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """The query's words, marked in the documents shown next."""
+        return self.state.terms
 
     def pixmap(self) -> QPixmap:
         """The picture currently shown, at its own size (placeholder or large image)."""
         return self._image.source()
 
     def is_loading(self) -> bool:
-        return self._loading or self.document.is_loading()
+        return self.state.busy
 
     def set_terms(self, terms) -> None:  # noqa: ANN001 - a sequence of the query's words
         """The words to mark in the next documents shown."""
-        self.terms = tuple(terms)
+        self.state.terms = tuple(terms)
 
     def show_hit(self, hit: Hit | None) -> None:
-        self._token += 1
-        if self._worker is not None:
-            self._worker.cancelled = True  # skipped if still queued
-            self._worker = None
+        """Show ``hit`` (``None``: the empty state); the same hit again is loaded again."""
+        self.state.show(hit)
+
+    def _render(self, hit: Hit | None) -> None:
+        """The state's hit changed: show its facts at once, and load the picture or text."""
+        self._pool.drop(self._load_key)
         self._reload_timer.stop()
-        self._hit = hit
-        self._loading = False
-        self._full_loaded = False
         self._original = None
         self.document.clear()
+        self._update_actions()
         if hit is None:
             self._stack.setCurrentWidget(self._empty)
             self._image.show_message("")
-            self._set_actions_enabled(False)
             return
         path = Path(readable_path(hit.path))  # Qt would drop the bytes of a name not UTF-8
         photo = hit.kind == "photo"
@@ -203,15 +220,13 @@ class PreviewPane(PreviewActions, QWidget):
         self._dimensions.setText(format_dimensions(hit.width, hit.height))
         self._size.setText(format_size(hit.size))
         self._score.setText(format_score(hit.score))
-        self._place.setText(describe_locator(hit) or "—")
-        self._show_rows(photo, dated=bool(hit.started_at), placed=bool(describe_locator(hit)))
-        self._notice.hide()
-        self._set_actions_enabled(True)
+        place = self.state.place
+        self._place.setText(place or "—")
+        self._show_rows(photo, dated=bool(hit.started_at), placed=bool(place))
         self._similar_button.setVisible(photo)
-        self.similar_action.setEnabled(photo)
         if not photo:
             self._body.setCurrentWidget(self.document)
-            self.document.show_hit(hit, self.terms)
+            self.document.show_hit(hit, self.state.terms)
             return
         self._body.setCurrentWidget(self._image)
         self._image.set_box(hit.box, (hit.width or 0, hit.height or 0), hit.object_label or "")
@@ -227,11 +242,12 @@ class PreviewPane(PreviewActions, QWidget):
         for caption, visible in {**rows, "Where": placed}.items():
             self._form.setRowVisible(self._captions[caption], visible)
 
-    def _document_problem(self, message: str, missing: bool) -> None:
-        self._notice.setText(message)
-        self._notice.show()
-        if missing:
-            self._set_actions_enabled(True, missing=True)
+    def _show_notice(self, error: str) -> None:
+        self._notice.setText(error)
+        self._notice.setVisible(bool(error))
+
+    def _update_actions(self) -> None:
+        self.hit_actions.set_enabled(self.state.hit is not None, missing=self.state.missing)
 
     # -- building ------------------------------------------------------------------------
 
@@ -256,8 +272,7 @@ class PreviewPane(PreviewActions, QWidget):
         self._image = ImageView()
         self._image.setFrameShape(QFrame.Shape.StyledPanel)
         self._image.resized.connect(self._on_image_resized)
-        self.document = DocumentView(self._pool, self._passage_text)
-        self.document.problem.connect(self._document_problem)
+        self.document = DocumentView(self._pool, self._passage_text, state=self.state)
         self.document.loaded.connect(self.image_loaded)
         self._body.addWidget(self._image)
         self._body.addWidget(self.document)
@@ -332,43 +347,43 @@ class PreviewPane(PreviewActions, QWidget):
         return QSize(max(box.width(), _MIN_DECODE_BOX), max(box.height(), _MIN_DECODE_BOX))
 
     def _start_load(self) -> None:
-        if self._hit is None:
+        hit = self.state.hit
+        if hit is None:
             return
         box = self._decode_box()
-        self._loading = True
-        self._worker = self._pool.start(
-            _load_job, self._token, Path(self._hit.path), box.width(), box.height(),
+        self.state.busy = True
+        # A newer load (another hit, a larger pane) replaces this one: its result is dropped.
+        self._pool.start_latest(
+            self._load_key, _load_job, Path(hit.path), box.width(), box.height(),
             on_result=self._on_loaded,
         )  # fmt: skip
 
     def _on_loaded(self, loaded: _Loaded) -> None:
-        if loaded.token != self._token or self._hit is None:
-            return  # a stale load: another hit was selected meanwhile
-        self._loading = False
-        self._worker = None
+        hit = self.state.hit
+        if hit is None:
+            return
         if loaded.missing:
             self._image.show_message(_MISSING_MESSAGE)
-            self._notice.setText(f"File not found: {readable_path(self._hit.path)}")
-            self._notice.show()
-            self._set_actions_enabled(True, missing=True)
+            self.state.update(busy=False, missing=True,
+                              error=f"File not found: {readable_path(hit.path)}")  # fmt: skip
             return
         if loaded.error is not None:
-            self._notice.setText(f"Cannot show this photo: {loaded.error}")
-            self._notice.show()
+            self.state.update(busy=False, error=f"Cannot show this photo: {loaded.error}")
             return
         assert loaded.image is not None
-        self._full_loaded = True
         self._original = loaded.original
         self._image.set_source(QPixmap.fromImage(loaded.image))
-        self.image_loaded.emit(Path(self._hit.path))
+        self.state.update(busy=False, loaded=True)
+        self.image_loaded.emit(Path(hit.path))
 
     def _on_image_resized(self) -> None:
-        if self._full_loaded and not self._loading:
+        if self.state.loaded and not self.state.busy:
             self._reload_timer.start()
 
     def _reload_if_too_small(self) -> None:
         """The pane grew well past the decoded picture: decode again (when the original has it)."""
-        if not self._full_loaded or self._loading or self._hit is None:
+        state = self.state
+        if not state.loaded or state.busy or state.hit is None or state.hit.kind != "photo":
             return
         shown = self._image.source().size()
         box = self._image.contentsRect().size() * self._image.devicePixelRatioF()
@@ -377,5 +392,4 @@ class PreviewPane(PreviewActions, QWidget):
         if original is not None and shown.width() >= original.width():
             return  # already at full resolution
         if fit.width() > shown.width() * _RELOAD_FACTOR:
-            self._token += 1
             self._start_load()

@@ -14,8 +14,9 @@ The query's words are marked throughout. Everything from the file is escaped in 
 here (``highlight.py`` and the functions below; ``gui/plain_text.py`` says why): a subject
 reading ``<img src=...>`` shows as typed, and the text view loads no resource at all. The text
 comes from ``passage_text(item_id)`` (run on a worker; without it the hit's snippet is shown).
-Loads that finish after another hit was selected are dropped; a file that is gone is reported
-through ``problem``, never raised.
+Loads that finish after another hit was selected are dropped (the pool's ``start_latest``); what
+they find is written into the pane's ``PreviewState`` (``pages``, ``loaded``, ``busy``, and a file
+that is gone or a page that cannot be shown as ``error``/``missing``), never raised.
 """
 
 from __future__ import annotations
@@ -38,10 +39,11 @@ from desktop_search.gui.formatting import format_taken
 from desktop_search.gui.highlight import MARKER, highlighted_html, marked_html, paragraphs_html
 from desktop_search.gui.plain_text import TextDocument, plain_label
 from desktop_search.gui.preview_widgets import ImageView, to_qimage
-from desktop_search.gui.workers import Worker, WorkerPool
+from desktop_search.gui.workers import WorkerPool
 from desktop_search.search.hits import Hit
 from desktop_search.search.locators import describe_locator
 from desktop_search.store.pathnames import readable_path
+from desktop_search.viewmodels.preview import PreviewState
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,6 @@ FIRST_MATCH = "first-match"  # the anchor the text view scrolls to
 class DocumentLoaded:
     """What a load hands back to the GUI thread (never raises: errors are data)."""
 
-    token: int
     image: QImage | None = None
     pages: int | None = None
     text: str | None = None
@@ -85,28 +86,26 @@ def load_pdf_page(path: Path, page: int, side: int) -> tuple[QImage, int]:
     return to_qimage(image), page_count(data)
 
 
-def _page_job(token: int, path: Path, page: int, side: int) -> DocumentLoaded:
+def _page_job(path: Path, page: int, side: int) -> DocumentLoaded:
     try:
         image, pages = load_pdf_page(path, page, side)
     except FileNotFoundError:
-        return DocumentLoaded(token, missing=True)
+        return DocumentLoaded(missing=True)
     except DesktopSearchError as error:
-        return DocumentLoaded(token, error=str(error))
+        return DocumentLoaded(error=str(error))
     except Exception as error:  # noqa: BLE001 - shown in the pane, never crashes the app
         log.warning("rendering page %d of %s failed", page, path, exc_info=True)
-        return DocumentLoaded(token, error=f"cannot show this page ({type(error).__name__})")
-    return DocumentLoaded(token, image=image, pages=pages)
+        return DocumentLoaded(error=f"cannot show this page ({type(error).__name__})")
+    return DocumentLoaded(image=image, pages=pages)
 
 
-def _text_job(
-    token: int, path: Path, item_id: int, passage_text: Callable[[int], str]
-) -> DocumentLoaded:
+def _text_job(path: Path, item_id: int, passage_text: Callable[[int], str]) -> DocumentLoaded:
     try:
         text = passage_text(item_id)
     except Exception as error:  # noqa: BLE001 - e.g. the library closed under the app
         log.warning("reading the text of item %d failed", item_id, exc_info=True)
-        return DocumentLoaded(token, error=f"cannot read the indexed text ({error})")
-    return DocumentLoaded(token, text=text, missing=not Path(path).exists())
+        return DocumentLoaded(error=f"cannot read the indexed text ({error})")
+    return DocumentLoaded(text=text, missing=not Path(path).exists())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,9 +189,11 @@ def _anchor_first_match(body: str) -> str:
 
 
 class DocumentView(QWidget):
-    """The heading, then the rendered page (PDF) or the text (anything else) of one hit."""
+    """The heading, then the rendered page (PDF) or the text (anything else) of one hit.
 
-    problem = Signal(str, bool)  # what to tell the user, whether the file is gone
+    What its loads find goes into ``state`` (the pane's ``PreviewState``; one of its own when
+    none is given)."""
+
     loaded = Signal(object)  # the hit's Path, once its page or text is shown
 
     def __init__(
@@ -200,14 +201,16 @@ class DocumentView(QWidget):
         pool: WorkerPool,
         passage_text: Callable[[int], str] | None = None,
         parent: QWidget | None = None,
+        *,
+        state: PreviewState | None = None,
     ) -> None:
         super().__init__(parent)
         self._pool = pool
         self._passage_text = passage_text
+        self.state = state if state is not None else PreviewState()
         self._hit: Hit | None = None
         self._terms: tuple[str, ...] = ()
-        self._token = 0
-        self._worker: Worker | None = None
+        self._load_key = (self, "load")  # the page or the text: one load at a time
         self._build()
 
     def _build(self) -> None:
@@ -249,7 +252,7 @@ class DocumentView(QWidget):
     # -- public API ----------------------------------------------------------------------
 
     def is_loading(self) -> bool:
-        return self._worker is not None
+        return self._pool.busy(self._load_key)
 
     def showing_page(self) -> bool:
         return self._body.currentWidget() is self._page_box
@@ -262,8 +265,7 @@ class DocumentView(QWidget):
         return self.text_view.toPlainText()
 
     def clear(self) -> None:
-        self._token += 1
-        self._drop_worker()
+        self._pool.drop(self._load_key)
         self._hit = None
 
     def show_hit(self, hit: Hit, terms: Sequence[str] = ()) -> None:
@@ -292,25 +294,27 @@ class DocumentView(QWidget):
         self.layout().activate()
         box = self.page.contentsRect().size() * self.page.devicePixelRatioF()
         side = min(max(box.width(), box.height(), MIN_PAGE_SIDE), MAX_PAGE_SIDE)
-        self._worker = self._pool.start(
-            _page_job, self._token, Path(hit.path), page, side, on_result=self._page_loaded
+        self.state.busy = True
+        self._pool.start_latest(
+            self._load_key, _page_job, Path(hit.path), page, side, on_result=self._page_loaded
         )
 
     def _page_loaded(self, loaded: DocumentLoaded) -> None:
-        if loaded.token != self._token or self._hit is None:
-            return  # another hit was selected meanwhile
-        self._worker = None
+        if self._hit is None:
+            return
         page = self._hit.locator["page"]
         if loaded.missing:
             self.page.show_message("This file no longer exists.")
-            self.problem.emit(f"File not found: {readable_path(self._hit.path)}", True)
+            self.state.update(busy=False, missing=True,
+                              error=f"File not found: {readable_path(self._hit.path)}")  # fmt: skip
             return
         if loaded.error is not None:
             self.page.show_message(f"Cannot show page {page}.")
-            self.problem.emit(f"Cannot show this page: {loaded.error}", False)
+            self.state.update(busy=False, error=f"Cannot show this page: {loaded.error}")
             return
         self.page.set_source(QPixmap.fromImage(loaded.image))
         self.page_label.setText(f"Page {page} of {loaded.pages}")
+        self.state.update(busy=False, pages=loaded.pages, loaded=True)
         self.loaded.emit(Path(self._hit.path))
 
     # -- text ----------------------------------------------------------------------------
@@ -318,23 +322,22 @@ class DocumentView(QWidget):
     def _show_text(self, hit: Hit) -> None:
         self._body.setCurrentWidget(self.text_view)
         if self._passage_text is None:  # no library at hand: the snippet is all there is
-            self._text_loaded(DocumentLoaded(self._token, text=hit.snippet.text if hit.snippet
-                                             else ""))  # fmt: skip
+            self._text_loaded(DocumentLoaded(text=hit.snippet.text if hit.snippet else ""))
             return
         self.text_view.setHtml("<p><i>Loading…</i></p>")
-        self._worker = self._pool.start(
-            _text_job, self._token, Path(hit.path), hit.item_id, self._passage_text,
+        self.state.busy = True
+        self._pool.start_latest(
+            self._load_key, _text_job, Path(hit.path), hit.item_id, self._passage_text,
             on_result=self._text_loaded,
         )  # fmt: skip
 
     def _text_loaded(self, loaded: DocumentLoaded) -> None:
         hit = self._hit
-        if loaded.token != self._token or hit is None:
+        if hit is None:
             return
-        self._worker = None
         if loaded.error is not None:
             self.text_view.setHtml("")
-            self.problem.emit(loaded.error, False)
+            self.state.update(busy=False, error=loaded.error)
             return
         text = loaded.text or ""
         if hit.kind == "chat":
@@ -342,12 +345,10 @@ class DocumentView(QWidget):
         else:
             self.text_view.setHtml(body_html(hit, text, self._terms))
         self.text_view.scrollToAnchor(FIRST_MATCH)
+        self.state.update(busy=False, loaded=True)
         if loaded.missing:
             shown = readable_path(hit.path)
-            self.problem.emit(f"File not found: {shown} (the text shown is the index's)", True)
+            self.state.update(
+                missing=True, error=f"File not found: {shown} (the text shown is the index's)"
+            )
         self.loaded.emit(Path(hit.path))
-
-    def _drop_worker(self) -> None:
-        if self._worker is not None:
-            self._worker.cancelled = True  # skipped if still queued
-            self._worker = None

@@ -1,6 +1,6 @@
 """The problems view: every file that could not be indexed, with the reason.
 
-``library.status()["failures"]`` is read on a worker (pass a reader Library, ``library.reader()``,
+``library.status().failures`` is read on a worker (pass a reader Library, ``library.reader()``,
 when an indexing run may be writing at the same time). Files are grouped by reason (or listed
 flat, sortable by any column), filtered by a text box that matches path and reason, counted, and
 can be copied as a list or revealed in the file manager.
@@ -161,8 +161,8 @@ class ProblemsView(QWidget):
         workers.add(worker)
 
     def _load(self) -> list[tuple[str, str]]:
-        failures = self.library.status()["failures"]
-        return [(str(f["path"]), str(f["reason"] or "unknown reason")) for f in failures]
+        failures = self.library.status().failures
+        return [(str(f.path), str(f.reason or "unknown reason")) for f in failures]
 
     def _loaded(self, failures: list[tuple[str, str]]) -> None:
         self._failures = failures

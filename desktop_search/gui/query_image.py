@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QSizePolicy, QToolButton, QWi
 from desktop_search.errors import DesktopSearchError
 from desktop_search.extract.images import IMAGE_EXTENSIONS, load_photo
 from desktop_search.gui.plain_text import plain_label, plain_tip
-from desktop_search.gui.workers import Worker, WorkerPool
+from desktop_search.gui.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -86,27 +86,22 @@ def save_pasted_image(image: QImage, tmp_dir: Path) -> Path:
     return path
 
 
-def _paste_job(token: int, image: QImage, tmp_dir: Path) -> tuple[int, Path]:
-    return token, save_pasted_image(image, tmp_dir)
-
-
 @dataclass
 class _Thumb:
-    token: int
     image: QImage | None = None
     error: str | None = None
 
 
-def _thumb_job(token: int, path: Path, size: int) -> _Thumb:
+def _thumb_job(path: Path, size: int) -> _Thumb:
     try:
         photo = load_photo(Path(path), min_side=1, thumb_size=size)
     except DesktopSearchError as error:
-        return _Thumb(token, error=str(error))
+        return _Thumb(error=str(error))
     except Exception as error:  # noqa: BLE001 - shown as a tooltip, never crashes the app
         log.warning("query thumbnail of %s failed", path, exc_info=True)
-        return _Thumb(token, error=f"cannot read this image ({type(error).__name__})")
+        return _Thumb(error=f"cannot read this image ({type(error).__name__})")
     image = QImage.fromData(photo.thumbnail, "JPEG")
-    return _Thumb(token, image=None if image.isNull() else image)
+    return _Thumb(image=None if image.isNull() else image)
 
 
 class QueryImageBar(QWidget):
@@ -121,9 +116,8 @@ class QueryImageBar(QWidget):
         self._pool = pool
         self._tmp_dir = Path(tmp_dir)
         self._path: Path | None = None
-        self._token = 0
-        self._worker: Worker | None = None
-        self._paste_workers: list[Worker] = []
+        # The pool's start_latest keys: a newer image drops the thumbnail and the paste in hand.
+        self._thumb_key, self._paste_key = (self, "thumbnail"), (self, "paste")
         self.setAcceptDrops(True)
         self._build()
         self.setVisible(False)
@@ -146,10 +140,8 @@ class QueryImageBar(QWidget):
         if path == self._path:
             return
         self._path = path
-        self._token += 1
-        if self._worker is not None:
-            self._worker.cancelled = True
-            self._worker = None
+        self._pool.drop(self._thumb_key)
+        self._pool.drop(self._paste_key)  # not when another image was chosen while it was written
         if path is None:
             self._thumb.clear()
             self._name.setText("")
@@ -161,10 +153,10 @@ class QueryImageBar(QWidget):
             self._thumb.setText("…")
             self._thumb.setToolTip("")
             ratio = self.devicePixelRatioF()
-            worker = self._pool.start(
-                _thumb_job, self._token, path, round(THUMB_SIZE * ratio), on_result=self._on_thumb
-            )
-            self._worker = worker
+            self._pool.start_latest(
+                self._thumb_key, _thumb_job, path, round(THUMB_SIZE * ratio),
+                on_result=self._on_thumb,
+            )  # fmt: skip
             self.setVisible(True)
         self.changed.emit(path)
 
@@ -190,12 +182,10 @@ class QueryImageBar(QWidget):
         image = QGuiApplication.clipboard().image()
         if image.isNull():
             return False
-        worker = self._pool.start(
-            _paste_job, self._token, image, self._tmp_dir,
-            on_result=self._on_pasted, on_error=self._on_paste_error,
+        self._pool.start_latest(
+            self._paste_key, save_pasted_image, image, self._tmp_dir,
+            on_result=self.set_image, on_error=self._on_paste_error,
         )  # fmt: skip
-        self._paste_workers.append(worker)
-        worker.signals.finished.connect(lambda w=worker: self._forget_paste(w))
         return True
 
     # -- building ------------------------------------------------------------------------
@@ -242,9 +232,8 @@ class QueryImageBar(QWidget):
     # -- worker results ------------------------------------------------------------------
 
     def _on_thumb(self, thumb: _Thumb) -> None:
-        if thumb.token != self._token or self._path is None:
+        if self._path is None:
             return
-        self._worker = None
         if thumb.image is None:
             self._thumb.setText("?")
             self._thumb.setToolTip(plain_tip(thumb.error or "cannot read this image"))
@@ -260,17 +249,8 @@ class QueryImageBar(QWidget):
         self._thumb.setPixmap(pixmap)
         self.thumbnail_loaded.emit(self._path)
 
-    def _on_pasted(self, pasted: tuple[int, Path]) -> None:
-        token, path = pasted
-        if token == self._token:  # not when another image was chosen while this one was written
-            self.set_image(path)
-
     def _on_paste_error(self, error: Exception) -> None:
         self.error.emit(str(error))
-
-    def _forget_paste(self, worker: Worker) -> None:
-        if worker in self._paste_workers:
-            self._paste_workers.remove(worker)
 
     # -- drag and drop -------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from desktop_search.gui.box_overlay import box_colour
 from desktop_search.gui.plain_text import plain_label
 from desktop_search.gui.preview import load_preview_image
 from desktop_search.gui.region_canvas import CANVAS_HEIGHT, Box, RegionCanvas
-from desktop_search.gui.workers import Worker, WorkerPool
+from desktop_search.gui.workers import WorkerPool
 from desktop_search.store.records import FoundObject
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ _NO_DETECTOR = "Drag a rectangle around what you want to search for."
 
 @dataclass
 class _Picture:
-    token: int
     image: QImage | None = None
     full_size: QSize | None = None
     error: str | None = None
@@ -58,34 +57,33 @@ class _Picture:
 
 @dataclass
 class _Objects:
-    token: int
     objects: list[FoundObject] | None  # None: no detector installed
     error: str | None = None
 
 
-def _picture_job(token: int, path: Path, width: int, height: int) -> _Picture:
+def _picture_job(path: Path, width: int, height: int) -> _Picture:
     try:
         image, full_size = load_preview_image(path, width, height)
     except FileNotFoundError:
-        return _Picture(token, error="this file no longer exists")
+        return _Picture(error="this file no longer exists")
     except DesktopSearchError as error:
-        return _Picture(token, error=str(error))
+        return _Picture(error=str(error))
     except Exception as error:  # noqa: BLE001 - shown in the panel, never crashes the app
         log.warning("query image %s could not be shown", path, exc_info=True)
-        return _Picture(token, error=f"cannot read this image ({type(error).__name__})")
-    return _Picture(token, image=image, full_size=full_size)
+        return _Picture(error=f"cannot read this image ({type(error).__name__})")
+    return _Picture(image=image, full_size=full_size)
 
 
 FindObjects = Callable[[Path], "list[FoundObject] | None"]
 
 
-def _objects_job(token: int, find_objects: FindObjects, path: Path) -> _Objects:
+def _objects_job(find_objects: FindObjects, path: Path) -> _Objects:
     try:
-        return _Objects(token, find_objects(path))
+        return _Objects(find_objects(path))
     except NoModelError:
-        return _Objects(token, None)  # the detector went away meanwhile: regions still work
+        return _Objects(None)  # the detector went away meanwhile: regions still work
     except DesktopSearchError as error:
-        return _Objects(token, [], error=str(error))
+        return _Objects([], error=str(error))
 
 
 class RegionPicker(QFrame):
@@ -104,8 +102,8 @@ class RegionPicker(QFrame):
         self._pool = pool
         self._find_objects = find_objects
         self._path: Path | None = None
-        self._token = 0
-        self._workers: list[Worker] = []
+        # The pool's start_latest keys: another photo drops the loads of this one.
+        self._picture_key, self._objects_key = (self, "picture"), (self, "objects")
         self._objects: list[FoundObject] = []
         self._region: Box | None = None
         self._loading = 0  # workers of the current photo still running
@@ -143,10 +141,8 @@ class RegionPicker(QFrame):
         if path == self._path:
             return
         self._path = path
-        self._token += 1
-        for worker in self._workers:
-            worker.cancelled = True  # skipped if still queued; a late result is dropped
-        self._workers.clear()
+        self._pool.drop(self._picture_key)  # skipped if still queued; a late result is dropped
+        self._pool.drop(self._objects_key)
         self._objects, self._region, self._loading = [], None, 0
         self._detector, self._objects_error = False, None
         self.canvas.clear()
@@ -212,16 +208,13 @@ class RegionPicker(QFrame):
         ratio = self.devicePixelRatioF()
         box = _DECODE_BOX * ratio
         self._loading = 2
-        self._workers = [
-            self._pool.start(_picture_job, self._token, path, box.width(), box.height(),
-                             on_result=self._on_picture),  # fmt: skip
-            self._pool.start(_objects_job, self._token, self._find_objects, path,
-                             on_result=self._on_objects, on_error=self._on_objects_error),
-        ]  # fmt: skip
+        self._pool.start_latest(self._picture_key, _picture_job, path, box.width(), box.height(),
+                                on_result=self._on_picture)  # fmt: skip
+        self._pool.start_latest(self._objects_key, _objects_job, self._find_objects, path,
+                                on_result=self._on_objects,
+                                on_error=self._on_objects_error)  # fmt: skip
 
     def _on_picture(self, picture: _Picture) -> None:
-        if picture.token != self._token:
-            return  # another photo was chosen meanwhile
         self._loading -= 1
         if picture.image is None:
             self.status.setText(f"Cannot show this photo: {picture.error}")
@@ -231,8 +224,6 @@ class RegionPicker(QFrame):
         self._show_objects()
 
     def _on_objects(self, found: _Objects) -> None:
-        if found.token != self._token:
-            return
         self._loading -= 1
         self._objects = list(found.objects or [])
         self._detector = found.objects is not None
@@ -244,7 +235,7 @@ class RegionPicker(QFrame):
     def _on_objects_error(self, error: Exception) -> None:
         # Only a bug gets here (_objects_job turns the library's errors into data).
         log.warning("finding objects in the query image failed: %s", error)
-        self._on_objects(_Objects(self._token, [], error=f"cannot find objects ({error})"))
+        self._on_objects(_Objects([], error=f"cannot find objects ({error})"))
 
     # -- showing ---------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from desktop_search.gui.thumbnails import ThumbnailCache
 from desktop_search.search.hits import Hit
 from desktop_search.search.locators import describe_locator, short_time
 from desktop_search.store.pathnames import readable_path
+from desktop_search.viewmodels.search import DATE, RELEVANCE
 
 CELL = QSize(180, 212)  # thumbnail square + two caption lines
 THUMB = QSize(168, 168)
@@ -44,8 +45,6 @@ PAGE_THUMB = QSize(38, 50)  # a PDF's first page on its card
 HitRole = Qt.UserRole + 1
 ScoreRole = Qt.UserRole + 2
 DateRole = Qt.UserRole + 3
-
-RELEVANCE, DATE = "relevance", "date"
 
 # The badge of each kind of document: its text and colour.
 BADGES = {

@@ -2,15 +2,14 @@
 
 Everything that touches the disk or the models (the folder list, removing a folder, listing,
 switching and fetching models) runs on the worker pool; the dialog only edits values. OK and Apply
-write the edited values into ``library.settings`` and persist them with ``save_settings()``
-(and the login entry with ``autostart.set_autostart``); Cancel discards them. Switching the
+hand the edited values to ``library.settings_service.update`` (which checks, saves and changes
+the login entry: the app layer, as for the CLI); Cancel discards them. Switching the
 model, adding/removing folders and fetching a model are actions that take effect at once: the
 Folders tab (settings_folders.py) and the Model tab (settings_model.py) carry them out.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from typing import Any
@@ -30,7 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_search.errors import DesktopSearchError
+from desktop_search.app.settings_service import Preferences, clean_patterns
+from desktop_search.errors import AutostartError, DesktopSearchError
 from desktop_search.gui.plain_text import plain_label
 from desktop_search.gui.settings_common import ERROR_STYLE, TaskRunner, human_size, one_line
 from desktop_search.gui.settings_folders import (
@@ -43,7 +43,6 @@ from desktop_search.gui.settings_folders import (
 )
 from desktop_search.gui.settings_model import UNPINNED_REASON, ModelTab
 from desktop_search.gui.workers import WorkerPool
-from desktop_search.platform import autostart
 
 # Re-exported: callers and tests import these from here since before the tabs were split out.
 __all__ = [
@@ -63,12 +62,7 @@ log = logging.getLogger(__name__)
 
 def parse_patterns(text: str) -> list[str]:
     """One glob per line; blank lines dropped, duplicates kept once, order kept."""
-    patterns: list[str] = []
-    for line in text.splitlines():
-        pattern = line.strip()
-        if pattern and pattern not in patterns:
-            patterns.append(pattern)
-    return patterns
+    return clean_patterns(text.splitlines())
 
 
 class SettingsDialog(QDialog):
@@ -76,12 +70,13 @@ class SettingsDialog(QDialog):
     injectable (tests), ``forget_folder`` removes a folder through the app's live index (see
     settings_folders.py). Signals: ``folders_changed()`` after a folder was added or removed,
     ``folder_added(Path)`` for a newly chosen folder (the window starts indexing it),
-    ``model_changed(str)`` when another CLIP model became active, ``settings_saved()``."""
+    ``model_changed(str)`` when another CLIP model became active, and
+    ``settings_saved(SettingsChange)``."""
 
     folders_changed = Signal()
     folder_added = Signal(object)  # pathlib.Path
     model_changed = Signal(str)
-    settings_saved = Signal()
+    settings_saved = Signal(object)  # SettingsChange: what the index should do about it
 
     def __init__(
         self,
@@ -236,34 +231,30 @@ class SettingsDialog(QDialog):
     def exclude_patterns(self) -> list[str]:
         return parse_patterns(self.exclude_edit.toPlainText())
 
+    def edited_preferences(self) -> Preferences:
+        return Preferences(
+            exclude=tuple(self.exclude_patterns()), index_threads=self.threads_spin.value(),
+            index_documents=self.documents_check.isChecked(),
+            read_text_in_photos=self.photo_text_check.isChecked(),
+            detect_objects=self.objects_check.isChecked(),
+            start_at_login=self.start_at_login_check.isChecked(),
+            keep_in_tray=self.keep_in_tray_check.isChecked(),
+        )  # fmt: skip
+
     @Slot()
     def apply(self) -> bool:
-        """Persist the edited values; False (with the reason shown) when that failed."""
-        settings = self.library.settings
-        before = dataclasses.replace(settings, exclude=list(settings.exclude))
-        settings.exclude = self.exclude_patterns()
-        settings.index_threads = self.threads_spin.value()
-        settings.index_documents = self.documents_check.isChecked()
-        settings.read_text_in_photos = self.photo_text_check.isChecked()
-        settings.detect_objects = self.objects_check.isChecked()
-        settings.start_at_login = self.start_at_login_check.isChecked()
-        settings.keep_in_tray = self.keep_in_tray_check.isChecked()
+        """Save the edited values; False (with the reason shown) when that failed."""
         try:
-            self.library.save_settings()
-        except (OSError, DesktopSearchError) as error:
-            # Not saved: the in-memory settings must not claim otherwise.
-            for item in dataclasses.fields(before):
-                setattr(settings, item.name, getattr(before, item.name))
-            self.save_status.setText(f"Settings not saved: {one_line(error)}")
-            return False
-        try:
-            autostart.set_autostart(settings.start_at_login)
-        except OSError as error:
+            change = self.library.settings_service.update(self.edited_preferences())
+        except AutostartError as error:  # the values are saved, the login entry is not
             self.save_status.setText(f"Could not change start at login: {one_line(error)}")
             return False
+        except DesktopSearchError as error:  # nothing was changed
+            self.save_status.setText(f"Settings not saved: {one_line(error)}")
+            return False
         self.save_status.clear()
-        self.exclude_edit.setPlainText("\n".join(settings.exclude))
-        self.settings_saved.emit()
+        self.exclude_edit.setPlainText("\n".join(self.library.settings.exclude))
+        self.settings_saved.emit(change)
         return True
 
     def accept(self) -> None:

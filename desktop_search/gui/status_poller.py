@@ -1,5 +1,5 @@
-"""The library's status (``library.status()``), fetched on a worker for the main window, with
-``"object_classes"`` added: ``Store.object_classes()``, what the filter bar's "Objects" lists.
+"""The library's status (``library.status()``, a ``LibraryStatus``), fetched on a worker for the
+main window, with its ``object_classes``: what the filter bar's "Objects" lists.
 
 One query runs at a time; a refresh asked for meanwhile runs once the current one is done, so
 the window always ends up with the latest status without piling up queries.
@@ -10,22 +10,20 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_search.app.library import Library
+from desktop_search.app.status import LibraryStatus
 from desktop_search.gui.search_controller import Readers
 from desktop_search.gui.workers import WorkerPool
 
 STATUS_INTERVAL_MS = 2000  # status refresh while indexing, or while another process indexes
 
 
-def _status_job(readers: Readers) -> dict:
-    reader = readers.get()
-    status = reader.status()
-    # For the filter bar's "Objects" button: photos per class (the status counts objects).
-    status["object_classes"] = reader.store.object_classes()
-    return status
+def _status_job(readers: Readers) -> LibraryStatus:
+    # With the filter bar's "Objects" button: photos per class (the status counts objects).
+    return readers.get().status(object_classes=True)
 
 
 class StatusPoller(QObject):
-    loaded = Signal(dict)
+    loaded = Signal(object)  # LibraryStatus
     failed = Signal(object)  # the exception
 
     def __init__(self, library: Library, pool: WorkerPool, parent: QObject | None = None) -> None:

@@ -6,8 +6,10 @@ what these functions return.
 
 from __future__ import annotations
 
+from desktop_search.app.status import LibraryStatus
 from desktop_search.gui.first_run import NOTHING_INDEXED
 from desktop_search.gui.results import DATE
+from desktop_search.viewmodels.search import SearchState
 
 # What the central area shows.
 LOADING, FIRST_RUN, IDLE, RESULTS, NO_MATCH, SEARCHING, ERROR = (
@@ -15,35 +17,26 @@ LOADING, FIRST_RUN, IDLE, RESULTS, NO_MATCH, SEARCHING, ERROR = (
 )  # fmt: skip
 
 
-def indexed_count(status: dict) -> int:
-    return sum(row["count"] for row in status.get("files", []) if row["status"] == "indexed")
-
-
-def query_words(search) -> str:  # noqa: ANN001 - SearchController
-    """The query as the messages quote it: the text and/or the example image's name."""
-    text = search.text.strip()
-    what = f"“{text}”" if text else ""
-    if search.image is not None:
-        what = f"{what} + {search.image.name}" if what else search.image.name
-    return what
+def indexed_count(status: LibraryStatus) -> int:
+    return status.indexed()
 
 
 def central_state(
-    status: dict | None,
+    status: LibraryStatus | None,
     indexing: bool,
-    error: str,
-    search,
+    search: SearchState,
     rows: int,
-    total: int,  # noqa: ANN001
+    total: int,
 ) -> tuple[str, str]:
-    """(state, message) of the central area; ``search`` is the ``SearchController``."""
+    """(state, message) of the central area: ``indexing`` while folders were asked for that the
+    status does not list yet; ``rows`` shown of ``total`` results (the rest under the cut-off)."""
     if status is None:
         return LOADING, "Opening the library…"
-    if not status.get("roots") and not indexing:
+    if not status.roots and not indexing:
         return FIRST_RUN, NOTHING_INDEXED
-    if error:
-        return ERROR, error
-    if search.empty:
+    if search.error:
+        return ERROR, search.error
+    if search.query.empty:
         count = indexed_count(status)
         if indexing and not count:
             return IDLE, "Indexing your files… you can search as soon as the first ones are in."
@@ -55,8 +48,8 @@ def central_state(
     if rows:
         return RESULTS, ""
     if search.busy:
-        return SEARCHING, f"Searching for {query_words(search)}…"
-    message = f"No match for {query_words(search)}"
+        return SEARCHING, f"Searching for {search.query.quoted()}…"
+    message = f"No match for {search.query.quoted()}"
     if total:
         message += f"\n{total} weaker match(es) hidden by the cut-off"
     return NO_MATCH, message
@@ -79,15 +72,10 @@ def activity_text(state: str, note: str | None, shown: int, total: int, sort: st
     return " · ".join(parts)
 
 
-def library_phrase(status: dict) -> str:
+def library_phrase(status: LibraryStatus) -> str:
     """``1,204 photos``, or ``1,204 photos and 310 documents`` once there are documents."""
-    photos = documents = 0
-    for row in status.get("files") or []:
-        if row["status"] == "indexed":
-            if row["kind"] == "photo":
-                photos += row["count"]
-            else:
-                documents += row["count"]
+    photos = status.indexed("photo")
+    documents = status.indexed() - photos
     if not documents:
         return f"{photos:,} photos"
     if not photos:
@@ -95,14 +83,14 @@ def library_phrase(status: dict) -> str:
     return f"{photos:,} photos and {documents:,} documents"
 
 
-def counts_text(status: dict) -> str:
+def counts_text(status: LibraryStatus) -> str:
     counts = f"{library_phrase(status)} indexed"
-    pending = status.get("pending") or 0
+    pending = status.pending
     if pending:
         counts += f", {pending:,} waiting for a model"
     return counts
 
 
-def problems_text(status: dict) -> str:
-    failures = len(status.get("failures") or [])
+def problems_text(status: LibraryStatus) -> str:
+    failures = len(status.failures)
     return f"Problems ({failures})" if failures else "No problems"

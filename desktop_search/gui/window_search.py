@@ -1,23 +1,82 @@
 """The main window's search part: the query (text, image, filter bar), the results and opening them.
 
-A mixin of ``MainWindow`` (kept apart so the window's module stays readable). It uses these of
-the window: ``search`` (``SearchController``), ``model``, ``view``, ``preview``, ``search_box``,
-``query_bar``, ``region_picker``, ``sort_box``, ``cutoff_slider``, ``filter_bar``, ``open_path``
-and ``open_at``, ``_error`` and ``_update_view()``.
+``SearchPanel`` is an object the window owns. It takes the widgets it works with and the two view
+models: the controls change the query through the ``SearchController`` (which runs it and writes
+what it found into the ``SearchState``); the result grid and the preview follow the state's
+events, so no widget reaches into another. The window keeps its public hooks (``focus_search``,
+``set_query_image``...) as one-line calls of this object.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 
 from desktop_search.errors import QueryError
-from desktop_search.gui.search_controller import SearchOutcome
+from desktop_search.gui.filters import FilterBar
+from desktop_search.gui.preview import PreviewPane
+from desktop_search.gui.query_row import QueryRow
+from desktop_search.gui.region_picker import RegionPicker
+from desktop_search.gui.results import ResultsModel, ResultsView
+from desktop_search.gui.search_controller import SearchController
 from desktop_search.search.hits import Hit
+from desktop_search.viewmodels.preview import PreviewState
+from desktop_search.viewmodels.search import SearchOutcome, SearchState
+
+log = logging.getLogger(__name__)
 
 
-class SearchMixin:
+class SearchPanel:
+    """The query controls, the results and the preview, wired through the view models."""
+
+    def __init__(
+        self,
+        search: SearchController,
+        preview_state: PreviewState,
+        *,
+        query_row: QueryRow,
+        region_picker: RegionPicker,
+        filter_bar: FilterBar,
+        model: ResultsModel,
+        view: ResultsView,
+        preview: PreviewPane,
+        open_hit: Callable[[Hit], None],
+    ) -> None:
+        self.search = search
+        self.state: SearchState = search.state
+        self.preview_state = preview_state
+        self.query_row, self.region_picker, self.filter_bar = query_row, region_picker, filter_bar
+        self.search_box, self.query_bar = query_row.search_box, query_row.query_bar
+        self.model, self.view, self.preview = model, view, preview
+        self._open_hit = open_hit
+        self._connect_controls()
+        events = self.state.events
+        events.results.connect(self._show_results)
+        events.sort.connect(self._show_sort)
+        events.cutoff.connect(self.model.set_cutoff)
+        events.selected.connect(self._show_selected)
+        self.model.set_cutoff(self.state.cutoff)
+        self._show_sort(self.state.sort)
+
+    def _connect_controls(self) -> None:
+        row, search = self.query_row, self.search
+        self.search_box.textChanged.connect(search.set_text)
+        self.search_box.returnPressed.connect(search.search_now)
+        self.query_bar.changed.connect(self._query_image_changed)
+        row.sort_box.currentIndexChanged.connect(lambda: self.set_sort(row.sort_box.currentData()))
+        row.cutoff_changed.connect(self._cutoff_changed)
+        self.state.cutoff = row.cutoff()
+        self.region_picker.region_changed.connect(search.set_region)
+        self.filter_bar.changed.connect(self._filters_changed)
+        self.preview.find_similar.connect(self.set_query_image)
+        self.view.doubleClicked.connect(lambda _index: self.open_selected())
+        self.view.selectionModel().currentChanged.connect(self._current_changed)
+        # A new list (or order) has no selection: the preview empties, as it did before.
+        self.model.modelReset.connect(lambda: self._select(None))
+
     # -- the query -----------------------------------------------------------------------
 
     def focus_search(self) -> None:
@@ -33,14 +92,15 @@ class SearchMixin:
         self.query_bar.set_image(path)
         self.search.set_image(path)
 
-    def _query_image_changed(self, path) -> None:  # noqa: ANN001 - Path | None
+    def _query_image_changed(self, path: Path | None) -> None:
         path = Path(path) if path is not None else None
         self.region_picker.set_image(path)  # a new image is searched whole at first
         self.search.set_image(path)
 
     def clear_query(self) -> None:
         """Esc: clear the text and the query image; when there are none, the filters."""
-        if not self.search.text.strip() and self.search.image is None:
+        query = self.state.query
+        if not query.text.strip() and query.image is None:
             self.filter_bar.clear()
         self.search.clear()
         self.query_bar.set_image(None)
@@ -55,30 +115,34 @@ class SearchMixin:
         try:
             filters = self.filter_bar.filters()
         except QueryError as error:  # only a range set out of order in code gets here
-            self._search_failed(str(error))
+            self.search.fail(str(error))
             return
         self.search.set_filters(filters)
 
     # -- the results ---------------------------------------------------------------------
 
     def set_sort(self, sort: str) -> None:
+        self.state.sort = sort
+
+    def _show_sort(self, sort: str) -> None:
         self.model.set_sort(sort)
-        index = self.sort_box.findData(sort)
-        if index != self.sort_box.currentIndex():
-            self.sort_box.setCurrentIndex(index)
-        self._update_view()
+        box = self.query_row.sort_box
+        index = box.findData(sort)
+        if index != box.currentIndex():
+            box.setCurrentIndex(index)
 
     def set_cutoff(self, value: float | None) -> None:
         """Set the relevance cut-off (a score 0..1, ``None`` = show all) via the slider."""
-        self.cutoff_slider.setValue(0 if value is None else round(value * 100))
+        self.query_row.cutoff_slider.setValue(0 if value is None else round(value * 100))
 
     def _cutoff_changed(self, cutoff: float | None) -> None:
-        self.model.set_cutoff(cutoff)
-        self._update_view()
+        self.state.cutoff = cutoff
 
-    def _show_outcome(self, outcome: SearchOutcome) -> None:
-        self._error = ""
-        self.preview.set_terms(outcome.terms)
+    def _show_results(self, outcome: SearchOutcome | None) -> None:
+        if outcome is None:
+            self.model.clear()
+            return
+        self.preview_state.terms = outcome.terms
         # The live index refreshes the results as files come and go: keep the selection.
         selected = self.selected_path()
         self.model.set_hits(outcome.hits, outcome.dates)
@@ -87,22 +151,17 @@ class SearchMixin:
             self.view.setCurrentIndex(self.model.index(rows[0]))
         elif self.model.rowCount() and self.view.hasFocus():
             self.view.setCurrentIndex(self.model.index(0))
-        self._update_view()
 
-    def _search_failed(self, message: str) -> None:
-        """Shown in the central area (a mistyped filter says what to write instead)."""
-        self._error = message
-        self.model.clear()
-        self._update_view()
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._select(self.model.hit(current.row()) if current.isValid() else None)
 
-    def _search_cleared(self) -> None:
-        self._error = ""
-        self.model.clear()
-        self._update_view()
+    def _select(self, hit: Hit | None) -> None:
+        self.state.selected = hit
 
-    def _selection_changed(self, current, _previous) -> None:  # noqa: ANN001
-        if self.preview.isVisible():
-            self.preview.show_hit(self.model.hit(current.row()) if current.isValid() else None)
+    def _show_selected(self, hit: Hit | None) -> None:
+        # A hidden preview loads nothing; it catches up when shown (toggle_preview).
+        if hit is None or self.preview.isVisible():
+            self.preview_state.show(hit)
 
     def selected_path(self) -> Path | None:
         return self.view.selected_path()
@@ -111,17 +170,11 @@ class SearchMixin:
         visible = not self.preview.isVisible()
         self.preview.setVisible(visible)
         if visible:
-            self.preview.show_hit(self.view.selected_hit())
+            self.preview_state.show(self.view.selected_hit())
 
     # -- opening -------------------------------------------------------------------------
 
     def open_selected(self) -> None:
         hit = self.view.selected_hit()
         if hit is not None:
-            self.open_hit(hit)
-
-    def open_hit(self, hit: Hit) -> None:
-        """Open the hit's file at its page or line when a viewer can, else plainly."""
-        path = Path(hit.path)
-        if not (hit.locator and self.open_at(path, hit.locator)):
-            self.open_path(path)
+            self._open_hit(hit)

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 import threading
-import time
+from typing import Protocol
 
 from desktop_search.errors import IndexCancelled
 
@@ -40,38 +40,12 @@ def lower_process_priority() -> None:
         log.debug("cannot lower the process priority: %s", error)
 
 
-class UserActivity:
-    """When the user last searched: indexing in the same process steps aside for a moment,
-    so the model and the CPU answer the query first."""
-
-    def __init__(self, quiet: float = 0.5, longest_wait: float = 2.0) -> None:
-        self.quiet = quiet  # how long after a search the indexer keeps still
-        self.longest_wait = longest_wait  # then it works at least as long before yielding again
-        self._last_search = float("-inf")
-        self._working_until = float("-inf")
-
-    def searched(self) -> None:
-        self._last_search = time.monotonic()
+class SearchActivity(Protocol):
+    """What the indexer steps aside for: searches in the same process (the app passes
+    ``search/activity.py``'s ``UserActivity``; indexing imports nothing of search)."""
 
     def wait_until_quiet(self, cancelled: threading.Event) -> float:
-        """Block while a search happened within ``quiet`` seconds; returns the time waited.
-
-        Someone who keeps searching gets at most half of the time: after waiting
-        ``longest_wait`` the indexer works on for as long, so it is slowed, never starved.
-        """
-        started = time.monotonic()
-        if started < self._working_until:
-            return 0.0
-        while not cancelled.is_set():
-            now = time.monotonic()
-            remaining = self._last_search + self.quiet - now
-            if remaining <= 0:
-                break
-            if now - started >= self.longest_wait:
-                self._working_until = now + self.longest_wait
-                break
-            cancelled.wait(min(remaining, self.longest_wait - (now - started)))
-        return time.monotonic() - started
+        """Block while the user is searching; returns the time waited."""
 
 
 class IndexControl:
@@ -81,7 +55,7 @@ class IndexControl:
     ``IndexCancelled`` once cancelled (what was committed so far stays committed).
     """
 
-    def __init__(self, activity: UserActivity | None = None) -> None:
+    def __init__(self, activity: SearchActivity | None = None) -> None:
         self._running = threading.Event()
         self._running.set()
         self._cancelled = threading.Event()

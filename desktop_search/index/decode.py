@@ -21,12 +21,17 @@ from desktop_search.errors import FileNotIndexableError
 from desktop_search.extract.document import ReadText
 from desktop_search.extract.documents import is_document
 from desktop_search.extract.images import Photo, thumbnail_jpeg
-from desktop_search.index.passes.objects import ObjectFinder, crop_with_context, scale_box
+from desktop_search.index.passes.objects import ObjectFinder
 from desktop_search.index.readers import LocalReaders, Reader, Readers
 from desktop_search.index.scan import clamp_ns, link_leaves
-from desktop_search.index.thumbnails import ThumbnailStore
-from desktop_search.models.runtime.preprocess import ImageSpec, preprocess
+from desktop_search.models.runtime.preprocess import (
+    ImageSpec,
+    crop_with_context,
+    preprocess,
+    scale_box,
+)
 from desktop_search.store.records import DocumentRecord, FileState, FoundObject, PhotoRecord
+from desktop_search.store.thumbnails import ThumbnailStore
 
 log = logging.getLogger(__name__)
 

@@ -1,3 +1,4 @@
+# Over 400 lines: one job: the writer's two restartable steps (reconcile, drain), one drain's state.
 """Index folders of photos and documents: find what changed, queue it, then work the queue down.
 
 Two steps, both restartable at any moment:
@@ -19,8 +20,9 @@ import os
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,17 +34,16 @@ from desktop_search.extract.images import IMAGE_EXTENSIONS
 from desktop_search.index.control import IndexControl, lower_thread_priority
 from desktop_search.index.decode import FilePreparer, Outcome, Prepared, up_to_date
 from desktop_search.index.passes.objects import ObjectFinder
-from desktop_search.index.passes.text import TextSpace, embed_passages, read_photo_texts
+from desktop_search.index.passes.text import embed_passages, read_photo_texts
 from desktop_search.index.progress import ProgressCallback
 from desktop_search.index.readers import LocalReaders, ReaderPool, Readers
 from desktop_search.index.report import IndexReport
 from desktop_search.index.scan import Wanted, scan
-from desktop_search.index.thumbnails import ThumbnailStore
 from desktop_search.store.queue import MAX_ATTEMPTS, MAX_CLAIMS, QueuedFile
 from desktop_search.store.records import FileState
 from desktop_search.store.store import Store, is_library_problem
-from desktop_search.vectors.encoders import ImageEncoder
-from desktop_search.vectors.index import VectorIndex
+from desktop_search.store.thumbnails import ThumbnailStore
+from desktop_search.vectors.spaces import Spaces
 
 log = logging.getLogger(__name__)
 
@@ -61,57 +62,62 @@ def _size_and_time(path: str) -> tuple[int | None, int | None]:
     return stat.st_size, stat.st_mtime_ns
 
 
-class Indexer:
-    """Brings the store and the vector index of one model up to date with folders on disk.
+@dataclass(frozen=True)
+class IndexOptions:
+    """How an indexer works: the library's settings, or a test's or a benchmark's choice."""
 
-    Without an encoder (no CLIP model installed yet) photos are only catalogued: metadata and
-    thumbnails; a later run with a model encodes them without counting them as changed.
+    batch_size: int = 16  # photos (and their object crops) per model run
+    threads: int = 0  # decode threads, each with its reader process; 0: one per CPU
+    exclude: tuple[str, ...] = ()  # patterns of paths left out (index/scan.py)
+    documents: bool = True  # documents, mail and chats too; False: photos only
+    photo_text: bool = True  # read the text in photos (when OCR is available)
+    # None: files are read and decoded in reader processes (index/readers.py). A function:
+    # read with it and decode in this process (tests that change a file while it is read;
+    # the benchmark of the process boundary's cost).
+    read: Callable[[Path], bytes] | None = None
+
+
+class Indexer:
+    """Brings the store and the vector indices of its spaces up to date with folders on disk.
+
+    Without a clip space (no CLIP model installed yet) photos are only catalogued: metadata and
+    thumbnails; a later run with a model encodes them without counting them as changed. Without
+    a text space passages are saved for keyword search and encoded once a text model is there.
     """
 
     def __init__(
         self,
         store: Store,
-        vectors: VectorIndex | None,
-        encoder: ImageEncoder | None,
+        spaces: Spaces,
         thumbnails: ThumbnailStore,
+        options: IndexOptions | None = None,
         *,
-        model_id: str | None,
-        batch_size: int = 16,
-        threads: int = 0,
-        exclude: Iterable[str] = (),
         control: IndexControl | None = None,
-        read: Callable[[Path], bytes] | None = None,
-        hash_cache: dict[str | None, set[str]] | None = None,
-        text: TextSpace | None = None,
         read_text: ReadText | None = None,
-        documents: bool = True,
-        photo_text: bool = True,
         objects: ObjectFinder | None = None,
+        hash_cache: dict[str | None, set[str]] | None = None,
     ) -> None:
-        # None: files are read and decoded in reader processes (index/readers.py). A function:
-        # read with it and decode in this process (tests that change a file while it is read;
-        # the benchmark of the process boundary's cost).
-        self.read = read
-        self.text = text  # the text space: None while no text model is installed
+        self.store = store
+        self.spaces = spaces
+        self.clip = spaces.clip
+        self.text = spaces.text
+        # The CLIP model whose embeddings photos need: None while none is installed.
+        self.model_id = self.clip.model_id if self.clip else None
+        self.thumbnails = thumbnails
+        self.options = options = options or IndexOptions()
+        self.batch_size = max(1, options.batch_size)
+        self.threads = options.threads or os.cpu_count() or 2
+        self.exclude = list(options.exclude)
+        self.wanted: Wanted = is_indexed_name if options.documents else IMAGE_EXTENSIONS
+        self.control = control or IndexControl()
         self.read_text = read_text  # OCR (scanned pages, text in photos); None: not available
-        self.wanted: Wanted = is_indexed_name if documents else IMAGE_EXTENSIONS
-        self.photo_text = photo_text  # read the text in photos (when OCR is available)
         self.objects = objects  # the object detector; None: not installed or switched off
         # Content hashes already indexed, per model: reading all of them costs ~0.4 s at 100k
         # photos, so a long-lived caller (the live index) keeps them between drains. Entries for
         # files deleted since are harmless: a copy that finds no source is decoded after all.
         self.hash_cache = {} if hash_cache is None else hash_cache
-        self.store = store
-        self.vectors = vectors
-        self.encoder = encoder
-        self.thumbnails = thumbnails
-        self.model_id = model_id
-        self.batch_size = max(1, batch_size)
-        self.threads = threads or os.cpu_count() or 2
-        self.exclude = list(exclude)
-        self.control = control or IndexControl()
         # Photos whose objects were looked for with another detector or model are done again.
-        self.objects_key = objects.key(model_id) if objects and encoder and model_id else None
+        self.objects_key = objects.key(self.model_id) if objects and self.model_id else None
 
     def run(self, roots: list[Path], progress: ProgressCallback | None = None) -> IndexReport:
         """Reconcile ``roots`` with the store and index everything that is queued."""
@@ -133,7 +139,7 @@ class Indexer:
     ) -> dict[str, FileState]:
         """Queue new and changed files below ``folder`` (part of the indexed folder ``root``,
         when given); return the known ones that are gone."""
-        known = self.store.file_states(str(folder), self.model_id)
+        known = self.store.files.file_states(str(folder), self.model_id)
         changed: list[tuple[str, str]] = []
         for entry in scan(folder, self.wanted, self.exclude, within=root):
             if entry.skipped:  # a link not followed; one indexed before is forgotten
@@ -147,7 +153,7 @@ class Indexer:
                 else:
                     report.unchanged += 1
             elif state and up_to_date(
-                state, entry.size, entry.mtime_ns, needs_embedding=bool(self.encoder),
+                state, entry.size, entry.mtime_ns, needs_embedding=self.clip is not None,
                 objects_key=self.objects_key,
             ):  # fmt: skip
                 report.unchanged += 1
@@ -160,7 +166,7 @@ class Indexer:
     def forget(self, paths: list[str], report: IndexReport) -> None:
         """Forget files that are gone (after ``drain``: moved ones were claimed by then)."""
         if paths:
-            self.drop_vectors(self.store.remove_paths(paths))
+            self.drop_vectors(self.store.files.remove_paths(paths))
             report.removed += len(paths)
 
     def drain(
@@ -198,8 +204,8 @@ class Indexer:
 
     def readers(self) -> Readers:
         """Where files are read and decoded: reader processes, or this one (see ``read``)."""
-        if self.read is not None:
-            return LocalReaders(self.read)
+        if self.options.read is not None:
+            return LocalReaders(self.options.read)
         return ReaderPool(self.threads)
 
     def _handle_suspects(self, run: _Run, suspects: list[QueuedFile]) -> None:
@@ -208,7 +214,7 @@ class Indexer:
         biggest process). A file the indexer died on MAX_CLAIMS times alone is parked."""
         if not suspects:
             return
-        states = self.store.file_states_of([entry.path for entry in suspects], self.model_id)
+        states = self.store.files.file_states_of([entry.path for entry in suspects], self.model_id)
         for entry in suspects:
             self.control.checkpoint()
             if entry.solo >= MAX_CLAIMS:
@@ -226,7 +232,8 @@ class Indexer:
             chunk = self.store.queue.ready_after(after, QUEUE_CHUNK)
             if not chunk:
                 return
-            states = self.store.file_states_of([entry.path for _, entry in chunk], self.model_id)
+            paths = [entry.path for _, entry in chunk]
+            states = self.store.files.file_states_of(paths, self.model_id)
             for rowid, entry in chunk:
                 yield entry, states.get(entry.path)
                 after = rowid
@@ -266,7 +273,7 @@ class Indexer:
 
     def read_photo_texts(self, report: IndexReport, limit: int | None = None) -> int:
         """The lower-priority pass: read the text in photos (after everything else)."""
-        if self.read_text is None or not self.photo_text:
+        if self.read_text is None or not self.options.photo_text:
             return 0
         readers = self.readers()
         try:
@@ -277,20 +284,13 @@ class Indexer:
 
     def known_hashes(self) -> set[str]:
         """Hashes with an embedding from this model (indexed at all, without a model)."""
-        key = self.model_id if self.encoder else None
-        if key not in self.hash_cache:
-            self.hash_cache[key] = self.store.hashes_with_embedding(key)
-        return self.hash_cache[key]
+        if self.model_id not in self.hash_cache:
+            self.hash_cache[self.model_id] = self.store.files.hashes_with_embedding(self.model_id)
+        return self.hash_cache[self.model_id]
 
     def drop_vectors(self, item_ids: list[int]) -> None:
         """Take items the store just dropped out of the in-memory vector indices too."""
-        if not item_ids:
-            return
-        ids = np.asarray(item_ids, dtype=np.int64)
-        if self.vectors is not None:
-            self.vectors.remove(ids)
-        if self.text is not None:
-            self.text.vectors.remove(ids)
+        self.spaces.remove(item_ids)
 
     def park(
         self, path: str, root: str, size: int | None, mtime_ns: int | None, reason: str,
@@ -300,7 +300,7 @@ class Indexer:
         reason = clean_text(reason)  # from an exception: may quote the file's own bytes
         log.info("cannot index %s: %s", path, reason)
         kind = kind_from_name(path)
-        self.drop_vectors(self.store.record_failure(path, root, kind, size, mtime_ns, reason))
+        self.drop_vectors(self.store.files.record_failure(path, root, kind, size, mtime_ns, reason))
         report.failed += 1
         report.failures.append((path, reason))
 
@@ -321,7 +321,7 @@ class _Run:
             if state.content_hash and state.status == "indexed"
         }
         known = indexer.known_hashes()
-        spec = indexer.encoder.image_spec if indexer.encoder else None
+        spec = indexer.clip.encoder.image_spec if indexer.clip else None
         self.preparer = FilePreparer(indexer.thumbnails, spec, known, readers,
                                      indexer.read_text, indexer.objects,
                                      indexer.objects_key)  # fmt: skip
@@ -390,7 +390,7 @@ class _Run:
         elif outcome is Outcome.KNOWN_BYTES:
             self._reuse(prepared)
         else:  # UNCHANGED or SAME_BYTES: only the recorded size and time may need updating
-            self.store.touch(prepared.state.id, prepared.size, prepared.mtime_ns)
+            self.store.files.touch(prepared.state.id, prepared.size, prepared.mtime_ns)
             report.unchanged += 1
 
     def _cannot_save(self, prepared: Prepared, error: Exception) -> None:
@@ -429,8 +429,8 @@ class _Run:
     def _save_batch(self, batch: list[Prepared]) -> None:
         indexer, store = self.indexer, self.store
         photo_vectors, object_vectors = self._encode(batch)
-        with store.db.atomic():
-            item_ids, replaced = store.save_photos(
+        with store.transaction():  # the photos and their objects commit together
+            item_ids, replaced = store.files.save_photos(
                 [p.record for p in batch], photo_vectors, indexer.model_id
             )
             object_ids, object_rows, dropped = self._save_objects(batch, object_vectors)
@@ -439,9 +439,9 @@ class _Run:
         encoded = [(i, v) for i, v in zip(item_ids, photo_vectors or [], strict=False)
                    if v is not None]  # fmt: skip
         ids = [i for i, _ in encoded] + object_ids
-        if indexer.vectors is not None and ids:
-            indexer.vectors.add(np.asarray(ids, dtype=np.int64),
-                                np.stack([v for _, v in encoded] + object_rows))  # fmt: skip
+        if indexer.clip is not None and ids:
+            indexer.clip.vectors.add(np.asarray(ids, dtype=np.int64),
+                                     np.stack([v for _, v in encoded] + object_rows))  # fmt: skip
         for prepared in batch:
             self._count_saved(prepared)
             self.preparer.known_hashes.add(prepared.digest)  # a copy later on reuses it
@@ -458,7 +458,7 @@ class _Run:
         for prepared, vectors in zip(batch, object_vectors, strict=True):
             if prepared.objects is None:  # not looked at: whatever it had stays
                 continue
-            encoded, gone = self.store.save_objects(
+            encoded, gone = self.store.objects.save_objects(
                 prepared.path, prepared.objects, vectors, indexer.model_id, indexer.objects_key
             )
             ids += encoded
@@ -471,15 +471,15 @@ class _Run:
         self, batch: list[Prepared]
     ) -> tuple[list[np.ndarray | None] | None, list[np.ndarray | None]]:
         """One model run for the batch's photos and object crops; split back per photo."""
-        encoder = self.indexer.encoder
+        clip = self.indexer.clip
         no_objects: list[np.ndarray | None] = [None] * len(batch)
-        if encoder is None:
+        if clip is None:
             return None, no_objects
         parts = [p.pixels[None] for p in batch if p.pixels is not None]
         parts += [p.object_pixels for p in batch if p.object_pixels is not None]
         if not parts:
             return [None] * len(batch), no_objects
-        vectors = iter(encoder.encode_images(np.concatenate(parts)))
+        vectors = iter(clip.encoder.encode_images(np.concatenate(parts)))
         photos = [next(vectors) if p.pixels is not None else None for p in batch]
         self.report.encoded += sum(vector is not None for vector in photos)
         objects = [
@@ -493,14 +493,14 @@ class _Run:
         """Save a document at once (one may hold thousands of passages: no batching)."""
         indexer, record = self.indexer, prepared.document
         pictures = None
-        if indexer.encoder and prepared.pixels is not None:
-            pictures = indexer.encoder.encode_images(prepared.pixels)
+        if indexer.clip is not None and prepared.pixels is not None:
+            pictures = indexer.clip.encoder.encode_images(prepared.pixels)
             self.report.encoded += len(pictures)
-        item_ids, dropped = self.store.save_document(record, pictures, indexer.model_id)
+        item_ids, dropped = self.store.texts.save_document(record, pictures, indexer.model_id)
         indexer.drop_vectors(dropped)
-        if indexer.vectors is not None and pictures is not None:
+        if indexer.clip is not None and pictures is not None:
             picture_ids = item_ids[len(record.document.items) :][: len(pictures)]
-            indexer.vectors.add(np.asarray(picture_ids, dtype=np.int64), pictures)
+            indexer.clip.vectors.add(np.asarray(picture_ids, dtype=np.int64), pictures)
         for note in record.document.notes:
             log.info("%s: %s", record.path, note)
         self.report.documents += 1
@@ -521,15 +521,15 @@ class _Run:
         if source is None or source not in self.vanished:
             source = self._gone_twin(prepared.digest)
         if source is not None:
-            moved, replaced = self.store.move_file(source, prepared.path, prepared.root)
+            moved, replaced = self.store.files.move_file(source, prepared.path, prepared.root)
             self.indexer.drop_vectors(replaced)
             self.vanished.pop(source, None)
             if moved:
-                state = self.store.file_states_of([prepared.path], None)[prepared.path]
-                self.store.touch(state.id, prepared.size, prepared.mtime_ns)
+                state = self.store.files.file_states_of([prepared.path], None)[prepared.path]
+                self.store.files.touch(state.id, prepared.size, prepared.mtime_ns)
                 self.report.moved += 1
                 return
-        copied = self.store.copy_photo(
+        copied = self.store.files.copy_photo(
             prepared.digest, prepared.path, prepared.root, prepared.size, prepared.mtime_ns,
             self.indexer.model_id,
         )  # fmt: skip
@@ -545,19 +545,19 @@ class _Run:
     def _gone_twin(self, digest: str) -> str | None:
         """An indexed file with these bytes that is no longer on disk: this one moved from
         there, even if the watcher saw the move as a delete and a create."""
-        for path in self.store.paths_with_hash(digest):
+        for path in self.store.files.paths_with_hash(digest):
             if not os.path.lexists(path):
                 return path
         return None
 
     def _add_copied_vectors(self, item_ids: list[int]) -> None:
         indexer = self.indexer
-        if indexer.vectors is None or indexer.model_id is None:
+        if indexer.clip is None:
             return
-        found = self.store.embeddings_of(item_ids, indexer.model_id)
+        found = self.store.embeddings.of_items(item_ids, indexer.clip.model_id)
         if found:
             ids = np.asarray(list(found), dtype=np.int64)
-            indexer.vectors.add(ids, np.stack(list(found.values())))
+            indexer.clip.vectors.add(ids, np.stack(list(found.values())))
 
     def _failed(self, prepared: Prepared) -> None:
         reason = prepared.reason or "unknown error"

@@ -1,3 +1,4 @@
+# Over 400 lines: one job: the reader processes: their pool, the child and the pipe protocol.
 """Untrusted files are read and decoded in worker processes, so a file can only cost itself.
 
 A photo or document that crashes a native decoder (a segfault in a codec), swells it past any

@@ -1,3 +1,4 @@
+# Over 400 lines: one job: the search box's language, parsed, and the FTS5 expression it makes.
 """The search box's syntax: free words, "quoted phrases" and filters such as ``type:pdf``.
 
     invoice "acme corp" type:pdf,mail after:2023-05 before:2024 in:"My Documents" from:anna

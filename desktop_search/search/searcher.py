@@ -22,19 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from desktop_search.errors import FileNotIndexableError, NoModelError, QueryError
-from desktop_search.extract.images import load_photo, read_file
-from desktop_search.index.passes.objects import crop_with_context, scale_box
-from desktop_search.index.passes.text import TextSpace
-from desktop_search.index.thumbnails import ThumbnailStore
-from desktop_search.models.runtime.preprocess import preprocess
+from desktop_search.models.runtime.preprocess import crop_with_context, preprocess, scale_box
 from desktop_search.search.fusion import best_per_group, reciprocal_rank_fusion
 from desktop_search.search.hits import Hit
 from desktop_search.search.query import Filters, ParsedQuery, fts_match, parse_query, split_words
 from desktop_search.search.snippets import fold, make_snippet
 from desktop_search.store.objects import OBJECT
 from desktop_search.store.store import Store
+from desktop_search.store.thumbnails import ThumbnailStore
 from desktop_search.vectors.encoders import QueryEncoder
-from desktop_search.vectors.index import VectorIndex
+from desktop_search.vectors.spaces import Space, Spaces
 
 log = logging.getLogger(__name__)
 
@@ -82,31 +79,25 @@ class Query:
 class Searcher:
     """Searches the spaces there are models for; the store supplies what is shown per hit.
 
-    Without any model, text queries match file names, titles and document text by keywords.
+    Without any model, text queries match file names, titles and document text by keywords. A
+    space's index is loaded when a query first needs it (a keyword search loads none).
     """
 
-    def __init__(
-        self,
-        store: Store,
-        vectors: VectorIndex | None,
-        encoder: QueryEncoder | None,
-        thumbnails: ThumbnailStore,
-        text: TextSpace | None = None,
-    ) -> None:
+    def __init__(self, store: Store, spaces: Spaces, thumbnails: ThumbnailStore) -> None:
         self.store = store
-        self.vectors = vectors
-        self.encoder = encoder
+        self.spaces = spaces
+        self.clip = spaces.clip
+        self.text = spaces.text
         self.thumbnails = thumbnails
-        self.text = text
 
     def search(self, query: Query) -> list[Hit]:
         ranked = self.ranked_lists(query)
         coverage = {"keyword": self._coverage(ranked.get("keyword", []), query.parsed)}
         fused = reciprocal_rank_fusion(ranked, item_weights=coverage, k=RRF_K)
-        records = self.store.hits([item_id for item_id, _ in fused])
+        records = self.store.reads.hits([item_id for item_id, _ in fused])
         groups = best_per_group(fused, {i: record["file_id"] for i, record in records.items()})
         top = groups[: query.limit]
-        texts = self.store.item_texts([item_id for _, item_id, _ in top])
+        texts = self.store.reads.item_texts([item_id for _, item_id, _ in top])
         terms = query.parsed.terms
         best_possible = len(ranked) / (RRF_K + 1) or 1.0
         return [
@@ -119,7 +110,7 @@ class Searcher:
         parsed, filters = query.parsed, query.all_filters
         wanted = max(CANDIDATES, query.limit * 5) * (1 if filters.is_empty else 5)
         if parsed.is_empty and query.image is None:
-            return {"recent": self.store.recent_items(filters, wanted)}
+            return {"recent": self.store.reads.recent_items(filters, wanted)}
         ranked: dict[str, list[int]] = {}
         if query.mode != KEYWORD or query.image is not None:
             ranked |= self._semantic(query, parsed, filters, wanted)
@@ -129,15 +120,15 @@ class Searcher:
             match = fts_match(parsed)
             if match:  # filtered in SQL: no need to fetch more for filters to drop
                 limit = max(CANDIDATES, query.limit * 5)
-                ranked["keyword"] = self.store.keyword_search(match, filters, limit)
-            if self.encoder is None and self.text is None:  # no model: folder names count too
+                ranked["keyword"] = self.store.reads.keyword_search(match, filters, limit)
+            if self.clip is None and self.text is None:  # no model: folder names count too
                 names = [record["item_id"] for record, _ in self._name_matches(parsed.text)]
                 ranked["names"] = self._filtered_ids(names, filters)
         # An exact phrase is a must, for every search. One without letters or digits ('"!!!"')
         # has nothing the keyword index could match (None): it requires nothing.
         must = fts_match(ParsedQuery(phrases=parsed.phrases), require_all=True)
         if must is not None:
-            allowed = set(self.store.keyword_search(must, filters, wanted * 10))
+            allowed = set(self.store.reads.keyword_search(must, filters, wanted * 10))
             ranked = {name: [i for i in ids if i in allowed] for name, ids in ranked.items()}
         return ranked
 
@@ -145,13 +136,12 @@ class Searcher:
         self, query: Query, parsed: ParsedQuery, filters: Filters, wanted: int
     ) -> dict[str, list[int]]:
         ranked: dict[str, list[int]] = {}
-        clip = self.encoder is not None and self.vectors is not None
-        if query.image is not None and not clip:
+        if query.image is not None and self.clip is None:
             raise _no_model_for_images()
         # The clip space holds photos and the pictures attached to e-mails.
-        if clip and (not filters.types or filters.types & {"photo", "mail"}):
+        if self.clip is not None and (not filters.types or filters.types & {"photo", "mail"}):
             vector = self.query_vector(parsed.text, query.image, query.region)
-            ranked["clip"] = self._filtered(self.vectors.search(vector, wanted), filters)
+            ranked["clip"] = self._filtered(self.clip.vectors.search(vector, wanted), filters)
         if self.text is not None and not parsed.is_empty and query.image is None:
             vector = self.text.encoder.encode([parsed.text])[0]
             ranked["text"] = self._filtered(self.text.vectors.search(vector, wanted), filters)
@@ -169,7 +159,7 @@ class Searcher:
         terms = {fold(term) for term in parsed.content_terms}
         if not ids or len(terms) < 2:
             return {}
-        texts = self.store.keyword_texts(ids)
+        texts = self.store.reads.keyword_texts(ids)
         held = {
             item_id: len(terms & {fold(word) for word in split_words(texts.get(item_id, ""))})
             for item_id in ids
@@ -182,7 +172,7 @@ class Searcher:
     def _filtered_ids(self, ids: list[int], filters: Filters) -> list[int]:
         if filters.is_empty:
             return ids
-        kept = self.store.filter_items(ids, filters)
+        kept = self.store.reads.filter_items(ids, filters)
         return [item_id for item_id in ids if item_id in kept]
 
     def _name_matches(self, text: str, limit: int = CANDIDATES) -> list[tuple[dict, float]]:
@@ -190,7 +180,7 @@ class Searcher:
         (folders count, the name counts most), best first."""
         words = [word.lower() for word in text.split()]
         scored = []
-        for record in self.store.match_paths(words, limit):
+        for record in self.store.reads.match_paths(words, limit):
             name = os.path.basename(record["path"]).lower()
             scored.append((record, sum(word in name for word in words) / len(words)))
         scored.sort(key=lambda pair: -pair[1])
@@ -209,7 +199,7 @@ class Searcher:
         """The CLIP embedding; text and image together are averaged (both are unit length)."""
         parts = []
         if text and text.strip():
-            parts.append(self.encoder.encode_texts([text.strip()])[0])
+            parts.append(self._clip().encoder.encode_texts([text.strip()])[0])
         if image is not None:
             parts.append(self._image_vector(image, region))
         vector = np.mean(parts, axis=0)
@@ -218,7 +208,10 @@ class Searcher:
     def _image_vector(self, path: Path, region: tuple | None = None) -> np.ndarray:
         if not path.is_file():
             raise QueryError(f"query image not found: {path}", hint="check the path")
-        spec = self.encoder.image_spec
+        from desktop_search.extract.images import load_photo, read_file  # not for a text query
+
+        encoder = self._clip().encoder
+        spec = encoder.image_spec
         try:
             # A region is a part of the image: decode it larger so the part keeps some detail.
             photo = load_photo(read_file(path), min_side=spec.size, thumb_size=spec.size,
@@ -233,14 +226,19 @@ class Searcher:
             box = _region_inside(region, photo.width, photo.height)
             to_image = (image.width / photo.width, image.height / photo.height)
             image = crop_with_context(image, scale_box(box, *to_image))
-        return self.encoder.encode_images(preprocess(image, spec)[None])[0]
+        return encoder.encode_images(preprocess(image, spec)[None])[0]
 
     def search_vector(self, vector: np.ndarray, limit: int) -> list[Hit]:
         """The CLIP space alone, for a ready query vector (benchmarks/query_latency.py)."""
-        found = self.vectors.search(vector, limit)
-        records = self.store.hits([item_id for item_id, _ in found])
+        found = self._clip().vectors.search(vector, limit)
+        records = self.store.reads.hits([item_id for item_id, _ in found])
         # An id missing from the store was removed by a concurrent writer: skip it.
         return [self._hit(records[i], score) for i, score in found if i in records]
+
+    def _clip(self) -> Space[QueryEncoder]:
+        if self.clip is None:
+            raise _no_model_for_images()
+        return self.clip
 
     def _hit(self, record: dict, score: float, text: str = "", terms: tuple = ()) -> Hit:
         senders = record.get("senders")

@@ -1,9 +1,10 @@
-"""Objects detected in photos, in the store: ``object`` items with a box and a class label.
+"""Objects detected in photos: the store's ``objects`` part (``object`` items with a box and
+a class label).
 
-A mixin of ``Store`` (same connection and transactions). A photo's ``files.objects`` records
-which detector and CLIP model its object items come from (NULL: not looked for yet), so a photo
-indexed before the detector was installed, or under another CLIP model, is looked at again;
-it is cleared whenever the photo's bytes change, like the items themselves.
+A photo's ``files.objects`` records which detector and CLIP model its object items come from
+(NULL: not looked for yet), so a photo indexed before the detector was installed, or under
+another CLIP model, is looked at again; it is cleared whenever the photo's bytes change, like
+the items themselves.
 """
 
 from __future__ import annotations
@@ -15,23 +16,19 @@ import sqlite_utils
 
 from desktop_search.store.pathnames import from_db, name_keywords, to_db
 from desktop_search.store.records import FoundObject
+from desktop_search.store.sql import vector_blob
+from desktop_search.store.texts import TextItems
 
 OBJECT = "object"  # item kind
 
 
-def create_object_tables(db: sqlite_utils.Database) -> None:
-    """Schema step (called from the store's migrations)."""
-    db.executescript(
-        """
-        -- Photos: '<detector>+<clip model>' once objects were looked for, else NULL.
-        ALTER TABLE files ADD COLUMN objects TEXT;
-        ALTER TABLE items ADD COLUMN label TEXT;        -- object items: the detected class
-        CREATE INDEX items_label ON items(label, file_id) WHERE label IS NOT NULL;
-        """
-    )
+class ObjectItems:
+    """Object items on the store's connection; their keyword rows go through ``texts``."""
 
+    def __init__(self, db: sqlite_utils.Database, texts: TextItems) -> None:
+        self.db = db
+        self.texts = texts
 
-class ObjectStore:
     def save_objects(
         self, path: str, objects: list[FoundObject], vectors: np.ndarray | None,
         model: str | None, key: str,
@@ -53,14 +50,15 @@ class ObjectStore:
                 vector = vectors[len(encoded_ids)]
                 self.db.execute(
                     "INSERT INTO embeddings(item_id, model, vector) VALUES (?, ?, ?)",
-                    [item_id, model, vector.astype(np.float16).tobytes()],
+                    [item_id, model, vector_blob(vector)],
                 )
                 encoded_ids.append(item_id)
         self.db.execute("UPDATE files SET objects = ? WHERE id = ?", [key, file_id])
         return encoded_ids, dropped
 
     def copy_objects(self, source_file: int, file_id: int) -> list[int]:
-        """Give a copy of a photo the object items (and embeddings) of its source."""
+        """Give a copy of a photo the object items (and embeddings) of its source (inside the
+        caller's transaction)."""
         row = self.db.execute("SELECT path FROM files WHERE id = ?", [file_id]).fetchone()
         path = from_db(row[0])
         copies = []
@@ -87,7 +85,7 @@ class ObjectStore:
             "INSERT INTO items(file_id, kind, locator, label) VALUES (?, ?, ?, ?)",
             [file_id, OBJECT, locator, label],
         ).lastrowid
-        self.index_text(item_id, name_keywords(path), None, label)
+        self.texts.index_text(item_id, name_keywords(path), None, label)
         return item_id
 
     def object_classes(self) -> list[tuple[str, int]]:

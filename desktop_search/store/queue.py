@@ -38,40 +38,6 @@ RETRY_DELAYS = (2.0, 15.0, 60.0)  # seconds before the 2nd, 3rd, ... attempt
 MAX_CLAIMS = 3
 
 
-def create_queue_table(db: sqlite_utils.Database) -> None:
-    """Schema step (called from the store's migrations)."""
-    db.executescript(
-        """
-        CREATE TABLE queue (
-            path TEXT PRIMARY KEY,
-            root TEXT NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0,   -- failed attempts so far
-            not_before REAL NOT NULL DEFAULT 0,    -- unix time: retry no earlier than this
-            last_error TEXT,
-            queued_at REAL NOT NULL
-        );
-        CREATE INDEX queue_not_before ON queue(not_before);
-        """
-    )
-
-
-def add_claims_column(db: sqlite_utils.Database) -> None:
-    """Schema step: attempts in progress, counted before the work starts (read in a window, read
-    alone); passages a text model could not encode (so that one is not tried first for ever)."""
-    db.executescript(
-        """
-        ALTER TABLE queue ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE queue ADD COLUMN solo INTEGER NOT NULL DEFAULT 0;
-        CREATE TABLE embed_failures (
-            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-            model TEXT NOT NULL,
-            reason TEXT,
-            PRIMARY KEY (item_id, model)
-        );
-        """
-    )
-
-
 @dataclass(frozen=True)
 class QueuedFile:
     path: str
@@ -200,6 +166,10 @@ class WorkQueue:
 
     def __len__(self) -> int:
         return self.db.execute("SELECT count(*) FROM queue").fetchone()[0]
+
+    def paths(self) -> list[str]:
+        """Every queued path, in the order they were queued."""
+        return [from_db(row[0]) for row in self.db.execute("SELECT path FROM queue ORDER BY rowid")]
 
     def waiting(self, now: float | None = None) -> tuple[int, int]:
         """(ready now, waiting for a retry)."""

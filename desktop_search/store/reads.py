@@ -1,14 +1,14 @@
-"""What search and status read from the store: hits, counts, failures, name matches.
-
-A mixin of ``Store`` (same connection), kept apart to keep each file short.
+"""What search and status read from the store: the store's ``reads`` part (hits, keyword
+matches, item texts, counts, failures, name matches). Reads only: nothing here writes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from desktop_search.search.filter_sql import ITEM_TIME, filter_condition
-from desktop_search.search.query import Filters
+import sqlite_utils
+
+from desktop_search.store.filters import ITEM_TIME, ItemFilters, filter_condition
 from desktop_search.store.pathnames import from_db, to_db
 from desktop_search.store.sql import chunks, escape_like
 
@@ -17,6 +17,11 @@ BM25_WEIGHTS = "bm25(item_text, 4.0, 2.0, 1.0)"
 
 
 class SearchReads:
+    """Reads for search and status on the store's connection."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
     def hits(self, item_ids: list[int]) -> dict[int, dict]:
         """File metadata for items, keyed by item id."""
         found: dict[int, dict] = {}
@@ -38,7 +43,7 @@ class SearchReads:
                 found[record["item_id"]] = record
         return found
 
-    def keyword_search(self, match: str, filters: Filters, limit: int) -> list[int]:
+    def keyword_search(self, match: str, filters: ItemFilters, limit: int) -> list[int]:
         """Item ids whose name, title or text match the FTS5 expression, best (bm25) first."""
         condition, params = filter_condition(filters)
         rows = self.db.execute(
@@ -52,7 +57,7 @@ class SearchReads:
         )
         return [row[0] for row in rows]
 
-    def recent_items(self, filters: Filters, limit: int) -> list[int]:
+    def recent_items(self, filters: ItemFilters, limit: int) -> list[int]:
         """The newest items passing ``filters`` (a query of filters only: "type:pdf after:2024")."""
         condition, params = filter_condition(filters)
         rows = self.db.execute(
@@ -62,7 +67,7 @@ class SearchReads:
         )
         return [row[0] for row in rows]
 
-    def filter_items(self, item_ids: list[int], filters: Filters) -> set[int]:
+    def filter_items(self, item_ids: list[int], filters: ItemFilters) -> set[int]:
         """Those of ``item_ids`` that pass ``filters``."""
         condition, params = filter_condition(filters)
         kept: set[int] = set()
@@ -133,3 +138,25 @@ class SearchReads:
             [to_db(path)],
         ).fetchone()
         return row[0] if row else None
+
+    def keyword_texts(self, item_ids: list[int]) -> dict[int, str]:
+        """Everything the keyword index holds of items: name, title (and senders), text."""
+        found: dict[int, str] = {}
+        for chunk in chunks(item_ids, 500):
+            marks = ",".join("?" * len(chunk))
+            for rowid, name, title, body in self.db.execute(
+                f"SELECT rowid, name, title, body FROM item_text WHERE rowid IN ({marks})", chunk
+            ):
+                found[rowid] = " ".join(filter(None, (name, title, body)))
+        return found
+
+    def item_texts(self, item_ids: list[int]) -> dict[int, str]:
+        """The indexed text of items (for snippets and previews)."""
+        found: dict[int, str] = {}
+        for chunk in chunks(item_ids, 500):
+            marks = ",".join("?" * len(chunk))
+            for rowid, body in self.db.execute(
+                f"SELECT rowid, body FROM item_text WHERE rowid IN ({marks})", chunk
+            ):
+                found[rowid] = body or ""
+        return found

@@ -16,32 +16,6 @@ import sqlite_utils
 REBUILD_ALL = 2**62  # a floor no saved file reaches: every index file must be rebuilt
 
 
-def create_vector_log(db: sqlite_utils.Database) -> None:
-    """Schema step (called from the store's migrations)."""
-    db.executescript(
-        """
-        CREATE TABLE vector_log (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            model TEXT NOT NULL,
-            item_id INTEGER NOT NULL
-        );
-        CREATE INDEX vector_log_model ON vector_log(model, seq);
-        CREATE TRIGGER embeddings_logged_insert AFTER INSERT ON embeddings BEGIN
-            INSERT INTO vector_log(model, item_id) VALUES (new.model, new.item_id);
-        END;
-        CREATE TRIGGER embeddings_logged_update AFTER UPDATE ON embeddings BEGIN
-            INSERT INTO vector_log(model, item_id) VALUES (new.model, new.item_id);
-        END;
-        CREATE TRIGGER embeddings_logged_delete AFTER DELETE ON embeddings BEGIN
-            INSERT INTO vector_log(model, item_id) VALUES (old.model, old.item_id);
-        END;
-        -- Files saved under the old generation counters can't be caught up: rebuild them once.
-        DELETE FROM meta WHERE key LIKE 'generation:%';
-        """
-    )
-    VectorLog(db).invalidate_all()
-
-
 class VectorLog:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db

@@ -7,11 +7,12 @@ Protocols rather than the concrete class keep the core testable with any encoder
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from desktop_search.models.runtime.preprocess import ImageSpec
+if TYPE_CHECKING:  # named, never imported: vectors/ sits below the models
+    from desktop_search.models.runtime.preprocess import ImageSpec
 
 
 class ImageEncoder(Protocol):

@@ -1,3 +1,4 @@
+# Over 400 lines: one job: VectorIndex (exact and HNSW search, one writer, many readers, files).
 """Vector index for one embedding space: exact numpy search when small, HNSW (hnswlib) when large.
 
 Vectors are L2-normalised float32 and compared by inner product, so every score is a cosine

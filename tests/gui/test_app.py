@@ -74,7 +74,7 @@ def test_pausing_from_the_tray_holds_new_photos_back_until_resumed(
 
 def is_indexed(library: Library, path) -> bool:
     with library.reader() as reader:
-        return reader.store.item_id_of_path(str(path)) is not None
+        return reader.store.reads.item_id_of_path(str(path)) is not None
 
 
 def test_removing_a_folder_in_settings_goes_through_the_live_index(
@@ -85,7 +85,8 @@ def test_removing_a_folder_in_settings_goes_through_the_live_index(
     shutil.copytree(photo_folder, folder)
     qtbot.waitUntil(lambda: window.live.running, timeout=TIMEOUT)
     window.index_folders([folder])
-    qtbot.waitUntil(lambda: str(folder) in (window.status or {}).get("roots", []), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.status is not None and str(folder) in window.status.roots,
+                    timeout=TIMEOUT)  # fmt: skip
     dialog = SettingsDialog(desktop.library, desktop.pool, window, confirm=lambda *args: True,
                             forget_folder=window.forget_folder)  # fmt: skip
     qtbot.addWidget(dialog)
@@ -94,7 +95,7 @@ def test_removing_a_folder_in_settings_goes_through_the_live_index(
     with qtbot.waitSignal(dialog.folders_changed):
         dialog.remove_folder_button.click()
     assert str(folder) not in dialog.folders()  # gone from the list at once
-    qtbot.waitUntil(lambda: window.status["roots"] == [str(photo_folder)], timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.status.roots == [str(photo_folder)], timeout=TIMEOUT)
     dialog.reload_folders()
     qtbot.waitUntil(lambda: not dialog.busy, timeout=TIMEOUT)
     assert dialog.folders() == [str(photo_folder)]

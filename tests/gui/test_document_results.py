@@ -130,7 +130,7 @@ def test_a_word_finds_the_pdf_page_the_chat_the_mail_and_the_note(qtbot, window)
     assert describe_locator(chat) == "2023-05-01 21:41 – 21:43 · Alice, Bob"
     # Newest first: a message by when it was sent (the e-mail's offset left out), a file without
     # a date of its own by its modification time (today, so first).
-    window.set_sort(DATE)
+    window.search_panel.set_sort(DATE)
     dates = {hit.kind: window.model.data(window.model.index(row), DateRole)
              for row, hit in enumerate(window.model.hits())}  # fmt: skip
     assert dates["mail"] == "2024-03-05T14:30:00" and dates["chat"] == "2023-05-01T21:41:00"
@@ -234,7 +234,7 @@ def test_filters_alone_list_the_newest_matching_items(qtbot, window):
                     timeout=TIMEOUT)  # fmt: skip
     assert window.message_text() == "Nothing matches the filters"
     # Esc clears the text first, then (nothing typed) the filters.
-    window.clear_query()
+    window.search_panel.clear_query()
     assert window.filter_bar.is_empty() and window.state == mw.IDLE
 
 
@@ -246,11 +246,11 @@ def test_open_goes_to_the_page_or_falls_back_to_the_default_opener(qtbot, window
     window.preview.open_action.trigger()
     assert places == [(Path(hit.path), {"page": 2})] and window.opened_paths == []
     window.open_at = lambda path, locator: False  # no viewer can: the desktop's opener
-    window.open_selected()
+    window.search_panel.open_selected()
     assert window.opened_paths == [Path(hit.path)]
     search(qtbot, window, "shed")
     photo = select(qtbot, window, "photo")  # a photo has no place: opened plainly
-    window.preview.open()
+    window.preview.hit_actions.open()
     assert window.opened_paths[-1] == Path(photo.path)
 
 

@@ -232,9 +232,9 @@ def test_pressing_download_installs_it_and_encodes_what_was_catalogued(
     qtbot.waitUntil(
         lambda: window.count_label.text() == f"{len(PHOTOS)} photos indexed", timeout=TIMEOUT
     )
-    qtbot.waitUntil(lambda: window.status["pending"] == 0 and window.status["model"] == MODEL_ID,
+    qtbot.waitUntil(lambda: window.status.pending == 0 and window.status.model == MODEL_ID,
                     timeout=TIMEOUT)  # fmt: skip
-    assert window.status["embeddings"] == len(PHOTOS)
+    assert window.status.embeddings == len(PHOTOS)
     assert not banner.isVisible()  # a model is active: nothing to offer any more
 
 
@@ -254,7 +254,7 @@ def test_with_folders_indexed_the_banner_offers_the_download(
     assert served_model.requests == []
     qtbot.mouseClick(banner.button, Qt.LeftButton)
     wait_phase(qtbot, window, INSTALLED)
-    qtbot.waitUntil(lambda: window.status["pending"] == 0 and window.status["model"] == MODEL_ID,
+    qtbot.waitUntil(lambda: window.status.pending == 0 and window.status.model == MODEL_ID,
                     timeout=TIMEOUT)  # fmt: skip
     assert not banner.isVisible()
 

@@ -70,12 +70,12 @@ def test_a_photo_copied_in_becomes_a_result_and_stays_findable_when_renamed(
     search(qtbot, window, "a cat")
     assert len(shown_paths(window)) == len(PHOTOS) + 2
     window.view.setCurrentIndex(window.model.index(0))
-    selected = window.selected_path()
+    selected = window.search_panel.selected_path()
 
     photo = new_photo(tmp_path / "chelsea.jpg")
     shutil.copy(photo, watched / "new-cat.jpg")  # copied in from elsewhere
     qtbot.waitUntil(lambda: str(watched / "new-cat.jpg") in shown_paths(window), timeout=TIMEOUT)
-    assert window.selected_path() == selected  # the refresh kept the selection
+    assert window.search_panel.selected_path() == selected  # the refresh kept the selection
     qtbot.waitUntil(lambda: f"{len(PHOTOS) + 3} photos" in window.count_label.text())
 
     (watched / "new-cat.jpg").rename(watched / "cat-on-sofa.jpg")
@@ -166,8 +166,8 @@ def test_a_new_model_is_used_by_the_live_index(qtbot, make_window, library_home,
     window.library.use_model("tiny-clip-b")  # what the settings' Model tab does
     window.model_changed("tiny-clip-b")
     qtbot.waitUntil(
-        lambda: window.status["model"] == "tiny-clip-b"
-        and window.status["embeddings"] == len(PHOTOS) and window.status["pending"] == 0,
+        lambda: window.status.model == "tiny-clip-b"
+        and window.status.embeddings == len(PHOTOS) and window.status.pending == 0,
         timeout=TIMEOUT,
     )  # fmt: skip
     search(qtbot, window, "a cat")

@@ -9,6 +9,7 @@ from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication
 
 from desktop_search.app.live import LiveStatus
+from desktop_search.app.status import IndexerHeartbeat
 from desktop_search.errors import WriterLockedError
 from desktop_search.gui.live_bridge import LiveBridge
 from desktop_search.gui.live_text import FAILED, LIVE, READER, STARTING, STOPPED
@@ -98,7 +99,7 @@ def test_a_reader_takes_over_quietly_once_the_other_process_is_gone(qtbot, pool,
     bridge.mode_changed.connect(modes.append)
     bridge.start()
     qtbot.waitUntil(lambda: bridge.mode == READER)
-    bridge.take_over_if_free({"pid": 1, "state": "indexing"})  # still there: nothing tried
+    bridge.take_over_if_free(IndexerHeartbeat(1, "indexing"))  # still there: nothing tried
     assert len(made) == 1
     bridge.take_over_if_free(None)  # no heartbeat, but the lock is still held
     qtbot.waitUntil(lambda: made[1].stopped)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from desktop_search.app.live import LiveStatus
+from desktop_search.app.status import Failure, IndexerHeartbeat, LibraryStatus
 from desktop_search.gui.live_text import (
     FAILED,
     LIVE,
@@ -23,12 +24,16 @@ NAS = os.path.join(os.sep, "mnt", "nas", "Photos")
 NFS = "network drive (nfs): changes made elsewhere are not announced"
 
 
-def library_status(folders: int = 3, failures: int = 0, indexer: dict | None = None) -> dict:
-    return {
-        "roots": [f"/photos/{n}" for n in range(folders)],
-        "failures": [{"path": f"/bad{n}.jpg", "reason": "truncated"} for n in range(failures)],
-        "indexer": indexer,
-    }
+def library_status(
+    folders: int = 3, failures: int = 0, indexer: dict | None = None
+) -> LibraryStatus:
+    """``indexer``: the heartbeat as another process publishes it."""
+    return LibraryStatus(
+        home="/library",
+        roots=[f"/photos/{n}" for n in range(folders)],
+        failures=[Failure(f"/bad{n}.jpg", "truncated") for n in range(failures)],
+        indexer=IndexerHeartbeat.from_json(indexer) if indexer else None,
+    )
 
 
 def test_rate_and_time_left():

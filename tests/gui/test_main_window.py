@@ -28,7 +28,8 @@ def wait_done(qtbot, window, state=mw.RESULTS):
     try:
         qtbot.waitUntil(lambda: not window.search.busy and window.state == state, timeout=TIMEOUT)
     except Exception:
-        print("STATE", window.state, window.search.busy, window.message_text(), window._error)
+        state = window.search_state
+        print("STATE", window.state, state.busy, window.message_text(), state.error)
         raise
 
 
@@ -92,7 +93,7 @@ def test_the_cut_off_slider_hides_weak_matches(qtbot, window, photo_folder):
     cutoff = math.ceil(middle * 100) / 100
     if cutoff > scores[0]:
         cutoff = math.floor(scores[0] * 100) / 100
-    window.set_cutoff(cutoff)
+    window.search_panel.set_cutoff(cutoff)
     kept = [s for s in scores if s >= cutoff]
     assert 0 < window.model.rowCount() == len(kept) < len(scores)
     assert all(hit.score >= cutoff for hit in window.model.hits())
@@ -160,7 +161,7 @@ def test_a_drop_of_something_else_is_refused(window, tmp_path):
 
 def test_text_and_image_combine(qtbot, window, photo_folder):
     photo = photo_folder / "chelsea.jpg"
-    window.set_query_image(photo)
+    window.search_panel.set_query_image(photo)
     window.search_box.setText("cat")
     qtbot.keyClick(window.search_box, Qt.Key_Return)
     wait_done(qtbot, window)
@@ -187,7 +188,7 @@ def test_selecting_a_result_shows_it_in_the_preview_and_find_similar_searches(
     assert window.preview.hit is first
     qtbot.keyClick(window.view, Qt.Key_Right)
     second = window.model.hit(1)
-    assert window.selected_path() == Path(second.path)
+    assert window.search_panel.selected_path() == Path(second.path)
     assert window.preview.hit is second
     qtbot.waitUntil(lambda: not window.preview.is_loading(), timeout=TIMEOUT)
     screenshot(window, "preview.png")
@@ -197,13 +198,32 @@ def test_selecting_a_result_shows_it_in_the_preview_and_find_similar_searches(
     assert shown_paths(window)[0] == second.path
 
 
+def test_the_view_models_follow_a_search_and_the_selection(qtbot, window):
+    """The window's widgets and the view models agree: busy while the search runs, its outcome
+    in the state, the selected hit in the search state and the preview's."""
+    state, events = window.search_state, []
+    state.events.busy.connect(lambda busy: events.append(("busy", busy)))
+    state.events.results.connect(lambda outcome: events.append(("results", outcome.query.text)))
+    window.search_box.setText("rocket")
+    qtbot.keyClick(window.search_box, Qt.Key_Return)
+    wait_done(qtbot, window)
+    assert events == [("busy", True), ("results", "rocket"), ("busy", False)]
+    assert [hit.path for hit in state.results.hits] == shown_paths(window)
+    assert state.query.text == "rocket" and state.error == "" and state.selected is None
+    qtbot.keyClick(window.search_box, Qt.Key_Down)
+    first = window.model.hit(0)
+    assert state.selected is first and window.preview_state.hit is first
+    qtbot.waitUntil(lambda: window.preview_state.loaded, timeout=TIMEOUT)
+    assert not window.preview_state.busy and window.preview_state.error == ""
+
+
 def test_keyboard_enter_opens_space_toggles_preview_escape_clears(qtbot, window):
     window.search_box.setText("coffee")
     qtbot.keyClick(window.search_box, Qt.Key_Return)
     wait_done(qtbot, window)
     qtbot.keyClick(window.search_box, Qt.Key_Down)
     qtbot.keyClick(window.view, Qt.Key_Right)
-    selected = window.selected_path()
+    selected = window.search_panel.selected_path()
     qtbot.keyClick(window.view, Qt.Key_Return)
     assert window.opened_paths == [selected]
 
@@ -217,7 +237,7 @@ def test_keyboard_enter_opens_space_toggles_preview_escape_clears(qtbot, window)
     qtbot.keyClick(window.view, Qt.Key_X)
     assert window.search_box.hasFocus() and window.search_box.text() == "coffeex"
 
-    window.set_query_image(Path(window.model.hit(0).path))
+    window.search_panel.set_query_image(Path(window.model.hit(0).path))
     qtbot.keyClick(window.search_box, Qt.Key_Escape)
     assert window.search_box.text() == "" and window.search.empty
     assert window.query_bar.path is None
@@ -340,7 +360,7 @@ def test_a_stale_search_result_is_dropped(qtbot):
     library = _SlowLibrary()
     controller = SearchController(library, pool)
     shown = []
-    controller.results.connect(lambda outcome: shown.append(outcome.text))
+    controller.state.events.results.connect(lambda outcome: shown.append(outcome.query.text))
     controller.set_text("old")
     controller.search_now()
     qtbot.waitUntil(lambda: library.searched == ["old"])

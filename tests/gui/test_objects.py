@@ -143,7 +143,7 @@ def test_a_dropped_image_shows_its_objects_and_a_click_searches_with_one(
     assert (searches[-1].image, searches[-1].region) == (astronaut, None)
     assert not picker.whole_button.isEnabled()
 
-    window.clear_query()  # Esc: the image goes, and the panel with it
+    window.search_panel.clear_query()  # Esc: the image goes, and the panel with it
     assert not picker.isVisible() and window.search.region is None
 
 
@@ -151,7 +151,7 @@ def test_dragging_a_rectangle_searches_with_that_region_in_full_size_pixels(
     qtbot, objects_window, sideways_photo, searches
 ):
     window, picker = objects_window, objects_window.region_picker
-    window.set_query_image(sideways_photo)
+    window.search_panel.set_query_image(sideways_photo)
     wait_objects(qtbot, picker)
     wait_searched(qtbot, window)
     with Image.open(sideways_photo) as image:
@@ -192,7 +192,7 @@ def test_dragging_a_rectangle_searches_with_that_region_in_full_size_pixels(
 
 def test_without_a_detector_the_panel_offers_dragging_only(qtbot, window, astronaut):
     picker = window.region_picker
-    window.set_query_image(astronaut)
+    window.search_panel.set_query_image(astronaut)
     wait_objects(qtbot, picker)
     assert picker.objects == [] and not picker.object_list.isVisible()
     assert picker.status.text().startswith("Drag a rectangle")
@@ -205,7 +205,7 @@ def test_the_objects_filter_lists_the_classes_and_sets_filters_objects(
     window, button = objects_window, objects_window.filter_bar.objects_button
     qtbot.waitUntil(lambda: button.isVisible(), timeout=TIMEOUT)
     with Library.open(window.library.paths.home) as library:
-        classes = library.store.object_classes()
+        classes = library.store.objects.object_classes()
     assert button.classes() == classes
     counts = dict(classes)
     assert counts["person"] >= 2 and counts["cat"] >= 1  # astronaut and camera; chelsea
@@ -239,7 +239,7 @@ def test_screenshot_of_the_query_image_with_its_objects(qtbot, objects_window, t
         canvas.paste(Image.fromarray(getattr(skdata, name)()), at)
     canvas.save(photo, quality=90)
     window, picker = objects_window, objects_window.region_picker
-    window.set_query_image(photo)
+    window.search_panel.set_query_image(photo)
     wait_objects(qtbot, picker)
     labels = [found.label for found in picker.objects]
     assert {"person", "cup", "cat"} <= set(labels)

@@ -50,7 +50,7 @@ def test_an_object_found_by_a_query_object_is_boxed_on_its_card_and_in_the_previ
     window, picker = launch_window, launch_window.region_picker
     query = tmp_path / "astronaut.jpg"  # not indexed: only launch-day.jpg holds her
     photo("astronaut").save(query, quality=92)
-    window.set_query_image(query)
+    window.search_panel.set_query_image(query)
     qtbot.waitUntil(lambda: not picker.is_loading() and picker.canvas.has_picture(),
                     timeout=TIMEOUT)  # fmt: skip
     person = [found.label for found in picker.objects].index("person")
@@ -78,7 +78,7 @@ def test_an_object_found_by_a_query_object_is_boxed_on_its_card_and_in_the_previ
 
     # The preview: the large image, the same box.
     if not window.preview.isVisible():
-        window.toggle_preview()
+        window.search_panel.toggle_preview()
     with qtbot.waitSignal(window.preview.image_loaded, timeout=TIMEOUT):
         view.setCurrentIndex(window.model.index(0))
     image_view = window.preview._image

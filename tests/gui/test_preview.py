@@ -239,9 +239,9 @@ def test_find_similar_emits_the_path(pane, pool, photos, tmp_path, qtbot):
 
 def test_actions_do_nothing_without_a_hit(pane, pool, qtbot):
     with qtbot.assertNotEmitted(pane.find_similar):
-        pane.request_similar()
-    pane.open()
-    pane.reveal()
+        pane.hit_actions.request_similar()
+    pane.hit_actions.open()
+    pane.hit_actions.reveal()
     assert pane.calls == {"open": [], "reveal": []}
 
 

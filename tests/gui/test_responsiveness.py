@@ -74,7 +74,9 @@ def test_typing_while_indexing_never_blocks_the_gui_thread(
     print(f"\nstartup (window shown, model warmed): longest gap {max(startup.gaps):.1f} ms")
 
     results = []
-    window.search.results.connect(lambda outcome: results.append(outcome.text))
+    window.search_state.events.results.connect(
+        lambda outcome: outcome is not None and results.append(outcome.query.text)
+    )
     reports = []
 
     def collect(status) -> None:  # each batch's report, once (statuses repeat the last one)
@@ -96,7 +98,7 @@ def test_typing_while_indexing_never_blocks_the_gui_thread(
         typed = 0
         while not reports or window.live.status.state != "idle" or typed < 2:
             query = QUERIES[typed % len(QUERIES)]
-            window.focus_search()
+            window.search_panel.focus_search()
             for key in query:
                 qtbot.keyClicks(window.search_box, key)
                 qtbot.wait(40)

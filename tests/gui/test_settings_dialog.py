@@ -227,7 +227,7 @@ def test_removing_a_folder_calls_remove_root_after_confirmation(
     assert str(dropped) in questions[-1]
     assert library.roots() == [str(kept)]
     assert dialog.folders() == [str(kept)]
-    assert sum(row["count"] for row in library.status()["files"]) == 1  # its photo is forgotten
+    assert sum(row.count for row in library.status().files) == 1  # its photo is forgotten
 
 
 def test_removing_a_folder_goes_to_the_live_index_when_one_runs(qtbot, library, pool, tmp_path):

@@ -15,6 +15,7 @@ from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from desktop_search.app.live import LiveStatus
+from desktop_search.app.status import Failure, LibraryStatus
 from desktop_search.gui.live_text import LIVE, describe
 from desktop_search.gui.tray import (
     ICON_COLOURS,
@@ -26,12 +27,12 @@ from desktop_search.gui.tray import (
 )
 
 SCREENSHOTS = Path(os.environ.get("GUI_SCREENSHOTS", "/tmp"))
-FOLDERS = {"roots": ["/a", "/b", "/c"], "failures": []}
+FOLDERS = ["/a", "/b", "/c"]
 
 
 def activity(state: str, paused: bool = False, failures: int = 0, **values):
     status = LiveStatus(state=state, **values)
-    library = {**FOLDERS, "failures": [{"path": "/x", "reason": "r"}] * failures}
+    library = LibraryStatus("/library", roots=FOLDERS, failures=[Failure("/x", "r")] * failures)
     return describe(LIVE, status, library, paused=paused)
 
 

@@ -15,7 +15,8 @@ import numpy as np
 from PIL import Image
 
 from desktop_search.models.runtime.detector import Detection, ObjectDetector, box_iou
-from desktop_search.store.records import Box, FoundObject
+from desktop_search.models.runtime.preprocess import scale_box
+from desktop_search.store.records import FoundObject
 
 log = logging.getLogger(__name__)
 
@@ -27,47 +28,11 @@ MAX_OBJECTS = 20  # per photo: labels and boxes (cheap)
 MAX_ENCODED = 3  # per photo: CLIP crops (each costs a photo's encoding); see benchmarks/README.md
 WHOLE_PHOTO_AREA = 0.5  # an object covering more than this is what the photo's embedding shows
 SAME_REGION_IOU = 0.7  # two labels for one thing ("dog" and "cat" on one animal): one crop
-CONTEXT = 0.15  # crop margin on each side, as a share of the box's longer side
-PAD_GREY = (124, 116, 104)  # CLIP's mean colour: padding that reads as "nothing"
-
-
-def crop_with_context(image: Image.Image, box: Box, context: float = CONTEXT) -> Image.Image:
-    """A square crop around ``box`` (in ``image``'s pixels) with some margin.
-
-    Square, because CLIP's preprocessing cuts the middle square out of whatever it gets: a tall
-    person would lose head and feet. The square is moved inside the image where it fits; what
-    still falls outside is padded with a neutral grey.
-    """
-    x, y, w, h = box
-    side = max(w, h) * (1 + 2 * context)
-    side = max(side, 1.0)
-    left = _fit(x + w / 2 - side / 2, side, image.width)
-    top = _fit(y + h / 2 - side / 2, side, image.height)
-    region = (round(left), round(top), round(left + side), round(top + side))
-    size = (max(1, region[2] - region[0]), max(1, region[3] - region[1]))
-    canvas = Image.new("RGB", size, PAD_GREY)
-    inside = (max(region[0], 0), max(region[1], 0),
-              min(region[2], image.width), min(region[3], image.height))  # fmt: skip
-    if inside[2] > inside[0] and inside[3] > inside[1]:
-        canvas.paste(image.crop(inside), (inside[0] - region[0], inside[1] - region[1]))
-    return canvas
-
-
-def _fit(start: float, length: float, limit: int) -> float:
-    """Shift a span of ``length`` to lie within ``0..limit`` if it can; else centre it."""
-    if length >= limit:
-        return (limit - length) / 2
-    return min(max(start, 0.0), limit - length)
 
 
 def objects_key(detector_id: str, clip_model: str) -> str:
     """What ``files.objects`` records for photos looked at by this detector and CLIP model."""
     return f"{detector_id}+{clip_model}"
-
-
-def scale_box(box: Box, factor_x: float, factor_y: float) -> Box:
-    x, y, w, h = box
-    return (x * factor_x, y * factor_y, w * factor_x, h * factor_y)
 
 
 class ObjectFinder:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,7 +24,7 @@ from desktop_search.index.readers import Readers
 from desktop_search.index.report import IndexReport
 from desktop_search.store.store import Store, is_library_problem
 from desktop_search.vectors.encoders import TextEncoder
-from desktop_search.vectors.index import VectorIndex
+from desktop_search.vectors.spaces import Space
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +38,9 @@ MIN_TEXT_PHOTO_SIDE = 160
 MIN_PHOTO_TEXT = 4
 
 
-@dataclass
-class TextSpace:
-    """The ``text`` embedding space: its model, its vector index, the model's id."""
-
-    encoder: TextEncoder
-    vectors: VectorIndex
-    model_id: str
-
-
 def embed_passages(
     store: Store,
-    space: TextSpace,
+    space: Space[TextEncoder],
     report: IndexReport,
     control: IndexControl,
     *,
@@ -60,7 +50,7 @@ def embed_passages(
     done = 0
     while limit is None or done < limit:
         size = TEXT_BATCH if limit is None else min(TEXT_BATCH, limit - done)
-        batch = store.texts_to_embed(space.model_id, size)
+        batch = store.texts.texts_to_embed(space.model_id, size)
         if not batch:
             break
         control.checkpoint()
@@ -73,7 +63,7 @@ def embed_passages(
             if not batch:
                 continue
         ids = [item_id for item_id, _ in batch]
-        saved = store.save_embeddings(space.model_id, ids, vectors)
+        saved = store.embeddings.save(space.model_id, ids, vectors)
         keep = np.isin(np.asarray(ids), np.asarray(saved, dtype=np.int64))
         if saved:  # an item deleted meanwhile (by nobody else: one writer) is skipped
             space.vectors.add(np.asarray(ids, dtype=np.int64)[keep], vectors[keep])
@@ -82,7 +72,7 @@ def embed_passages(
     return done
 
 
-def _one_by_one(store: Store, space: TextSpace, batch: list[tuple[int, str]]
+def _one_by_one(store: Store, space: Space[TextEncoder], batch: list[tuple[int, str]]
                 ) -> tuple[list[tuple[int, str]], np.ndarray]:  # fmt: skip
     """A batch failed to encode: each passage alone; one that fails alone is recorded (left to
     keyword search, not tried again by this model) and the others are encoded."""
@@ -94,7 +84,8 @@ def _one_by_one(store: Store, space: TextSpace, batch: list[tuple[int, str]]
             if is_library_problem(error):
                 raise
             log.warning("passage %d cannot be encoded: %s", item_id, error)
-            store.record_embed_failure(space.model_id, item_id, f"{type(error).__name__}: {error}")
+            reason = f"{type(error).__name__}: {error}"
+            store.texts.record_embed_failure(space.model_id, item_id, reason)
             continue
         good.append((item_id, text))
     return good, (np.stack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32))
@@ -112,22 +103,22 @@ def read_photo_texts(
 ) -> int:
     """Read the text in photos not looked at yet; returns how many photos were looked at.
     The photos are decoded by ``readers`` (index/readers.py), the OCR runs here."""
-    done = store.skip_small_photos(MIN_TEXT_PHOTO_SIDE)
+    done = store.texts.skip_small_photos(MIN_TEXT_PHOTO_SIDE)
     while limit is None or done < limit:
         size = PHOTO_BATCH if limit is None else min(PHOTO_BATCH, limit - done)
-        photos = store.photos_to_read(size)
+        photos = store.texts.photos_to_read(size)
         if not photos:
             break
         for file_id, path, content_hash in photos:
             control.checkpoint()
             text = _photo_text(path, read_text, readers)
             try:
-                dropped = store.save_photo_text(file_id, content_hash, text)
+                dropped = store.texts.save_photo_text(file_id, content_hash, text)
             except Exception as error:  # noqa: BLE001 - the photo is read; saving its text failed
                 if is_library_problem(error):
                     raise
                 log.warning("could not save the text read in %s: %s", path, error)
-                dropped = store.save_photo_text(file_id, content_hash, "")  # looked at: done
+                dropped = store.texts.save_photo_text(file_id, content_hash, "")  # looked at: done
             drop_vectors(dropped)
             report.photo_texts += bool(text)
             done += 1

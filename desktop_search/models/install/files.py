@@ -11,15 +11,13 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from desktop_search.errors import ModelError, ModelImportError
+from desktop_search.errors import ModelImportError
+from desktop_search.models.runtime.model_folder import MODEL_JSON, read_model_json
 from desktop_search.platform import private
-
-MODEL_JSON = "model.json"
-REIMPORT_HINT = "re-import the model (desktop-search models import ...) or remove it"
 
 
 class _DropMessages(logging.Filter):
@@ -68,22 +66,6 @@ def read_source_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def read_model_json(model_dir: Path) -> dict[str, Any]:
-    """The parsed ``model_dir/model.json``; ModelError (with the fix) if absent or malformed."""
-    path = Path(model_dir) / MODEL_JSON
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ModelError(
-            f"Not a model folder (no {MODEL_JSON}): {model_dir}", REIMPORT_HINT
-        ) from exc
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"Cannot read {path}: {exc}", REIMPORT_HINT) from exc
-    if not isinstance(data, dict):
-        raise ModelError(f"{path} is invalid (not a JSON object)", REIMPORT_HINT)
-    return data
-
-
 def write_model_json(model_dir: Path, data: dict[str, Any]) -> None:
     """Write ``model_dir/model.json`` whole or not at all (a reader never sees half of it).
 
@@ -102,15 +84,6 @@ def record_provenance(model_dir: Path, provenance: dict[str, Any]) -> None:
     data = read_model_json(model_dir)
     data["source"] = {**data.get("source", {}), **provenance}
     write_model_json(model_dir, data)
-
-
-def require_files(model_dir: Path, model_id: str, names: Iterable[str]) -> None:
-    """ModelError naming every file of ``names`` missing from ``model_dir``."""
-    missing = [name for name in sorted(set(names)) if not (Path(model_dir) / name).is_file()]
-    if missing:
-        raise ModelError(
-            f"Model {model_id!r} in {model_dir} is missing {', '.join(missing)}", REIMPORT_HINT
-        )
 
 
 def folder_size(folder: Path) -> int:

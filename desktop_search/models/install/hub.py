@@ -5,10 +5,10 @@ metadata (size; sha256 of LFS files; git blob id), builds ``resolve`` URLs for t
 (``HF_ENDPOINT`` mirrors), gives the token for gated repos (``HF_TOKEN``, ``hf auth login``) and
 honours ``HF_HUB_OFFLINE``. The bytes are moved by the project's own downloader
 (:mod:`desktop_search.models.install.download`), not by ``hf_hub_download``: in
-huggingface_hub 2.4 a failed or cancelled transfer deletes its ``.incomplete`` file (and keeps only whole 10 MiB
-chunks), so a download could not resume after Cancel or after quitting the app; ours keeps a
-``.part`` file and resumes it with a Range request, follows the 302 to the CDN over https only
-(the token is not sent to another host) and hashes as it writes.
+huggingface_hub 2.4 a failed or cancelled transfer deletes its ``.incomplete`` file (and keeps
+only whole 10 MiB chunks), so a download could not resume after Cancel or after quitting the
+app; ours keeps a ``.part`` file and resumes it with a Range request, follows the 302 to the CDN
+over https only (the token is not sent to another host) and hashes as it writes.
 
 What huggingface_hub would verify itself is the size; every file is verified here against the
 metadata of one commit: size, and sha256 for LFS files or the git blob id for small files. A

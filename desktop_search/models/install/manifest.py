@@ -1,3 +1,4 @@
+# Over 400 lines: one job: reading the manifest schema, each error naming file and key.
 """Model manifests: where a model comes from, its checksums, license and preprocessing.
 
 The manifests are TOML files in the repository's top-level ``models/`` folder, installed as the

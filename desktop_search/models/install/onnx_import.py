@@ -15,7 +15,8 @@ immich-app/immich) lay a model out as::
 The graphs are traced with a fixed batch of 1 and Immich pads text to the full context length
 with the tokenizer config's pad token; both are recorded in model.json and honoured at runtime.
 Both towers go through the fidelity gate of :mod:`desktop_search.models.install.quantize`
-(int8 kept only when it stays within mean cosine 0.99 of the fp32 graph on generated calibration data).
+(int8 kept only when it stays within mean cosine 0.99 of the fp32 graph on generated calibration
+data).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from desktop_search.errors import ModelImportError
+from desktop_search.models.install.calibration import CALIBRATION_TEXTS, calibration_images
 from desktop_search.models.install.files import (
     install_folder,
     read_source_json,
@@ -40,9 +42,7 @@ from desktop_search.models.install.files import (
     write_model_json,
 )
 from desktop_search.models.install.quantize import (
-    CALIBRATION_TEXTS,
     MIN_MEAN_COSINE,
-    calibration_images,
     has_external_data,
     quantize_tower,
     run_tower,

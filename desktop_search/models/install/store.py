@@ -10,13 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_search.errors import ConvertExtraMissingError, ModelError
-from desktop_search.models.install.files import (
-    MODEL_JSON,
-    folder_size,
-    read_model_json,
-    sha256_file,
-)
+from desktop_search.models.install.files import folder_size, sha256_file
 from desktop_search.models.runtime.clip import ClipModelInfo
+from desktop_search.models.runtime.model_folder import MODEL_JSON, read_model_json
 from desktop_search.models.runtime.text import TextModelInfo
 
 log = logging.getLogger(__name__)

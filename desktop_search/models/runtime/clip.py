@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 
 from desktop_search.errors import ModelError
-from desktop_search.models.install.files import (
+from desktop_search.models.runtime.base import OnnxModel
+from desktop_search.models.runtime.model_folder import (
     MODEL_JSON,
     REIMPORT_HINT,
     read_model_json,
     require_files,
 )
-from desktop_search.models.runtime.base import OnnxModel
 from desktop_search.models.runtime.preprocess import ImageSpec
 from desktop_search.models.runtime.tokenizer import ClipTokenizer, TextTokenizer, TokenizerSpec
 

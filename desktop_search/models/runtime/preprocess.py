@@ -26,6 +26,10 @@ _INTERPOLATIONS = {
 }
 _RESIZE_MODES = ("shortest", "squash", "longest")
 EXTREME_ASPECT = 8  # beyond this, only the part that survives the centre crop is resized
+# The crop of one object or region (indexing's object crops, a query's region):
+CONTEXT = 0.15  # crop margin on each side, as a share of the box's longer side
+PAD_GREY = (124, 116, 104)  # CLIP's mean colour: padding that reads as "nothing"
+Box = tuple[float, float, float, float]  # x, y, w, h in pixels (as store.records.Box)
 
 
 @dataclass(frozen=True)
@@ -170,3 +174,37 @@ def preprocess_batch(images: Iterable[Image.Image], spec: ImageSpec) -> np.ndarr
     if not arrays:
         return np.zeros((0, 3, spec.size, spec.size), dtype=np.float32)
     return np.stack(arrays)
+
+
+def crop_with_context(image: Image.Image, box: Box, context: float = CONTEXT) -> Image.Image:
+    """A square crop around ``box`` (in ``image``'s pixels) with some margin.
+
+    Square, because CLIP's preprocessing cuts the middle square out of whatever it gets: a tall
+    person would lose head and feet. The square is moved inside the image where it fits; what
+    still falls outside is padded with a neutral grey.
+    """
+    x, y, w, h = box
+    side = max(w, h) * (1 + 2 * context)
+    side = max(side, 1.0)
+    left = _fit(x + w / 2 - side / 2, side, image.width)
+    top = _fit(y + h / 2 - side / 2, side, image.height)
+    region = (round(left), round(top), round(left + side), round(top + side))
+    size = (max(1, region[2] - region[0]), max(1, region[3] - region[1]))
+    canvas = Image.new("RGB", size, PAD_GREY)
+    inside = (max(region[0], 0), max(region[1], 0),
+              min(region[2], image.width), min(region[3], image.height))  # fmt: skip
+    if inside[2] > inside[0] and inside[3] > inside[1]:
+        canvas.paste(image.crop(inside), (inside[0] - region[0], inside[1] - region[1]))
+    return canvas
+
+
+def _fit(start: float, length: float, limit: int) -> float:
+    """Shift a span of ``length`` to lie within ``0..limit`` if it can; else centre it."""
+    if length >= limit:
+        return (limit - length) / 2
+    return min(max(start, 0.0), limit - length)
+
+
+def scale_box(box: Box, factor_x: float, factor_y: float) -> Box:
+    x, y, w, h = box
+    return (x * factor_x, y * factor_y, w * factor_x, h * factor_y)

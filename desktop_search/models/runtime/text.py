@@ -19,13 +19,13 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from desktop_search.errors import ModelError
-from desktop_search.models.install.files import (
+from desktop_search.models.runtime.base import OnnxModel
+from desktop_search.models.runtime.model_folder import (
     MODEL_JSON,
     REIMPORT_HINT,
     read_model_json,
     require_files,
 )
-from desktop_search.models.runtime.base import OnnxModel
 from desktop_search.models.runtime.session import create_session
 
 log = logging.getLogger(__name__)

@@ -1,15 +1,17 @@
 """Query filters (``type:``, ``after:``, ``before:``, ``in:``, ``from:``, ``has:``) as SQL over
-items.
+items, for the ``reads`` part.
 
-The condition expects the items table as ``i`` and the files table as ``f``.
+The condition expects the items table as ``i`` and the files table as ``f``. The filters come
+from the query parser (``search/query.py``'s ``Filters``); the store takes them by their shape
+(``ItemFilters``), as it may import nothing of the layers above it.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import date
+from typing import Protocol
 
-from desktop_search.search.query import Filters
 from desktop_search.store.pathnames import to_db
 from desktop_search.store.sql import escape_like, under_folder
 
@@ -21,7 +23,24 @@ ITEM_TIME = _STARTED
 _ENDED = f"COALESCE(i.ended_at, i.started_at, f.taken_at, {_MTIME})"
 
 
-def filter_condition(filters: Filters) -> tuple[str, list]:
+class ItemFilters(Protocol):
+    """Which items a read may return (``search.query.Filters``); empty fields do not filter."""
+
+    @property
+    def types(self) -> frozenset[str]: ...  # file kinds: an item's file is any of them
+    @property
+    def after(self) -> date | None: ...  # on or after this day
+    @property
+    def before(self) -> date | None: ...  # strictly before this day
+    @property
+    def folders(self) -> tuple[str, ...]: ...  # inside any of them
+    @property
+    def senders(self) -> tuple[str, ...]: ...  # from any of them
+    @property
+    def objects(self) -> frozenset[str]: ...  # detected object classes: all of them
+
+
+def filter_condition(filters: ItemFilters) -> tuple[str, list]:
     """An SQL condition (``"1"`` for no filter) and its parameters."""
     parts: list[str] = ["f.status = 'indexed'"]
     params: list = []
