@@ -15,8 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from desktop_search.cli.root import cli
-from desktop_search.search.query import MAX_FILTERS, MAX_VALUE_CHARS, MAX_WORDS
-from desktop_search.search.searcher import MAX_LIMIT
+from desktop_search.search.query import MAX_FILTERS, MAX_LIMIT, MAX_VALUE_CHARS, MAX_WORDS
 
 LATIN1_FOLDER = b"caf\xe9"  # a folder name that is not UTF-8
 

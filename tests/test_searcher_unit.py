@@ -17,8 +17,8 @@ from skimage import data
 from desktop_search.errors import NoModelError
 from desktop_search.extract.images import read_file
 from desktop_search.index.indexer import Indexer, IndexOptions
-from desktop_search.search.query import Filters
-from desktop_search.search.searcher import KEYWORD, SEMANTIC, Query, Searcher
+from desktop_search.search.query import KEYWORD, SEMANTIC, Filters
+from desktop_search.search.searcher import Query, Searcher
 from desktop_search.store.store import Store
 from desktop_search.store.thumbnails import ThumbnailStore
 from desktop_search.vectors.spaces import CLIP, TEXT, Spaces, VectorCache

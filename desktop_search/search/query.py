@@ -32,6 +32,13 @@ from functools import cache
 from desktop_search.errors import QueryError
 from desktop_search.models.runtime.coco import CLASS_ALIASES, COCO_CLASSES
 
+# How a query is searched (searcher.py): by keywords, by meaning, or both fused.
+HYBRID, KEYWORD, SEMANTIC = "hybrid", "keyword", "semantic"
+MODES = (HYBRID, KEYWORD, SEMANTIC)
+# Results of one search at most: SQLite takes a LIMIT up to 2**63 - 1 (a larger one is an
+# OverflowError), and candidates are fetched up to 250 times the limit; nobody reads more.
+MAX_LIMIT = 10_000
+
 log = logging.getLogger(__name__)
 
 TYPES = ("photo", "pdf", "mail", "chat", "text")

@@ -25,7 +25,18 @@ from desktop_search.errors import FileNotIndexableError, NoModelError, QueryErro
 from desktop_search.models.runtime.preprocess import crop_with_context, preprocess, scale_box
 from desktop_search.search.fusion import best_per_group, reciprocal_rank_fusion
 from desktop_search.search.hits import Hit
-from desktop_search.search.query import Filters, ParsedQuery, fts_match, parse_query, split_words
+from desktop_search.search.query import (
+    HYBRID,
+    KEYWORD,
+    MAX_LIMIT,
+    MODES,
+    SEMANTIC,
+    Filters,
+    ParsedQuery,
+    fts_match,
+    parse_query,
+    split_words,
+)
 from desktop_search.search.snippets import fold, make_snippet
 from desktop_search.store.objects import OBJECT
 from desktop_search.store.store import Store
@@ -35,12 +46,7 @@ from desktop_search.vectors.spaces import Space, Spaces
 
 log = logging.getLogger(__name__)
 
-HYBRID, KEYWORD, SEMANTIC = "hybrid", "keyword", "semantic"
-MODES = (HYBRID, KEYWORD, SEMANTIC)
 CANDIDATES = 100  # per list; more when filters will drop some
-# Results of one search at most: SQLite takes a LIMIT up to 2**63 - 1 (a larger one is an
-# OverflowError), and candidates are fetched up to 250 times the limit; nobody reads more.
-MAX_LIMIT = 10_000
 RRF_K = 60
 REGION_DECODE_SIDE = 1024  # query images searched by a region are decoded this large
 

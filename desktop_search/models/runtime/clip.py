@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -182,6 +183,9 @@ class ClipModel:
         self.visual = OnnxModel(self.model_dir / VISUAL_FILE, threads)
         self.textual = OnnxModel(self.model_dir / TEXTUAL_FILE, threads)
         self._tokenizer: ClipTokenizer | TextTokenizer | None = None
+        # A search process loads the tokenizer in the background while it starts up
+        # (app/warmup.py): one lock so a query arriving meanwhile waits instead of loading twice.
+        self._tokenizer_lock = threading.Lock()
 
     @property
     def image_spec(self) -> ImageSpec:
@@ -193,13 +197,17 @@ class ClipModel:
 
     @property
     def tokenizer(self) -> ClipTokenizer | TextTokenizer:
-        if self._tokenizer is None:
-            path = self.model_dir / TOKENIZER_FILE
-            if self.info.text_input is not None:
-                self._tokenizer = TextTokenizer(path, self.info.text_input.tokenizer)
-            else:
-                self._tokenizer = ClipTokenizer(path, self.info.context_length)
-        return self._tokenizer
+        tokenizer = self._tokenizer
+        if tokenizer is not None:
+            return tokenizer
+        with self._tokenizer_lock:
+            if self._tokenizer is None:
+                path = self.model_dir / TOKENIZER_FILE
+                if self.info.text_input is not None:
+                    self._tokenizer = TextTokenizer(path, self.info.text_input.tokenizer)
+                else:
+                    self._tokenizer = ClipTokenizer(path, self.info.context_length)
+            return self._tokenizer
 
     def encode_images(self, batch: np.ndarray) -> np.ndarray:
         """Preprocessed pixels (n, 3, s, s) float32 -> L2-normalised embeddings (n, d)."""
@@ -250,7 +258,8 @@ class ClipModel:
         """Free both sessions; they reload on next use."""
         self.visual.release()
         self.textual.release()
-        self._tokenizer = None
+        with self._tokenizer_lock:
+            self._tokenizer = None
 
     def __repr__(self) -> str:
         return f"ClipModel({self.info.id!r}, {self.info.arch}, {self.info.precision})"
