@@ -30,6 +30,36 @@ def vit_b32_model(quantize: bool = True) -> Path:
     return folder
 
 
+def random_checkpoint(arch: str, seed: int = 0) -> Path:
+    """Random weights for open_clip ``arch`` (seeded), saved once as safetensors: the one set of
+    weights that both rclip's fp32 export and our converter start from (needs torch)."""
+    path = CACHE / "models" / f"{arch.lower()}-random-seed{seed}.safetensors"
+    if not path.exists():
+        import open_clip
+        import torch
+        from safetensors.torch import save_file
+
+        torch.manual_seed(seed)
+        model = open_clip.create_model(arch, pretrained=None, device="cpu")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
+    return path
+
+
+def vit_b32_256_model() -> Path:
+    """ViT-B-32-256 (rclip's architecture, 256 px input) with the random weights of
+    ``random_checkpoint``, converted by the project's converter to int8 as users get it."""
+    name = "vit-b-32-256-random"
+    folder = CACHE / "models" / name
+    if not (folder / "model.json").exists():
+        from desktop_search.models.convert.clip import convert_open_clip
+
+        started = time.perf_counter()
+        convert_open_clip("ViT-B-32-256", random_checkpoint("ViT-B-32-256"), folder, name)
+        print(f"converted ViT-B-32-256 ({name}) in {time.perf_counter() - started:.0f} s")
+    return folder
+
+
 def install_model(home: Path, model_dir: Path) -> str:
     """Install a converted model folder into a library home and make it active.
 

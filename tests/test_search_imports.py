@@ -39,6 +39,7 @@ NOT_FOR_SEARCH = (
     "desktop_search.extract.documents",
     "desktop_search.models.runtime.detector",
     "desktop_search.models.runtime.ocr",
+    "desktop_search.models.runtime.text_gate",
     "desktop_search.models.install.fetch",
     "desktop_search.models.install.hub",
     "desktop_search.gui",

@@ -233,7 +233,8 @@ def library(tmp_path_factory: pytest.TempPathFactory, tiny_clip_dir: Path) -> In
 def test_index_output_escapes_names_and_reasons(library: Indexed):
     assert_inert(library.index_output)
     text = library.index_output.decode("utf-8", "surrogateescape")
-    assert "Indexing" in text and b"\r\x1b[?25l" in library.index_output  # the bar was drawn
+    # A bar per phase was drawn (photos, documents: tests/test_index_phases.py).
+    assert "photos  [" in text and b"\r\x1b[?25l" in library.index_output
     assert "11 new" in text and "1 failed" in text
     # The failure, named, escaped visibly: ESC as \x1b, BEL as \x07, C1 CSI as \u009b; in
     # the report and in the log line (-v) of the indexer.

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
     from desktop_search.index.control import IndexControl
     from desktop_search.index.indexer import Indexer, IndexOptions
-    from desktop_search.index.progress import ProgressCallback
+    from desktop_search.index.progress import PhaseCallback, ProgressCallback
     from desktop_search.index.report import IndexReport
     from desktop_search.models.install.fetch import FetchResult
     from desktop_search.models.install.manifest import Manifest
@@ -233,9 +233,12 @@ class Library:
         progress: ProgressCallback | None = None,
         control: IndexControl | None = None,
         retry_failed: bool = False,
+        phases: PhaseCallback | None = None,
     ) -> IndexReport:
         """Index ``folders`` (or every folder indexed before, when empty). ``retry_failed``:
-        files that failed before (parked until they change) are tried again."""
+        files that failed before (parked until they change) are tried again. ``progress``
+        counts the files; ``phases`` hears of each phase (photos, documents, passages, text
+        in photos) on the run's clock."""
         from desktop_search.index.progress import Heartbeat
 
         # abspath, not resolve(): ".." goes (one spelling per file) but symlinks stay as given.
@@ -258,7 +261,7 @@ class Library:
             indexer = self.indexer(control, exclude)
             heartbeat = Heartbeat(self.store)
             try:
-                report = indexer.run(roots, heartbeat.wrap(progress))
+                report = indexer.run(roots, heartbeat.wrap(progress), phases=phases)
                 # Said once in status, not per file: links the last run did not follow.
                 self.store.set_meta("skipped_links", json.dumps(report.skipped_links))
             finally:
@@ -289,6 +292,7 @@ class Library:
             self.store, spaces, self.thumbnails, options or self.index_options(exclude),
             control=control or IndexControl(self.activity), read_text=self.text_tools.read_text(),
             objects=self.object_tools.finder(), hash_cache=hash_cache,
+            text_gate=self.text_tools.text_gate(),
         )  # fmt: skip
 
     def index_options(self, exclude: list[str] | None = None) -> IndexOptions:

@@ -9,12 +9,16 @@ and photos are not read.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from desktop_search.app.model_registry import ModelRegistry
 from desktop_search.extract.document import ReadText
 from desktop_search.models.runtime.text import TextModel
+
+if TYPE_CHECKING:  # OCR's: never loaded by a search
+    from desktop_search.models.runtime.text_gate import TextGate
 
 
 class TextTools:
@@ -43,3 +47,9 @@ class TextTools:
                 return engine.read_text(image)
 
         return read
+
+    def text_gate(self) -> TextGate | None:
+        """The check that skips photos without text before OCR (the OCR engine's), or None when
+        the OCR engine is not installed."""
+        engine = self.registry.get("ocr")
+        return None if engine is None else engine.gate

@@ -1,5 +1,6 @@
 """What the CLI's command modules share: opening the library, text safe for a terminal,
-progress on a terminal, reports."""
+progress on a terminal, reports (``index``'s bars per phase are in cli/index.py: they need the
+indexing side, which a ``search`` never loads)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,9 @@ degrades to "unknown" (``None``, or orientation 1) instead of raising, so broken
 fails the photo it came with.
 
 Pure module: stdlib and Pillow only. Reads the EXIF Pillow already parsed from the opened file,
-before the pixels are decoded, so it costs no extra I/O.
+before the pixels are decoded, so it costs no extra I/O. PNG is the exception: its eXIf chunk may
+follow the pixels, and Pillow decodes the whole picture to look for one; ``png_exif`` finds it by
+walking the chunk headers instead.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import struct
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -24,6 +27,12 @@ log = logging.getLogger(__name__)
 
 _DATE_RE = re.compile(r"^(\d{4})[:\-/](\d{2})[:\-/](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _OFFSET_RE = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_EXIF_HEADER = b"Exif\x00\x00"
+# Chunks after the pixels that Pillow's getexif reads once it has decoded them: text chunks may
+# hold EXIF ("Raw profile type exif") or XMP with an orientation.
+_PNG_TEXT_CHUNKS = frozenset({b"tEXt", b"zTXt", b"iTXt"})
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,32 @@ def read_exif(image: Image.Image) -> ExifFacts:
     except Exception as exc:
         log.debug("unreadable EXIF GPS: %r", exc)
     return ExifFacts(orientation=orientation, taken_at=taken_at, camera=camera, gps=gps)
+
+
+def png_exif(data: bytes) -> bytes | None:
+    """The EXIF of a whole PNG file as Pillow keeps it in ``info["exif"]`` (``b""``: it has
+    none), found without decoding the picture: Pillow's ``getexif`` on a PNG without an eXIf
+    chunk before the pixels decodes the whole picture to look for one after them (0.1-0.2 s for
+    12 MP, before any memory budget is asked). ``None`` when only a decode can tell: the file
+    does not walk to its IEND chunk (truncated or damaged), or text chunks follow the pixels.
+    """
+    if not data.startswith(_PNG_SIGNATURE):
+        return None
+    exif, seen_pixels, offset = b"", False, len(_PNG_SIGNATURE)
+    while offset + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, offset)
+        start, offset = offset + 8, offset + 12 + length  # header, data, CRC
+        if offset > len(data):
+            return None
+        if kind == b"IEND":
+            return exif
+        if kind == b"IDAT":
+            seen_pixels = True
+        elif kind == b"eXIf":  # as Pillow reads it: the last one wins
+            exif = _EXIF_HEADER + data[start : start + length]
+        elif seen_pixels and kind in _PNG_TEXT_CHUNKS:
+            return None
+    return None
 
 
 def _text(value: Any) -> str | None:

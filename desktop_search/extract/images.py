@@ -6,6 +6,9 @@ decoder is asked for the smallest picture that still serves both consumers (the 
 the thumbnail): JPEG DCT scaling via ``Image.draft`` decodes at 1/2, 1/4 or 1/8 scale for free,
 other formats are decoded fully and shrunk with ``Image.reduce`` (fast box filter) before anything
 else touches them. The thumbnail is made from that same decoded image; nothing is decoded twice.
+8-bit PNG and WebP pictures are decoded by libvips instead when it is here (streamed, or at
+reduced scale; ``desktop_search.extract.vips_decode``), after Pillow opened them: the checks and
+every reason below stay Pillow's, and what libvips refuses Pillow decodes.
 
 A small file can decode huge (a 350 KB float TIFF is 81 MP, 324 MB decoded), so nothing but the
 decoder's own picture is ever made at full size: modes ``reduce`` handles (L, RGB, I, F) are
@@ -19,10 +22,11 @@ show and group; a bad file must never take the indexer down.
 
 EXIF parsing lives in ``desktop_search.extract.exif``; this module only applies its orientation.
 
-Pure module: stdlib, numpy, Pillow, pillow_heif, ``desktop_search.errors`` and
-``desktop_search.extract.exif`` only. Thread-safe (callers decode in a thread pool; Pillow
-releases the GIL while decoding): the only global state touched is two `ignore` entries in the
-warnings filter list, see ``_QUIET_WARNINGS``, and the lock-guarded ``_DECODE_MEMORY``. Pillow's
+Pure module: stdlib, numpy, Pillow, pillow_heif, ``desktop_search.errors``,
+``desktop_search.extract.exif`` and ``desktop_search.extract.vips_decode`` only. Thread-safe
+(callers decode in a thread pool; Pillow and libvips release the GIL while decoding): the only
+global state touched is two `ignore` entries in the warnings filter list, see
+``_QUIET_WARNINGS``, and the lock-guarded ``_DECODE_MEMORY``. Pillow's
 ``LOAD_TRUNCATED_IMAGES`` stays False: a truncated file (an interrupted copy, a camera card pulled
 too early) is reported, not indexed as a half-grey picture.
 """
@@ -44,12 +48,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from PIL import Image, ImageMode, UnidentifiedImageError
 
+import desktop_search.extract.vips_decode as vips_decode
 from desktop_search.errors import FileNotIndexableError
-from desktop_search.extract.exif import read_exif
+from desktop_search.extract.exif import png_exif, read_exif
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +171,10 @@ _ORIENTATION_TRANSPOSE: dict[int, Image.Transpose] = {
 
 _BOMB_RE = re.compile(r"\((\d+) pixels\) exceeds limit of (\d+) pixels")
 
+# Which decoder makes the pixels: "auto" is libvips for the pictures it decodes faster (PNG,
+# WebP: extract/vips_decode.py) and Pillow for the rest; "pillow" is Pillow for every picture.
+Decoder = Literal["auto", "pillow"]
+
 
 @dataclass
 class Photo:
@@ -183,6 +193,7 @@ class Photo:
     taken_at: str | None = None
     camera: str | None = None
     gps: tuple[float, float] | None = None
+    decoded_by: Literal["pillow", "vips"] = "pillow"  # which library made ``image``
 
 
 def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
@@ -237,13 +248,19 @@ def _os_error_reason(exc: OSError) -> str:
 
 
 def load_photo(
-    source: bytes | Path, *, min_side: int = 224, thumb_size: int = 256, long_side: int = 0
+    source: bytes | Path,
+    *,
+    min_side: int = 224,
+    thumb_size: int = 256,
+    long_side: int = 0,
+    decoder: Decoder = "auto",
 ) -> Photo:
     """Decode a photo for indexing. Raises ``FileNotIndexableError`` for every failure.
 
     ``source`` is the file's bytes or its path. ``min_side`` is the short side the model needs;
     ``thumb_size`` the longest side of the JPEG thumbnail; ``long_side`` the long side the object
-    detector needs (its input size), 0 when none runs.
+    detector needs (its input size), 0 when none runs. ``decoder``: see ``Decoder``; which files
+    fail, and why, does not depend on it.
     """
     if min_side < 1 or thumb_size < 1:
         raise ValueError("min_side and thumb_size must be positive")
@@ -252,7 +269,13 @@ def load_photo(
     if len(data) == 0:
         raise FileNotIndexableError(REASON_EMPTY)
     try:
-        return _decode(bytes(data), min_side=min_side, thumb_size=thumb_size, long_side=long_side)
+        return _decode(
+            bytes(data),
+            min_side=min_side,
+            thumb_size=thumb_size,
+            long_side=long_side,
+            decoder=decoder,
+        )
     except FileNotIndexableError:
         raise
     except MemoryError:
@@ -276,7 +299,9 @@ def load_photo(
         raise FileNotIndexableError(f"cannot decode image ({type(exc).__name__})") from None
 
 
-def _decode(data: bytes, *, min_side: int, thumb_size: int, long_side: int) -> Photo:
+def _decode(
+    data: bytes, *, min_side: int, thumb_size: int, long_side: int, decoder: Decoder
+) -> Photo:
     formats = _PILLOW_FORMATS + (_HEIF_FORMATS if HEIF_AVAILABLE else ())
     # No `with`: closing an ImageFile discards its pixels, and the decoded image (for RGB JPEGs,
     # the very object Image.open returned) is what we hand back. The fp is an in-memory buffer.
@@ -293,7 +318,12 @@ def _decode(data: bytes, *, min_side: int, thumb_size: int, long_side: int) -> P
     # Orientation is read here, from the file, and applied at the end to the small image. Not
     # ImageOps.exif_transpose on the final image: TIFF keeps orientation in its own tags, which
     # do not survive the mode conversion; and exif_transpose copies even when there is nothing
-    # to do.
+    # to do. A PNG's EXIF is looked up in its chunks first: Pillow would decode the picture to
+    # look for it (outside the decode budget, and for nothing when libvips decodes it).
+    if im.format == "PNG" and "exif" not in im.info and "Raw profile type exif" not in im.info:
+        found = png_exif(data)
+        if found is not None:
+            im.info["exif"] = found
     exif = read_exif(im)
 
     # Non-JPEG formats (and JPEGs too small for DCT scaling to kick in): integer box reduce.
@@ -301,18 +331,25 @@ def _decode(data: bytes, *, min_side: int, thumb_size: int, long_side: int) -> P
     needed = _decode_bytes(im, factor)
     if needed > DECODE_BUDGET_BYTES:
         raise FileNotIndexableError(_too_large_to_decode_reason(orig_w, orig_h, needed))
-    with _DECODE_MEMORY.reserve(needed):
-        try:
-            im.load()
-            rgb = _reduced_rgb(im, factor)
-            if rgb is im:
-                # Detach from the ImageFile, which keeps the whole file's bytes alive through
-                # its fp.
-                rgb = rgb.copy()
-        finally:
-            # Frees the full-size picture now, also when an exception (whose traceback holds
-            # this frame) is on its way up to be turned into a reason.
-            im.close()
+    # The checks above are Pillow's whichever decoder runs: the same files fail, for the same
+    # reasons, with or without libvips.
+    rgb = _vips_rgb(data, im, factor) if decoder == "auto" else None
+    decoded_by: Literal["pillow", "vips"] = "pillow" if rgb is None else "vips"
+    if rgb is not None:
+        im.close()
+    else:
+        with _DECODE_MEMORY.reserve(needed):
+            try:
+                im.load()
+                rgb = _reduced_rgb(im, factor)
+                if rgb is im:
+                    # Detach from the ImageFile, which keeps the whole file's bytes alive
+                    # through its fp.
+                    rgb = rgb.copy()
+            finally:
+                # Frees the full-size picture now, also when an exception (whose traceback
+                # holds this frame) is on its way up to be turned into a reason.
+                im.close()
 
     method = _ORIENTATION_TRANSPOSE.get(exif.orientation)
     if method is not None:
@@ -328,7 +365,24 @@ def _decode(data: bytes, *, min_side: int, thumb_size: int, long_side: int) -> P
         taken_at=exif.taken_at,
         camera=exif.camera,
         gps=exif.gps,
+        decoded_by=decoded_by,
     )
+
+
+def _vips_rgb(data: bytes, im: Image.Image, factor: int) -> Image.Image | None:
+    """``im`` (opened, not loaded) decoded by libvips as ``_reduced_rgb`` would give it, or None
+    when libvips is not the decoder for it or refused it (then Pillow decodes it)."""
+    if not vips_decode.suits(im):
+        return None
+    width, height = im.size
+    reduced = math.ceil(width / factor) * math.ceil(height / factor)
+    needed = vips_decode.working_bytes(im, data, reduced * _RESULT_BYTES_PER_PIXEL)
+    with _DECODE_MEMORY.reserve(min(needed, DECODE_BUDGET_BYTES)):
+        try:
+            return vips_decode.decode(data, im.format or "", factor)
+        except vips_decode.VipsRefused as refused:
+            log.debug("libvips refused a %s (%s): decoding with Pillow", im.format, refused)
+            return None
 
 
 def _wanted_size(size: tuple[int, int], target: int, long_side: int) -> tuple[int, int]:

@@ -18,7 +18,6 @@ import itertools
 import logging
 import os
 import sqlite3
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,12 +32,24 @@ from desktop_search.extract.documents import is_indexed_name, kind_from_name
 from desktop_search.extract.images import IMAGE_EXTENSIONS
 from desktop_search.index.control import IndexControl, lower_thread_priority
 from desktop_search.index.decode import FilePreparer, Outcome, Prepared, up_to_date
+from desktop_search.index.memory import (
+    PASSES_MMAP_THRESHOLD,
+    map_large_blocks,
+    release_models,
+    returning_memory,
+)
 from desktop_search.index.passes.objects import ObjectFinder
 from desktop_search.index.passes.text import embed_passages, read_photo_texts
-from desktop_search.index.progress import ProgressCallback
+from desktop_search.index.progress import (
+    Phase,
+    PhaseCallback,
+    PhaseReporter,
+    ProgressCallback,
+)
 from desktop_search.index.readers import LocalReaders, ReaderPool, Readers
 from desktop_search.index.report import IndexReport
 from desktop_search.index.scan import Wanted, scan
+from desktop_search.models.runtime.text_gate import TextGate
 from desktop_search.store.queue import MAX_ATTEMPTS, MAX_CLAIMS, QueuedFile
 from desktop_search.store.records import FileState
 from desktop_search.store.store import Store, is_library_problem
@@ -48,10 +59,17 @@ from desktop_search.vectors.spaces import Spaces
 log = logging.getLogger(__name__)
 
 QUEUE_CHUNK = 256
+# Entries counted per query before a drain (paths only: 100,000 queued files in 25 queries).
+COUNT_CHUNK = 4096
 REASON_KILLED_READER = (
     f"the indexer stopped {MAX_CLAIMS} times while this file was being read (it may crash the "
     "reader); skipped until it changes ('desktop-search index --retry-failed' tries it again)"
 )
+
+
+def _is_photo(path: str) -> bool:
+    """Is this queued file a photo (by its name, as the scanner picked it up)?"""
+    return os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS
 
 
 def _size_and_time(path: str) -> tuple[int | None, int | None]:
@@ -96,6 +114,7 @@ class Indexer:
         read_text: ReadText | None = None,
         objects: ObjectFinder | None = None,
         hash_cache: dict[str | None, set[str]] | None = None,
+        text_gate: TextGate | None = None,
     ) -> None:
         self.store = store
         self.spaces = spaces
@@ -110,7 +129,11 @@ class Indexer:
         self.exclude = list(options.exclude)
         self.wanted: Wanted = is_indexed_name if options.documents else IMAGE_EXTENSIONS
         self.control = control or IndexControl()
-        self.read_text = read_text  # OCR (scanned pages, text in photos); None: not available
+        # OCR (scanned pages, text in photos); None: not available. Its freed tensors go back
+        # to the system after each image (index/memory.py).
+        self.read_text = returning_memory(read_text) if read_text is not None else None
+        # Skips photos whose thumbnail shows no text before OCR; None: every photo is read.
+        self.text_gate = text_gate
         self.objects = objects  # the object detector; None: not installed or switched off
         # Content hashes already indexed, per model: reading all of them costs ~0.4 s at 100k
         # photos, so a long-lived caller (the live index) keeps them between drains. Entries for
@@ -119,19 +142,28 @@ class Indexer:
         # Photos whose objects were looked for with another detector or model are done again.
         self.objects_key = objects.key(self.model_id) if objects and self.model_id else None
 
-    def run(self, roots: list[Path], progress: ProgressCallback | None = None) -> IndexReport:
-        """Reconcile ``roots`` with the store and index everything that is queued."""
-        started = time.perf_counter()
+    def run(
+        self, roots: list[Path], progress: ProgressCallback | None = None, *,
+        phases: PhaseCallback | None = None,
+    ) -> IndexReport:  # fmt: skip
+        """Reconcile ``roots`` with the store and index everything that is queued: photos, then
+        documents, their passages, then the text in photos (``phases`` hears of each)."""
+        clock = PhaseReporter(phases)
         report = IndexReport()
+        map_large_blocks()  # decoded pictures and batches go back when freed (index/memory.py)
         vanished: dict[str, FileState] = {}
         for root in roots:
             vanished |= self.reconcile(root, report)
-        self.drain(report, progress, vanished)
+        self.drain(report, progress, vanished, phases=clock)
         self.forget(list(vanished), report)
-        self.embed_passages(report)
-        if self.read_photo_texts(report):
+        # Every photo is encoded: the image model and the detector go before the passes load
+        # theirs (they load again on next use). ViT-B-32 int8: ~250 MB of session and arena.
+        release_models(self.clip.encoder if self.clip else None, self.objects)
+        map_large_blocks(PASSES_MMAP_THRESHOLD)  # the OCR's tensors: from the heap
+        self.embed_passages(report, progress=clock.counter(Phase.PASSAGES))
+        if self.read_photo_texts(report, progress=clock.counter(Phase.PHOTO_TEXT)):
             self.embed_passages(report)
-        report.seconds = round(time.perf_counter() - started, 3)
+        report.seconds = clock.elapsed()
         return report
 
     def reconcile(
@@ -174,33 +206,85 @@ class Indexer:
         report: IndexReport,
         progress: ProgressCallback | None = None,
         vanished: dict[str, FileState] | None = None,
+        *,
+        phases: PhaseReporter | None = None,
     ) -> None:
         """Index queued files until none is ready (files waiting for a retry stay queued).
 
-        Files the process died on last time (see ``store/queue.py``) come last, one at a time;
-        every file is claimed before it is read and its claim given back however it ends here.
+        Photos first, then documents: once the photos' part ends every queued photo is
+        searchable (``report.searchable_seconds``), however long the documents take. Files the
+        process died on last time (see ``store/queue.py``) come last, one at a time; every file
+        is claimed before it is read and its claim given back however it ends here.
+        ``progress`` counts every file; ``phases`` reports the two parts on the run's clock.
         """
         progress = progress or (lambda done, total: None)
+        phases = phases or PhaseReporter()
         vanished = {} if vanished is None else vanished
         suspects = self.store.queue.suspects()
         total = self.store.queue.waiting()[0]
         if not total and not suspects:
+            self._searchable(report, phases)
             return
+        photos, documents = self._ready_counts()
         readers = self.readers()
         run = _Run(self, report, vanished, readers)
         try:
             progress(0, total)
             done = 0
-            for done, prepared in enumerate(self._decode_ahead(run), 1):
-                self.control.checkpoint()
-                run.record(prepared)
-                progress(done, max(total, done))
-            run.flush()
+            for phase, count in ((Phase.PHOTOS, photos), (Phase.DOCUMENTS, documents)):
+                done = self._drain_part(run, phase, count, (done, total), progress, phases)
+                if phase is Phase.PHOTOS:
+                    self._searchable(report, phases)
             self._handle_suspects(run, suspects)
             progress(max(total, done + len(suspects)), max(total, done + len(suspects)))
         finally:
             readers.close()
             run.give_back_claims()
+
+    def _drain_part(
+        self, run: _Run, phase: Phase, count: int, files: tuple[int, int],
+        progress: ProgressCallback, phases: PhaseReporter,
+    ) -> int:  # fmt: skip
+        """Work the ready photos (``Phase.PHOTOS``) or the other files; committed when it
+        returns. ``files``: (done, total) over the drain; returns the new ``done``."""
+        done, total = files
+        if not count:
+            return done
+        report = run.report
+        before = report.failed + report.retrying
+
+        def failed() -> int:  # in this part: not searchable (or not readable) now
+            return report.failed + report.retrying - before
+
+        phases.report(phase, 0, count)
+        handled = 0
+        for handled, prepared in enumerate(
+            self._decode_ahead(run, photos=phase is Phase.PHOTOS), 1
+        ):
+            self.control.checkpoint()
+            run.record(prepared)
+            done += 1
+            progress(done, max(total, done))
+            if handled < count:  # the last report waits for the last batch's commit
+                phases.report(phase, handled, count, failed())
+        run.flush()  # the last photos' batch: committed before the phase says it ended
+        phases.report(phase, max(handled, count), max(handled, count), failed())
+        return done
+
+    def _searchable(self, report: IndexReport, phases: PhaseReporter) -> None:
+        """Every photo queued for this run is committed (or failed): note when."""
+        if self.clip is not None:
+            report.searchable_seconds = phases.elapsed()
+
+    def _ready_counts(self) -> tuple[int, int]:
+        """(photos, other files) ready in the queue (suspects are not: they come last)."""
+        photos = others = after = 0
+        while chunk := self.store.queue.ready_after(after, COUNT_CHUNK):
+            after = chunk[-1][0]
+            kinds = [_is_photo(entry.path) for _, entry in chunk]
+            photos += sum(kinds)
+            others += len(kinds) - sum(kinds)
+        return photos, others
 
     def readers(self) -> Readers:
         """Where files are read and decoded: reader processes, or this one (see ``read``)."""
@@ -225,28 +309,32 @@ class Indexer:
             run.record(run.preparer.prepare(entry.path, entry.root, states.get(entry.path)))
             run.flush()
 
-    def _queued(self) -> Iterator[tuple[QueuedFile, FileState | None]]:
-        """Ready queue entries with what the store knows of them, fetched a chunk at a time."""
+    def _queued(self, photos: bool) -> Iterator[tuple[QueuedFile, FileState | None]]:
+        """Ready queue entries that are photos (or, ``photos`` False, the other files) with what
+        the store knows of them, fetched a chunk at a time."""
         after = 0
-        while True:
-            chunk = self.store.queue.ready_after(after, QUEUE_CHUNK)
-            if not chunk:
-                return
-            paths = [entry.path for _, entry in chunk]
-            states = self.store.files.file_states_of(paths, self.model_id)
-            for rowid, entry in chunk:
+        while chunk := self.store.queue.ready_after(after, QUEUE_CHUNK):
+            after = chunk[-1][0]
+            entries = [entry for _, entry in chunk if _is_photo(entry.path) == photos]
+            if not entries:
+                continue
+            states = self.store.files.file_states_of([e.path for e in entries], self.model_id)
+            for entry in entries:
                 yield entry, states.get(entry.path)
-                after = rowid
 
-    def _decode_ahead(self, run: _Run) -> Iterator[Prepared]:
-        """Yield prepared files in queue order while the pool works a bounded distance ahead."""
-        ahead = self.batch_size * 2 + self.threads
+    def _decode_ahead(self, run: _Run, *, photos: bool) -> Iterator[Prepared]:
+        """Yield prepared photos (or the other files) in queue order while the pool works a
+        bounded distance ahead."""
+        # A batch and one file per thread: the threads decode the next batch while the model
+        # runs this one, and at most that many preprocessed photos (0.6 MB each, plus up to 3
+        # object crops) wait in memory (twice the batch before: 34 photos, ~20-80 MB).
+        ahead = self.batch_size + self.threads
         pending: deque[Future[Prepared]] = deque()
         with ThreadPoolExecutor(
             self.threads, thread_name_prefix="decode", initializer=lower_thread_priority
         ) as pool:
             try:
-                queued = self._queued()
+                queued = self._queued(photos)
                 # Claimed a window at a time: one transaction per ``ahead`` files, not per file
                 # (10,000 small photos: 300 commits instead of 10,000).
                 while group := list(itertools.islice(queued, ahead)):
@@ -265,20 +353,29 @@ class Indexer:
                 if pending:  # and stop the readers busy with files nobody will record
                     run.preparer.readers.close()
 
-    def embed_passages(self, report: IndexReport, limit: int | None = None) -> int:
+    def embed_passages(
+        self, report: IndexReport, limit: int | None = None, *,
+        progress: ProgressCallback | None = None,
+    ) -> int:  # fmt: skip
         """Encode passages saved without a text embedding (see ``index/passes/text.py``)."""
         if self.text is None:
             return 0
-        return embed_passages(self.store, self.text, report, self.control, limit=limit)
+        return embed_passages(self.store, self.text, report, self.control, limit=limit,
+                              progress=progress)  # fmt: skip
 
-    def read_photo_texts(self, report: IndexReport, limit: int | None = None) -> int:
+    def read_photo_texts(
+        self, report: IndexReport, limit: int | None = None, *,
+        progress: ProgressCallback | None = None,
+    ) -> int:  # fmt: skip
         """The lower-priority pass: read the text in photos (after everything else)."""
         if self.read_text is None or not self.options.photo_text:
             return 0
         readers = self.readers()
         try:
             return read_photo_texts(self.store, self.read_text, report, self.control,
-                                    self.drop_vectors, readers, limit=limit)  # fmt: skip
+                                    self.drop_vectors, readers, limit=limit,
+                                    gate=self.text_gate, thumbnails=self.thumbnails,
+                                    progress=progress)  # fmt: skip
         finally:
             readers.close()
 

@@ -6,14 +6,68 @@ import json
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from desktop_search.store.store import Store
 
+# (done, total): the files of a drain, photos and documents together (what the live index, the
+# heartbeat and the window show); a pass (text in photos, passages) counts its own items.
 ProgressCallback = Callable[[int, int], None]
 
 SMOOTHING_SECONDS = 10.0  # the rate follows changes over about this long
+
+
+class Phase(Enum):
+    """The parts of an index run a person sees, in the order a run goes through them.
+
+    Photos come first and alone: once their phase ends every photo of the run has its CLIP
+    embedding (and its objects, detected in the same decode) committed, i.e. is searchable.
+    Documents follow, then their passages' embeddings, then the slowest and least urgent pass,
+    the text in photos.
+    """
+
+    PHOTOS = "photos"
+    DOCUMENTS = "documents"
+    PASSAGES = "passages"
+    PHOTO_TEXT = "text in photos"
+
+
+@dataclass(frozen=True)
+class PhaseProgress:
+    """Where one phase of a run stands; reported as it starts (``done`` 0), as it goes and once
+    it ends (``done == total``: the last report of that phase)."""
+
+    phase: Phase
+    done: int
+    total: int
+    seconds: float  # since the run started
+    failed: int = 0  # of ``done``: failed (or waiting for a retry), so not searchable
+
+
+PhaseCallback = Callable[[PhaseProgress], None]
+
+
+class PhaseReporter:
+    """One run's clock and where its phase reports go (nowhere: ``callback`` None)."""
+
+    def __init__(self, callback: PhaseCallback | None = None, started: float | None = None) -> None:
+        self.callback = callback
+        self.started = time.perf_counter() if started is None else started
+
+    def elapsed(self) -> float:
+        """Seconds since the run started (``time.perf_counter``), to the millisecond."""
+        return round(time.perf_counter() - self.started, 3)
+
+    def report(self, phase: Phase, done: int, total: int, failed: int = 0) -> None:
+        if self.callback is not None:
+            self.callback(PhaseProgress(phase, done, max(total, done), self.elapsed(), failed))
+
+    def counter(self, phase: Phase) -> ProgressCallback:
+        """A ``(done, total)`` callback reporting ``phase`` (for the passes)."""
+        return lambda done, total: self.report(phase, done, total)
 
 
 class RateMeter:

@@ -55,6 +55,7 @@ from desktop_search.extract.document import Document, ReadText
 from desktop_search.extract.documents import extract_document
 from desktop_search.extract.images import Photo, load_photo, read_file
 from desktop_search.index.control import BACKGROUND_NICENESS
+from desktop_search.index.memory import map_large_blocks
 
 log = logging.getLogger(__name__)
 
@@ -518,6 +519,9 @@ def _limit_self(limits: ReaderLimits) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     with contextlib.suppress(OSError):
         os.nice(limits.niceness)
+    # A decoded picture's memory goes back to the system when it is freed, not to a heap that
+    # keeps the largest one decoded so far (index/memory.py): readers run side by side.
+    map_large_blocks()
 
 
 def _attach(name: str | None) -> SharedMemory | None:

@@ -28,6 +28,9 @@ class IndexReport:
     decoded: int = 0
     encoded: int = 0
     seconds: float = 0.0
+    # Seconds from the start of the run until every photo of the run had its CLIP embedding
+    # committed (and so could be found by a search); None without a CLIP model.
+    searchable_seconds: float | None = None
     failures: list[tuple[str, str]] = field(default_factory=list)
     # Symbolic links not followed, by why: "outside" (the target lies outside the indexed
     # folder: a link to ~/.ssh/id_rsa is not indexed), "dangling", "loop". Counted, not failures.

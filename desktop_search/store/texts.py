@@ -184,14 +184,15 @@ class TextItems:
             )
         return cursor.rowcount
 
-    def photos_to_read(self, limit: int) -> list[tuple[int, str, str]]:
-        """Indexed photos whose text was not looked for yet: (file id, path, content hash)."""
+    def photos_to_read(self, limit: int) -> list[tuple[int, str, str, str | None]]:
+        """Indexed photos whose text was not looked for yet: (file id, path, content hash,
+        thumbnail: relative to the thumbnails folder, None when it has none)."""
         rows = self.db.execute(
-            "SELECT id, path, content_hash FROM files WHERE kind = 'photo' "
+            "SELECT id, path, content_hash, thumbnail FROM files WHERE kind = 'photo' "
             "AND status = 'indexed' AND photo_text IS NULL ORDER BY id LIMIT ?",
             [limit],
         )
-        return [(file_id, from_db(path), digest) for file_id, path, digest in rows]
+        return [(file_id, from_db(path), digest, thumb) for file_id, path, digest, thumb in rows]
 
     def photos_to_read_count(self) -> int:
         return self.db.execute(

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from desktop_search.errors import ModelError
+from desktop_search.models.runtime.text_gate import TextGate
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,8 @@ class OcrEngine:
         self.repair_spaces = repair_spaces
         self._engine: Any = None
         self._lock = threading.Lock()
+        self._gate: TextGate | None = None
+        self._no_gate = False  # the detector's file was not found (said once in the log)
 
     @property
     def loaded(self) -> bool:
@@ -181,6 +184,25 @@ class OcrEngine:
         """Drop the pipeline and its sessions; the next :meth:`read` creates them again."""
         with self._lock:
             self._engine = None
+            if self._gate is not None:
+                self._gate.release()
+
+    @property
+    def gate(self) -> TextGate | None:
+        """The check that a picture holds text at all (``text_gate.py``): RapidOCR's text
+        detector in a session of its own, with as many threads as OCR, loaded on its first look.
+        None when the installed RapidOCR has no detector file where the gate looks for it."""
+        with self._lock:
+            if self._gate is None and not self._no_gate:
+                try:
+                    self._gate = TextGate(threads=self._threads())
+                except ModelError as error:
+                    log.warning("photos are read without the text gate: %s", error)
+                    self._no_gate = True
+            return self._gate
+
+    def _threads(self) -> int | None:
+        return max(1, min(self.threads, os.cpu_count() or 1)) if self.threads else None
 
     def _create(self) -> Any:
         try:
@@ -198,7 +220,7 @@ class OcrEngine:
         if not self.upscale_small_images:
             kwargs["det_limit_type"] = "max"
         if self.threads:
-            kwargs["intra_op_num_threads"] = max(1, min(self.threads, os.cpu_count() or 1))
+            kwargs["intra_op_num_threads"] = self._threads()
         log.info("loading RapidOCR (PP-OCRv4), threads=%s", kwargs.get("intra_op_num_threads"))
         _quieten_rapidocr()
         try:
