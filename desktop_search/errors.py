@@ -48,6 +48,10 @@ class ConvertExtraMissingError(ModelImportError):
     """Model conversion needs the optional ``convert`` extra (torch, open_clip_torch)."""
 
 
+class DisplayUnavailableError(DesktopSearchError):
+    """The window cannot open here: no display, or Qt's platform plugin lacks system libraries."""
+
+
 class QueryError(DesktopSearchError):
     """A search query (text or image) cannot be used."""
 

@@ -26,7 +26,7 @@ from skimage import data
 from desktop_search.app.library import Library
 from desktop_search.extract.images import read_file
 from desktop_search.index.indexer import Indexer, IndexOptions
-from desktop_search.index.memory import map_large_blocks, release_models, returning_memory
+from desktop_search.index.memory import map_large_blocks, release_models
 from desktop_search.index.progress import Phase, PhaseProgress
 from desktop_search.models.runtime.base import OnnxModel
 from desktop_search.store.store import Store
@@ -232,15 +232,3 @@ def test_release_models_lets_go_of_what_can_be_let_go_of(tiny_clip_dir):
     assert not model.loaded
     if platform.libc_ver()[0] == "glibc":
         assert map_large_blocks()  # glibc takes the setting (elsewhere: nothing to set)
-
-
-def test_returning_memory_keeps_the_answer_and_the_error():
-    def read(image: str) -> str:
-        if image == "bad":
-            raise ValueError("unreadable")
-        return image.upper()
-
-    wrapped = returning_memory(read)
-    assert wrapped("receipt") == "RECEIPT" and wrapped.__name__ == "read"
-    with pytest.raises(ValueError, match="unreadable"):
-        wrapped("bad")

@@ -23,7 +23,7 @@ from PIL import Image
 from desktop_search.extract.images import load_photo, read_file
 from desktop_search.index.decode import THUMBNAIL_SIZE
 from desktop_search.index.indexer import Indexer, IndexOptions
-from desktop_search.index.passes.text import OCR_SIDE
+from desktop_search.index.passes.text import OCR_SIDE, worth_keeping
 from desktop_search.index.report import IndexReport
 from desktop_search.models.runtime.ocr import OcrEngine
 from desktop_search.models.runtime.text_gate import (
@@ -225,3 +225,20 @@ def test_the_ocr_engine_owns_one_gate_loaded_on_its_first_look() -> None:
     assert gate.look(thumbnail(slide(1, SCALE))).has_text and gate.loaded
     engine.release()
     assert not gate.loaded
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("00000C", False),  # what OCR read in rows of page dots (photo-set-85)
+        ("®\nOOOOOO", False),
+        ("8 88\n8\n00000000000", False),
+        ("oOoO", False),  # case does not make a letter different
+        ("a b", False),  # too short
+        ("2024", True),
+        ("CITY MUSEUM", True),
+        ("TOTAL 42.50", True),
+    ],
+)
+def test_ocr_noise_and_patterns_are_not_kept_as_text(text: str, kept: bool) -> None:
+    assert worth_keeping(text) is kept

@@ -403,3 +403,12 @@ def test_a_reader_process_decodes_with_libvips(
         assert pool.unavailable is None
     finally:
         pool.close()
+
+
+def test_the_window_process_keeps_libvips_out(cases: dict[str, tuple[bytes, float]]) -> None:
+    """``gui.app.run`` calls keep_out: previews decode with Pillow there (libvips' own GLib is
+    kept away from Qt's); the state comes back after ``pillow_only``."""
+    data = next(data for name, (data, _) in cases.items() if "png" in name)
+    with vips_decode.pillow_only():
+        assert load_photo(data, min_side=64).decoded_by == "pillow"
+    assert load_photo(data, min_side=64).decoded_by == "vips"

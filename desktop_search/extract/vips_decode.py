@@ -23,16 +23,23 @@ map it, and the reader forkserver (which imports this module) never runs it. A p
 used libvips must not fork a child that uses it (its worker threads do not survive the fork; the
 child hangs on its first decode), so such a child decodes with Pillow. ``DESKTOP_SEARCH_NO_VIPS=1``
 in the environment turns libvips off for a process and its children: everything decodes with
-Pillow as before (and is how tests run without libvips).
+Pillow as before (and is how tests run without libvips). The window's process calls
+:func:`keep_out` before Qt starts: the ``pyvips-binary`` wheel's libvips carries its own copy of
+GLib (1,797 exported ``g_*`` symbols), while Qt's event loop runs on the system's; a test run
+crashed once inside Qt's event loop after a preview decode through libvips (not reproduced in
+five more runs), and the window gains little from it (one preview at a time). Indexing decodes in
+reader processes of their own, started fresh, which use libvips.
 
 Thread-safe: libvips is; the lazy load is under a lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from types import ModuleType
 
 from PIL import Image
@@ -141,6 +148,25 @@ def decode(data: bytes, fmt: str, factor: int) -> Image.Image:
     return Image.frombytes("RGB", size, pixels)
 
 
+def keep_out() -> None:
+    """This process decodes with Pillow from now on, without loading libvips (its children
+    decide for themselves: nothing is set in the environment). For the window's process."""
+    _VIPS.keep_out()
+
+
+@contextlib.contextmanager
+def pillow_only() -> Iterator[None]:
+    """Within: this process decodes with Pillow (:func:`keep_out` undone at the end), for
+    tests that build the window's parts in a process that also tests libvips."""
+    global _VIPS
+    saved, _VIPS = _VIPS, _Vips()
+    _VIPS.keep_out()
+    try:
+        yield
+    finally:
+        _VIPS = saved
+
+
 class _Vips:
     """pyvips, imported on first use; ``None`` where it cannot load or must not be used."""
 
@@ -165,6 +191,12 @@ class _Vips:
         if module is not None:
             self._used = True
         return module
+
+    def keep_out(self) -> None:
+        with self._lock:
+            if self._used:
+                log.debug("libvips already decoded in this process; Pillow from now on")
+            self._module, self._loaded = None, True
 
     def forked(self) -> None:
         """In a child just forked: libvips' worker threads stayed behind in the parent, and a

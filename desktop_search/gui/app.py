@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from desktop_search.app.library import Library
 from desktop_search.app.settings_service import SettingsChange
 from desktop_search.errors import DesktopSearchError
+from desktop_search.extract import vips_decode
 from desktop_search.gui.main_window import MainWindow
 from desktop_search.gui.settings_dialog import SettingsDialog
 from desktop_search.gui.tray import TrayController, app_icon
@@ -87,6 +88,7 @@ def run(home: str | None = None, *, hidden: bool = False) -> int:
     ``hidden``: start in the tray only (start at login); the live index keeps the known
     folders current either way.
     """
+    vips_decode.keep_out()  # its own GLib next to Qt's (extract/vips_decode.py)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)

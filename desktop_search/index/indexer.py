@@ -36,7 +36,6 @@ from desktop_search.index.memory import (
     PASSES_MMAP_THRESHOLD,
     map_large_blocks,
     release_models,
-    returning_memory,
 )
 from desktop_search.index.passes.objects import ObjectFinder
 from desktop_search.index.passes.text import embed_passages, read_photo_texts
@@ -129,9 +128,7 @@ class Indexer:
         self.exclude = list(options.exclude)
         self.wanted: Wanted = is_indexed_name if options.documents else IMAGE_EXTENSIONS
         self.control = control or IndexControl()
-        # OCR (scanned pages, text in photos); None: not available. Its freed tensors go back
-        # to the system after each image (index/memory.py).
-        self.read_text = returning_memory(read_text) if read_text is not None else None
+        self.read_text = read_text  # OCR (scanned pages, text in photos); None: not available
         # Skips photos whose thumbnail shows no text before OCR; None: every photo is read.
         self.text_gate = text_gate
         self.objects = objects  # the object detector; None: not installed or switched off

@@ -3,14 +3,16 @@
 glibc serves a block of 128 KiB or more with its own mapping, unmapped when freed, but raises that
 threshold to the size of each such block freed (up to 32 MiB): after the first decoded picture or
 model batch is freed, every later one of that size comes from the heap, which keeps what it grew
-to. Measured on 85 photos (2.5-16.8 MP, benchmarks/README.md): the indexer's resident memory
-ended 110 MB higher than with a fixed 1 MiB threshold, and a released onnxruntime session left
-190 of its 215 MB resident until ``malloc_trim``. So: a fixed threshold where big blocks are few
-(reader processes, the photos phase: decoded pictures, batches; decoding was no slower) and a
-trim after large frees. Not in the passes: RapidOCR runs onnxruntime without its arena, so every
-intermediate tensor is a fresh allocation, and mapping each one made OCR 2-3x slower (8 photos:
-17 s -> 35-52 s; 32 MiB, glibc's own ceiling, as fast as the default). Other C libraries (musl,
-macOS) manage memory their own way: nothing happens there.
+to. Measured on the 85-file Pictures set (benchmarks/README.md): the indexer's peak was ~110 MB
+higher than with a fixed 1 MiB threshold; and in a process of its own, a released ViT-B-32 int8
+session left 190 of its 215 MB resident until ``malloc_trim``. So: a fixed threshold where big
+blocks are few (reader processes, the photos phase: decoded pictures, batches; decoding and the
+run's CPU time unchanged), and a trim after large frees. Not in the passes: RapidOCR runs
+onnxruntime without its arena, so every intermediate tensor is a fresh allocation, and mapping
+each one made OCR 2-3x slower (8 photos: 17 s -> 35-52 s; 32 MiB, glibc's own ceiling, as fast
+as the default). A trim after every OCR call was tried too: 110 MB lower peak, 10% slower OCR
+(10 photos of text, 3 rounds each): not done. Other C libraries (musl, macOS) manage memory
+their own way: nothing happens there.
 """
 
 from __future__ import annotations
@@ -19,13 +21,9 @@ import ctypes
 import ctypes.util
 import functools
 import logging
-from collections.abc import Callable
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 _M_MMAP_THRESHOLD = -3  # mallopt parameter (malloc.h)
 # Blocks of this size or more get a mapping of their own, returned to the system when freed: a
@@ -36,6 +34,7 @@ MMAP_THRESHOLD = 1024 * 1024
 PASSES_MMAP_THRESHOLD = 32 * 1024 * 1024
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
     try:
@@ -62,21 +61,6 @@ def return_free_memory() -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
-
-
-def returning_memory(function: Callable[[T], R]) -> Callable[[T], R]:
-    """``function``, handing the heap's free pages back after each call. For OCR: a page or a
-    photo at 1920 px leaves hundreds of MB of freed tensors in the heap; trimmed after each,
-    the indexer's peak fell by 40-160 MB (85 photos, 2 runs each) at the same speed."""
-
-    @functools.wraps(function)
-    def call(argument: T) -> R:
-        try:
-            return function(argument)
-        finally:
-            return_free_memory()
-
-    return call
 
 
 @runtime_checkable

@@ -21,6 +21,7 @@ from PIL import Image
 from skimage import data
 
 from desktop_search.app.library import Library
+from desktop_search.extract import vips_decode
 from tests.object_photos import install_detector
 
 PHOTOS = ["astronaut", "coffee", "chelsea", "rocket", "camera", "coins", "colorwheel"]
@@ -63,6 +64,14 @@ def colour_near(image, point, wanted, reach: int = 2, tolerance: int = 40) -> bo
         for dx in range(-reach, reach + 1)
         for dy in range(-reach, reach + 1)
     )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def pillow_decodes_in_the_window_process():
+    """The window's process decodes with Pillow (``gui.app.run`` calls ``vips_decode.keep_out``:
+    libvips brings its own GLib next to Qt's); the same here, for windows the tests build."""
+    with vips_decode.pillow_only():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -45,6 +45,11 @@ OCR_SIDE = 960
 MIN_TEXT_PHOTO_SIDE = 160
 # Fewer characters than this is noise (a stray letter on a T-shirt), not text worth finding.
 MIN_PHOTO_TEXT = 4
+# Nor is text of fewer different letters and digits than this: OCR reads a row of dots or
+# rings (an image viewer's page dots, a carousel) as "00000C", "OOOOOO" or "8 88 00000000": 4
+# of the 64 pictures without text in photo-set-85 (benchmarks/photo_set.py) gave such text and
+# nothing else; the 21 with text have dozens of different ones, a date or price at least 3.
+MIN_DISTINCT_CHARACTERS = 3
 
 
 def embed_passages(
@@ -233,4 +238,10 @@ def _photo_text(path: str, read_text: ReadText, readers: Readers, gate: TextGate
         log.warning("could not read the text in %s", path, exc_info=True)
         return ""
     text = clean_text(text)  # OCR output is extracted text too: the same boundary
-    return text if sum(char.isalnum() for char in text) >= MIN_PHOTO_TEXT else ""
+    return text if worth_keeping(text) else ""
+
+
+def worth_keeping(text: str) -> bool:
+    """Whether OCR's ``text`` of a photo is text worth finding, not noise or a pattern."""
+    characters = [char.casefold() for char in text if char.isalnum()]
+    return len(characters) >= MIN_PHOTO_TEXT and len(set(characters)) >= MIN_DISTINCT_CHARACTERS
