@@ -123,6 +123,7 @@ class Settings:
     index_documents: bool = True  # PDFs, text files, e-mail and chat exports besides photos
     read_text_in_photos: bool = True  # OCR of screenshots, receipts, signs (a slower pass)
     detect_objects: bool = True  # objects in photos (with the detector installed): slower indexing
+    offer_menu_entry: bool = True  # the first run offers to put the app in the menu (till declined)
 
     @classmethod
     def load(cls, path: Path) -> Settings:

@@ -96,3 +96,11 @@ class FetchCancelled(ModelDownloadError):
 
 class IndexCancelled(DesktopSearchError):
     """An indexing run was cancelled by the user; everything committed before stays."""
+
+
+class ResourceMissingError(DesktopSearchError):
+    """A file the app ships (an icon, the desktop entry, the metainfo) is not installed with it."""
+
+
+class DesktopEntryError(DesktopSearchError):
+    """The applications-menu entry could not be added or removed (nothing half-done is left)."""

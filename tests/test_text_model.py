@@ -87,9 +87,9 @@ def test_model_json_records_format_and_fidelity(minilm_dir: Path, model: TextMod
     for name, digest in info.files.items():
         assert sha256_file(minilm_dir / name) == digest
     fidelity = info.fidelity
-    assert fidelity["int8_mean_cosine"] >= 0.99
-    assert fidelity["fp32_onnx_min_cosine"] >= 0.9999
-    assert len(fidelity["candidates"]) >= 2
+    assert fidelity["int8_mean_cosine"] >= 0.99 and fidelity["candidates"]
+    # Built from the checkpoint without torch; that graph against torch: tests/test_bert_graph.py.
+    assert info.source["type"] == "safetensors" and info.source["builder"].startswith("bert_graph")
     assert info.source["weights_sha256"] == (
         "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
     )

@@ -148,6 +148,12 @@ class SettingsService:
         with _CHANGING:
             return self.update(replace(self.preferences(), keep_in_tray=on))
 
+    def stop_offering_menu_entry(self) -> None:
+        """The person declined the offer to add the app to the applications menu: it is not
+        made again ('desktop-search install-desktop-entry' adds it any time)."""
+        with _CHANGING:
+            self._save(offer_menu_entry=False)
+
     # -- models -----------------------------------------------------------------------------
 
     def use_model(self, name: str) -> None:

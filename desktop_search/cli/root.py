@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "forget": "desktop_search.cli.forget:forget",
     "gui": "desktop_search.cli.gui:gui",
     "index": "desktop_search.cli.index:index",
+    "install-desktop-entry": "desktop_search.cli.desktop_entry:install_desktop_entry",
     "models": "desktop_search.cli.models:models",
     "objects": "desktop_search.cli.search:objects",
     "search": "desktop_search.cli.search:search",

@@ -9,12 +9,15 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication
 
 from desktop_search.app.library import Library
+from desktop_search.app.menu_entry import MenuEntryOffer
 from desktop_search.app.settings_service import SettingsChange
 from desktop_search.errors import DesktopSearchError
 from desktop_search.extract import vips_decode
+from desktop_search.gui.icons import app_icon
 from desktop_search.gui.main_window import MainWindow
+from desktop_search.gui.menu_offer import MenuOfferBox
 from desktop_search.gui.settings_dialog import SettingsDialog
-from desktop_search.gui.tray import TrayController, app_icon
+from desktop_search.gui.tray import TrayController
 from desktop_search.gui.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -25,12 +28,18 @@ APP_NAME = "desktop-search"
 class DesktopApp:
     """The window, the tray and the settings dialog wired together over one Library."""
 
-    def __init__(self, library: Library, pool: WorkerPool) -> None:
+    def __init__(
+        self, library: Library, pool: WorkerPool, *, menu_entry: MenuEntryOffer | None = None
+    ) -> None:
         self.library = library
         self.pool = pool
         self.window = MainWindow(library, pool)
         self.window.setWindowIcon(app_icon())
         self.tray = TrayController(self.window, self.window.live)
+        # The first run offers to add the app to the applications menu (``menu_entry``: this
+        # session's menu folders unless a test gives others).
+        self.menu_offer = self._offer_menu_entry(menu_entry or MenuEntryOffer(
+            library.settings_service))  # fmt: skip
         self._connect()
         settings = QAction("Settings…", self.window)
         settings.setShortcut(QKeySequence("Ctrl+,"))
@@ -46,6 +55,14 @@ class DesktopApp:
         tray.quit_requested.connect(window.shutdown)
         window.close_requested.connect(self._close_requested)
         tray.show_activity(window.activity)
+
+    def _offer_menu_entry(self, offer: MenuEntryOffer) -> MenuOfferBox | None:
+        """On the first-run panel while no entry exists and it was not declined."""
+        if not offer.wanted():
+            return None
+        box = MenuOfferBox(offer, self.pool, self.window.first_run)
+        self.window.first_run.show_menu_offer(box)
+        return box
 
     def _close_requested(self, event: QCloseEvent) -> None:
         """Closing the window keeps the live index running in the tray when the user wants."""
@@ -92,7 +109,9 @@ def run(home: str | None = None, *, hidden: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
+    # The desktop entry's name: a Wayland compositor finds the entry, and its icon, by it.
     app.setDesktopFileName(APP_NAME)
+    app.setWindowIcon(app_icon())  # every window (dialogs too) and the X11 task switcher
     library = Library.open(home)
     _load_tokenizer(library)
     pool = WorkerPool()

@@ -1,7 +1,9 @@
 """The first-run panel: shown while nothing is indexed, it asks which folders to index.
 
 Without a CLIP model it also offers the default one (``ModelOffer``): name, size, licence and a
-Download button; nothing is asked of the network before that button is pressed.
+Download button; nothing is asked of the network before that button is pressed. The app (not
+every window) adds the offer to put it in the applications menu under the buttons
+(``show_menu_offer``, gui/menu_offer.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from desktop_search.gui.model_download import INSTALLED, ModelDownload
@@ -74,6 +77,7 @@ class FirstRunPanel(QFrame):
         buttons.addStretch(1)
         buttons.addWidget(self.start_button)
         layout.addLayout(buttons)
+        self._column = layout  # offers the app makes go at its end (show_menu_offer)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(box, 3)
@@ -107,6 +111,11 @@ class FirstRunPanel(QFrame):
             self._model_box.insertWidget(self._model_box.indexOf(self.model_note) + 1,
                                          self.model_offer)  # fmt: skip
             download.changed.connect(lambda _state: self._model_changed())
+
+    def show_menu_offer(self, offer: QWidget) -> None:
+        """Show ``offer`` (the question whether to add the app to the menu) under the buttons."""
+        self._column.addSpacing(8)
+        self._column.addWidget(offer)
 
     def model_active(self) -> None:
         """A CLIP model is in use now (fetched here or chosen in Settings): no offer any more,

@@ -5,7 +5,7 @@ the same line the window's bar shows) and a problem to report, and decides the t
 and the pause action's label. ``TrayController`` wires it to Qt: it owns a ``QSystemTrayIcon`` only
 when the platform has a tray (offscreen and some desktops have none; the app then simply runs
 without one), but its actions and slots work either way, so the logic is testable without a tray.
-Icons are drawn with QPainter: no image files.
+Its icons are the PNGs of resources/icons/tray/, one per state (gui/icons.py).
 """
 
 from __future__ import annotations
@@ -14,24 +14,17 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
-from desktop_search.gui.live_text import IDLE, INDEXING, PAUSED, PROBLEM, Activity
+from desktop_search.gui import icons
+from desktop_search.gui.live_text import IDLE, PROBLEM, Activity
 from desktop_search.gui.plain_text import plain_tip
 
 log = logging.getLogger(__name__)
 
 APP_NAME = "desktop-search"
-
-ICON_COLOURS = {
-    IDLE: "#2563eb",  # blue
-    INDEXING: "#16a34a",  # green
-    PAUSED: "#d97706",  # amber
-    PROBLEM: "#dc2626",  # red
-}
-ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 
 
 class Pausable(Protocol):
@@ -90,56 +83,6 @@ def _one_line(message: object) -> str:
     text = str(message).strip()
     line = text.splitlines()[0] if text else "unknown problem"
     return line if len(line) <= 200 else line[:199] + "…"
-
-
-# -- icons ----------------------------------------------------------------------------------
-
-
-def glyph_pixmap(name: str, size: int) -> QPixmap:
-    """A magnifier in the state's colour; paused adds two bars, problem an exclamation mark."""
-    colour = QColor(ICON_COLOURS.get(name, ICON_COLOURS[IDLE]))
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    stroke = max(1.5, size * 0.11)
-    radius = size * 0.30
-    centre = QPointF(size * 0.42, size * 0.42)
-    painter.setPen(QPen(colour, stroke))
-    painter.setBrush(QColor(255, 255, 255, 210))
-    painter.drawEllipse(centre, radius, radius)
-    handle = QPen(colour, stroke * 1.6)
-    handle.setCapStyle(Qt.PenCapStyle.RoundCap)
-    painter.setPen(handle)
-    start = centre + QPointF(radius * 0.72, radius * 0.72)
-    painter.drawLine(start, QPointF(size * 0.90, size * 0.90))
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(colour)
-    inner = radius * 0.5
-    if name == PAUSED:
-        bar = inner * 0.55
-        painter.drawRect(QRectF(centre.x() - inner * 0.75, centre.y() - inner, bar, 2 * inner))
-        painter.drawRect(QRectF(centre.x() + inner * 0.2, centre.y() - inner, bar, 2 * inner))
-    elif name == PROBLEM:
-        width = max(1.0, inner * 0.5)
-        painter.drawRect(QRectF(centre.x() - width / 2, centre.y() - inner, width, inner * 1.25))
-        painter.drawEllipse(QPointF(centre.x(), centre.y() + inner * 0.8), width * 0.6, width * 0.6)
-    elif name == INDEXING:
-        painter.drawEllipse(centre, inner * 0.6, inner * 0.6)
-    painter.end()
-    return pixmap
-
-
-def make_icon(name: str) -> QIcon:
-    icon = QIcon()
-    for size in ICON_SIZES:
-        icon.addPixmap(glyph_pixmap(name, size))
-    return icon
-
-
-def app_icon() -> QIcon:
-    """The application's icon (the idle magnifier), for windows and the desktop."""
-    return make_icon(IDLE)
 
 
 # -- the controller -------------------------------------------------------------------------
@@ -212,7 +155,7 @@ class TrayController(QObject):
     def icon(self, name: str | None = None) -> QIcon:
         name = name or self.state.icon_name
         if name not in self._icons:
-            self._icons[name] = make_icon(name)
+            self._icons[name] = icons.tray_icon(name)
         return self._icons[name]
 
     # -- slots the window connects ----------------------------------------------------------

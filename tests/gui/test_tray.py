@@ -16,15 +16,10 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from desktop_search.app.live import LiveStatus
 from desktop_search.app.status import Failure, LibraryStatus
+from desktop_search.gui.icons import app_icon, tray_icon
 from desktop_search.gui.live_text import LIVE, describe
-from desktop_search.gui.tray import (
-    ICON_COLOURS,
-    TrayController,
-    TrayState,
-    app_icon,
-    glyph_pixmap,
-    make_icon,
-)
+from desktop_search.gui.tray import TrayController, TrayState
+from desktop_search.platform.resource_files import APP_ICON_SIZES, TRAY_ICON_SIZES, TRAY_STATES
 
 SCREENSHOTS = Path(os.environ.get("GUI_SCREENSHOTS", "/tmp"))
 FOLDERS = ["/a", "/b", "/c"]
@@ -172,24 +167,31 @@ def test_open_shows_and_quit_asks_the_window_to_shut_down_first(qtbot, window):
     assert tray.quitting
 
 
-def test_icons_are_drawn_per_state(qtbot):
-    colours = {}
-    for name in ICON_COLOURS:
-        icon = make_icon(name)
+def test_icons_come_from_the_resources_one_per_state(qtbot, window):
+    """The tray shows the PNGs of resources/icons/tray/ for its state; the window the app's."""
+    images = {}
+    for state in TRAY_STATES:
+        icon = tray_icon(state)
         assert not icon.isNull()
-        assert {size.width() for size in icon.availableSizes()} >= {16, 32, 64}
-        image = glyph_pixmap(name, 64).toImage()
-        ring = image.pixelColor(int(64 * 0.42), int(64 * 0.12))  # on the lens' rim
-        assert ring.alpha() > 0
-        colours[name] = ring.name()
-    assert len(set(colours.values())) == len(ICON_COLOURS)
-    assert not app_icon().isNull()
+        assert {size.width() for size in icon.availableSizes()} == set(TRAY_ICON_SIZES)
+        images[state] = icon.pixmap(22, 22).toImage()
+    assert len({bytes(image.constBits()) for image in images.values()}) == len(TRAY_STATES)
+    assert {size.width() for size in app_icon().availableSizes()} == set(APP_ICON_SIZES)
+
+    tray = TrayController(window, FakeLive())
+    assert tray.icon().cacheKey() == tray.icon("idle").cacheKey()
+    tray.show_activity(activity("indexing", done=1, total=3))
+    assert tray.icon().pixmap(22, 22).toImage() == images["indexing"]
+    tray.problem("cannot read the disk")
+    assert tray.icon().pixmap(22, 22).toImage() == images["problem"]
     assert QApplication.instance() is not None
-    # One strip of all icons to look at.
-    pixmap = QPixmap(64 * len(ICON_COLOURS), 64)
+    # One strip of the tray's icons at 22 px on a light and a dark panel, to look at.
+    pixmap = QPixmap(32 * len(TRAY_STATES), 64)
     pixmap.fill(Qt.GlobalColor.white)
     painter = QPainter(pixmap)
-    for index, name in enumerate(ICON_COLOURS):
-        painter.drawPixmap(index * 64, 0, glyph_pixmap(name, 64))
+    painter.fillRect(0, 32, pixmap.width(), 32, Qt.GlobalColor.black)
+    for index, state in enumerate(TRAY_STATES):
+        for top in (5, 37):
+            painter.drawPixmap(index * 32 + 5, top, tray_icon(state).pixmap(22, 22))
     painter.end()
     pixmap.save(str(SCREENSHOTS / "tray_icons.png"))

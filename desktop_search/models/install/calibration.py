@@ -1,5 +1,6 @@
-"""Calibration inputs for the int8 fidelity gate (``quantize.py``), generated here offline and
-deterministically: procedural images (gradients, noise, shapes, text) and built-in captions.
+"""Calibration inputs for the int8 fidelity gates (``quantize.py``, ``text_import.py``), generated
+here offline and deterministically: procedural images (gradients, noise, shapes, text), built-in
+captions and sentences.
 Users have no test photos, and the gate runs on their machines.
 """
 
@@ -49,6 +50,73 @@ CALIBRATION_TEXTS: tuple[str, ...] = (
     "a map of Europe",
     "document scan: invoice number 12345",
     "a blurry photo taken by accident",
+)
+
+
+# ~50 varied texts the sentence model's gate runs on: the kinds of text the app indexes
+# (documents, notes, messages, emails, code, OCR output, queries), several languages, a text long
+# enough to be truncated, and the empty string. Tests use a different set.
+SENTENCE_TEXTS: tuple[str, ...] = (
+    "How do I reset my router password?",
+    "Meeting moved to Thursday 3pm, same room.",
+    "Invoice #2023-114: 3 x consulting days at EUR 850, due within 30 days.",
+    "The mitochondria is the powerhouse of the cell.",
+    "Can you pick up milk and eggs on the way home?",
+    "Quarterly revenue grew 12% year over year, driven by subscriptions.",
+    "lol that's hilarious 😂😂",
+    "Dear Sir or Madam, I am writing to complain about the late delivery of my order.",
+    "def fibonacci(n): return n if n < 2 else fibonacci(n - 1) + fibonacci(n - 2)",
+    "SELECT name, email FROM users WHERE created_at > '2024-01-01';",
+    "The patient presented with a persistent dry cough and mild fever.",
+    "Flight LH 456 from Frankfurt to Boston departs at 10:35 from gate B44.",
+    "Remember to water the tomatoes twice a week during summer.",
+    "The court ruled that the contract was void due to misrepresentation.",
+    "happy birthday!!! 🎂🎉 hope you have a great day",
+    "Photosynthesis converts light energy into chemical energy stored in glucose.",
+    "ok",
+    "?",
+    "",
+    "   ",
+    "Wi-Fi password: hunter2 (don't share)",
+    "Le train pour Lyon part à 8h15 du quai numéro 3.",
+    "Die Besprechung wurde auf nächsten Montag verschoben.",
+    "El informe anual está disponible en la página web de la empresa.",
+    "Мы встретимся у входа в музей в полдень.",
+    "明日の会議は午後二時からです。",
+    "我们下周去北京旅游。",
+    "مرحبا، كيف حالك اليوم؟",
+    "Ο καιρός σήμερα είναι ηλιόλουστος.",
+    "naïve café résumé façade coöperate",
+    "TODO: refactor the parser, add tests, update CHANGELOG.md",
+    "Error: connection refused (ECONNREFUSED) at 127.0.0.1:5432",
+    "Chapter 3. The Industrial Revolution began in Britain in the late 18th century.",
+    "Preheat the oven to 180°C and bake for 25 minutes until golden.",
+    "The quick brown fox jumps over the lazy dog.",
+    "Your package has been shipped and will arrive on Monday.",
+    "Please find attached the signed lease agreement for the apartment.",
+    "Gradient descent minimises a loss function by following its negative gradient.",
+    "We hiked to the summit and watched the sunrise above the clouds.",
+    "Tax return 2022 - deductions: home office, commuting, donations.",
+    "https://example.com/docs/getting-started?lang=en#install",
+    "john.doe@example.com wrote: thanks, see you tomorrow",
+    "1234 5678 9012 3456",
+    "Minutes of the board meeting, 14 March: budget approved, hiring freeze lifted.",
+    "The sonnet compares the beloved to a summer's day and finds summer lacking.",
+    "Scan of page 2: TOTAL DUE 45.90 VISA ****1234 THANK YOU FOR SHOPPING",
+    "Symptoms of dehydration include thirst, dark urine and dizziness.",
+    "My flight got cancelled, I'll take the night train instead.",
+    (
+        "Long report. "
+        + "The committee reviewed the proposal in detail, discussed the risks of the migration "
+        "to the new accounting system, the training needs of the staff, the timeline for the "
+        "first quarter and the budget for external consultants, and agreed to revisit the "
+        "matter after the pilot in the Berlin office has been evaluated. " * 6
+    ),
+    (
+        "Notes from the lecture on the history of computing: Babbage's analytical engine, "
+        "Lovelace's notes, Turing's 1936 paper, ENIAC, the transistor, integrated circuits, "
+        "the microprocessor, personal computers and the rise of the internet."
+    ),
 )
 
 

