@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from desktop_search.errors import DesktopEntryError
-from desktop_search.platform import desktop_entry, resource_files
+from desktop_search.platform import desktop_entry, desktop_file, resource_files
 from desktop_search.platform.desktop_entry import XdgFolders
 from desktop_search.platform.desktop_file import entry_text, exec_value
 
@@ -64,7 +64,7 @@ def test_the_entry_runs_this_installation_by_its_absolute_path():
     assert keys["Icon"] == resource_files.APP_ID
     assert text.count("Exec=") == 2  # TryExec and Exec, each once
 
-    command = desktop_entry.launcher()
+    command = desktop_file.launcher()
     assert all(os.path.isabs(part) for part in command[:1])
     assert command[0].endswith("desktop-search") or command[1:] == ["-m", "desktop_search"]
 

@@ -1,5 +1,6 @@
 """Pausing, resuming and cancelling a real indexing run; a reader Library searching meanwhile."""
 
+import os
 import shutil
 import sys
 import threading
@@ -131,9 +132,22 @@ def test_autostart_entry_is_written_and_removed(tmp_path, monkeypatch):
     path = set_autostart(True)
     assert path == autostart_file() == tmp_path / "config" / "autostart" / "desktop-search.desktop"
     text = path.read_text()
-    assert "Exec=" in text and "-m desktop_search gui --hidden" in text and autostart_enabled()
+    (exec_line,) = [line for line in text.splitlines() if line.startswith("Exec=")]
+    program = exec_line.removeprefix("Exec=").split(" ")[0]
+    assert os.path.isabs(program) and os.access(program, os.X_OK)  # no PATH lookup
+    assert exec_line.endswith(" gui --hidden") and autostart_enabled()
     set_autostart(False)
     assert not path.exists() and not autostart_enabled()
+
+
+def test_a_bundled_app_starts_at_login_by_its_own_executable(tmp_path, monkeypatch):
+    """A PyInstaller bundle's sys.executable is the app itself: no `-m desktop_search`."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    bundled = tmp_path / "desktop search" / "desktop-search"
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(bundled))
+    text = set_autostart(True).read_text()
+    assert f'Exec="{bundled}" gui --hidden' in text
 
 
 def test_indexing_steps_aside_after_a_search_but_is_never_starved():

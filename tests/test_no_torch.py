@@ -122,8 +122,9 @@ def test_every_command_runs_without_torch(cli: Cli, tmp_path: Path):
     window = cli.start("gui")
     time.sleep(6)  # the window opens, loads the library and its models, starts the live index
     assert window.poll() is None, window.communicate()
-    window.terminate()
-    window.communicate(timeout=30)
+    window.terminate()  # SIGTERM, as a session logging out sends: the app quits as from the tray
+    out, err = window.communicate(timeout=30)
+    assert window.returncode == 0 and "Traceback" not in err, (window.returncode, out, err)
 
     assert cli.attempts() == [], "\n".join(cli.attempts())
     print(f"all commands without torch: {time.monotonic() - started:.1f} s")

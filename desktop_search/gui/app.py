@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Iterator
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication
 
@@ -121,9 +125,31 @@ def run(home: str | None = None, *, hidden: bool = False) -> int:
         app.setQuitOnLastWindowClosed(desktop.tray.tray_icon is None)
         if not hidden or desktop.tray.tray_icon is None:
             desktop.window.show()
-        code = app.exec()
+        with _quitting_on_signals(app):
+            code = app.exec()
         desktop.window.shutdown()
         return code
     finally:
         pool.wait()
         library.close()
+
+
+@contextlib.contextmanager
+def _quitting_on_signals(app: QApplication) -> Iterator[None]:
+    """SIGTERM (the session logging out, `kill`) and SIGINT (Ctrl+C in a terminal) quit as the
+    tray's Quit does: the window shuts down, the live index stops, the library closes; the exit
+    code is 0. Python runs a signal handler only between bytecodes, and Qt's event loop keeps
+    the main thread in C++: a timer hands it back to Python every 200 ms."""
+    handled = (signal.SIGTERM, signal.SIGINT)
+    before = {number: signal.getsignal(number) for number in handled}
+    for number in handled:
+        signal.signal(number, lambda *_: app.quit())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    try:
+        yield
+    finally:
+        wake.stop()
+        for number, handler in before.items():
+            signal.signal(number, handler)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
-import shlex
 import sys
 from pathlib import Path
+
+from desktop_search.platform.desktop_file import exec_value, launcher
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,9 @@ def autostart_file() -> Path:
 
 
 def launch_command() -> list[str]:
-    """How to start this installation's app in the tray: its own interpreter, no PATH lookup."""
-    return [sys.executable, "-m", "desktop_search", "gui", "--hidden"]
+    """How to start this installation's app in the tray, by its absolute command (the one the
+    menu entry runs: a bundle's executable, the console script, or the interpreter)."""
+    return [*launcher(), "gui", "--hidden"]
 
 
 def _supported() -> bool:
@@ -49,7 +51,7 @@ def set_autostart(enabled: bool) -> Path | None:
             "Type=Application",
             "Name=desktop-search",
             "Comment=Search your photos by what is in them",
-            f"Exec={shlex.join(launch_command())}",
+            f"Exec={exec_value(launch_command())}",
             "Terminal=false",
             "X-GNOME-Autostart-enabled=true",
             "",

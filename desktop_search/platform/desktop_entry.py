@@ -43,7 +43,7 @@ from pathlib import Path
 
 from desktop_search.errors import DesktopEntryError
 from desktop_search.platform import private, resource_files
-from desktop_search.platform.desktop_file import entry_text
+from desktop_search.platform.desktop_file import entry_text, launcher
 from desktop_search.platform.resource_files import APP_ID, DESKTOP_FILE, METAINFO_FILE
 
 log = logging.getLogger(__name__)
@@ -128,20 +128,6 @@ class _Record:
 def supported() -> bool:
     """Whether this system has freedesktop menus (Linux and the BSDs)."""
     return sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd"))
-
-
-def launcher() -> list[str]:
-    """The running desktop-search as an absolute command: the console script it was started
-    through (a virtual environment's bin/desktop-search, a pipx link), or the one beside this
-    interpreter, else the interpreter itself with ``-m desktop_search``. Never a PATH lookup:
-    that could find another installation."""
-    started = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
-    if started is not None and started.name == APP_ID and started.is_file():
-        return [os.path.abspath(started)]  # a pipx link stays a link: it survives upgrades
-    beside = Path(sys.executable).parent / APP_ID
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return [str(beside)]
-    return [os.path.abspath(sys.executable), "-m", "desktop_search"]
 
 
 def placements(command: Sequence[str], folders: XdgFolders) -> list[Placement]:

@@ -5,11 +5,14 @@ quoting rules of "The Exec key", escapes of string values)."""
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from desktop_search.errors import DesktopEntryError
 from desktop_search.platform import resource_files
-from desktop_search.platform.resource_files import DESKTOP_FILE
+from desktop_search.platform.resource_files import APP_ID, DESKTOP_FILE
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +20,23 @@ log = logging.getLogger(__name__)
 # take a backslash.
 _RESERVED = frozenset(" \t\n\"'\\><~|&;$*?#()`")
 _ESCAPED_IN_QUOTES = frozenset('"`$\\')
+
+
+def launcher() -> list[str]:
+    """The running desktop-search as an absolute command: a bundle's executable (PyInstaller
+    sets ``sys.frozen``; it takes no ``-m``), the console script it was started through (a
+    virtual environment's bin/desktop-search, a pipx link), or the one beside this interpreter,
+    else the interpreter itself with ``-m desktop_search``. Never a PATH lookup: that could find
+    another installation. For the menu entry and the login entry alike."""
+    if getattr(sys, "frozen", False):
+        return [os.path.abspath(sys.executable)]
+    started = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if started is not None and started.name == APP_ID and started.is_file():
+        return [os.path.abspath(started)]  # a pipx link stays a link: it survives upgrades
+    beside = Path(sys.executable).parent / APP_ID
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return [str(beside)]
+    return [os.path.abspath(sys.executable), "-m", "desktop_search"]
 
 
 def exec_value(arguments: Sequence[str]) -> str:
