@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +162,7 @@ class WorkerPool:
         self.pool.setMaxThreadCount(max_threads)
         self._lanes: dict[Hashable, _Lane] = {}
         self._requests: set[_Request] = set()  # alive until their worker ends (Qt needs that)
+        self._ending: list[_Request] = []  # ended; released outside their own slot
 
     def start(
         self,
@@ -247,7 +248,14 @@ class WorkerPool:
             lane.waiting = None
 
     def _request_ended(self, request: _Request) -> None:
+        # Called from the request's own slot: were this the last reference, the request would be
+        # destroyed inside its own metacall when the slot's bound method is released, and its
+        # ~QObject asks PySide for Python overrides on a half-destroyed wrapper (segfaults
+        # seen in the GUI tests: Shiboken::Object::cppPointer under QObject::~QObject under
+        # SignalManager::qt_metacall). It is let go on the next turn of the event loop instead.
         self._requests.discard(request)
+        self._ending.append(request)
+        QTimer.singleShot(0, self._release_ended)
         lane = request.lane
         if lane.latest is request:
             lane.latest = None
@@ -257,6 +265,9 @@ class WorkerPool:
             if lane.running is not None:
                 self.pool.start(lane.running.worker)
         self._forget_if_idle(request.key, lane)
+
+    def _release_ended(self) -> None:
+        self._ending.clear()
 
     def _forget_if_idle(self, key: Hashable, lane: _Lane) -> None:
         idle = lane.latest is None and lane.running is None and lane.waiting is None

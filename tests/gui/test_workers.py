@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 
 import pytest
 import shiboken6
@@ -152,6 +153,24 @@ def test_a_key_is_reusable_after_its_requests_ended(qtbot, pool, serial):
         qtbot.waitUntil(lambda value=value: results[-1:] == [value.title()], timeout=TIMEOUT)
     drain(qtbot, pool)
     assert results == ["One", "Two"]
+
+
+def test_a_request_is_let_go_after_its_last_slot_not_inside_it(qtbot, pool):
+    """A request that dies inside its own ``finished`` slot (its last reference gone with the
+    slot's bound method) runs ~QObject in the middle of its own metacall, where PySide looks up
+    Python overrides on a half-destroyed wrapper: the GUI tests segfaulted there now and then.
+    The pool keeps it until the next turn of the event loop, then lets it go."""
+    seen: dict[str, object] = {}
+
+    def finished() -> None:  # runs inside the request's own `finished` slot
+        seen["held"] = any(ending is seen["request"]() for ending in pool._ending)
+
+    pool.start_latest("k", str.upper, "x", on_finished=finished)
+    seen["request"] = request = weakref.ref(pool._lanes["k"].latest)  # delivered after this
+    qtbot.waitUntil(lambda: "held" in seen, timeout=TIMEOUT)
+    assert seen["held"] is True
+    drain(qtbot, pool)
+    assert request() is None and not pool._ending  # released, not leaked
 
 
 def test_requests_keyed_by_a_deleted_qobject_report_nothing(qtbot, pool):
