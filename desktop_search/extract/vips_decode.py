@@ -24,10 +24,10 @@ used libvips must not fork a child that uses it (its worker threads do not survi
 child hangs on its first decode), so such a child decodes with Pillow. ``DESKTOP_SEARCH_NO_VIPS=1``
 in the environment turns libvips off for a process and its children: everything decodes with
 Pillow as before (and is how tests run without libvips). The window's process calls
-:func:`keep_out` before Qt starts: the ``pyvips-binary`` wheel's libvips carries its own copy of
-GLib (1,797 exported ``g_*`` symbols), while Qt's event loop runs on the system's; a test run
-crashed once inside Qt's event loop after a preview decode through libvips (not reproduced in
-five more runs), and the window gains little from it (one preview at a time). Indexing decodes in
+:func:`keep_out` before Qt starts, as a precaution: the ``pyvips-binary`` wheel's libvips
+carries its own copy of GLib (1,797 exported ``g_*`` symbols) while Qt's event loop runs on the
+system's, and the window gains little from libvips (one preview at a time). (The GUI-test
+segfaults that first raised the doubt were gui/workers.py's, fixed there.) Indexing decodes in
 reader processes of their own, started fresh, which use libvips.
 
 Thread-safe: libvips is; the lazy load is under a lock.

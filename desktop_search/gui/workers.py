@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +86,15 @@ def _left_open(fn: Callable[..., Any], parameter: str, args: tuple, kwargs: dict
         return False
 
 
-class _Request(QObject):
+class _Request:
     """One ``start_latest`` call: passes its worker's signals on while it is its key's latest.
 
-    A QObject made on the GUI thread, so the worker's signals reach these slots there."""
+    A plain object, not a QObject: its bound methods are connected like ``start``'s callables
+    (PySide delivers them on the GUI thread, where the worker's signals object lives). As a
+    Python subclass of QObject it segfaulted now and then in the GUI tests when the last
+    reference went: QObject::~QObject asked PySide for Python overrides of a wrapper whose
+    instance dict was already gone (core dumps: Sbk_GetPyOverride / Shiboken::Object::cppPointer
+    under QObject::~QObject, from subtype_dealloc), inside its own slot or outside it."""
 
     def __init__(
         self,
@@ -102,7 +107,6 @@ class _Request(QObject):
         on_progress: Callable[[int, int], None] | None,
         on_finished: Callable[[], None] | None,
     ) -> None:
-        super().__init__()
         self.pool, self.key, self.lane, self.worker = pool, key, lane, worker
         self.owner = _owner_of(key)
         self.on_result, self.on_error = on_result, on_error
@@ -117,22 +121,18 @@ class _Request(QObject):
         result arriving after the window closed must not reach its deleted widgets)."""
         return self.lane.latest is self and (self.owner is None or shiboken6.isValid(self.owner))
 
-    @Slot(object)
     def _result(self, value: Any) -> None:
         if self.on_result is not None and self.is_latest():
             self.on_result(value)
 
-    @Slot(object)
     def _error(self, error: Exception) -> None:
         if self.on_error is not None and self.is_latest():
             self.on_error(error)
 
-    @Slot(object, object)
     def _progress(self, done: int, total: int) -> None:
         if self.on_progress is not None and self.is_latest():
             self.on_progress(done, total)
 
-    @Slot()
     def _finished(self) -> None:
         latest = self.is_latest()
         self.pool._request_ended(self)
@@ -162,7 +162,7 @@ class WorkerPool:
         self.pool.setMaxThreadCount(max_threads)
         self._lanes: dict[Hashable, _Lane] = {}
         self._requests: set[_Request] = set()  # alive until their worker ends (Qt needs that)
-        self._ending: list[_Request] = []  # ended; released outside their own slot
+        self._ending: list[_Request] = []  # ended; released outside their own callback
 
     def start(
         self,
@@ -248,11 +248,8 @@ class WorkerPool:
             lane.waiting = None
 
     def _request_ended(self, request: _Request) -> None:
-        # Called from the request's own slot: were this the last reference, the request would be
-        # destroyed inside its own metacall when the slot's bound method is released, and its
-        # ~QObject asks PySide for Python overrides on a half-destroyed wrapper (segfaults
-        # seen in the GUI tests: Shiboken::Object::cppPointer under QObject::~QObject under
-        # SignalManager::qt_metacall). It is let go on the next turn of the event loop instead.
+        # Called from the request's own callback: PySide's receiver still runs its bound method,
+        # so the request is let go on the next turn of the event loop, not inside that call.
         self._requests.discard(request)
         self._ending.append(request)
         QTimer.singleShot(0, self._release_ended)
