@@ -5,9 +5,7 @@ from __future__ import annotations
 import importlib.resources
 import json
 import os
-import shlex
 import shutil
-import sys
 import threading
 import time
 from pathlib import Path
@@ -28,6 +26,7 @@ from desktop_search.gui.settings_dialog import UNPINNED_REASON, SettingsDialog
 from desktop_search.models.install.fetch import remember_resolved
 from desktop_search.models.install.manifest import MANIFEST_PACKAGE, MANIFESTS_ENV
 from desktop_search.platform import autostart
+from desktop_search.platform.desktop_file import exec_value, launcher
 
 
 @pytest.fixture
@@ -103,8 +102,8 @@ def test_settings_round_trip_through_a_new_library(qtbot, home, library, pool, x
     entry = xdg_config / "autostart" / "desktop-search.desktop"
     assert entry.is_file()
     exec_line = next(line for line in entry.read_text().splitlines() if line.startswith("Exec="))
-    assert exec_line == "Exec=" + shlex.join([sys.executable, "-m", "desktop_search", "gui",
-                                              "--hidden"])  # fmt: skip
+    # This installation by its absolute command (desktop_file.launcher), hidden in the tray.
+    assert exec_line == "Exec=" + exec_value([*launcher(), "gui", "--hidden"])
     assert autostart.autostart_enabled()
     dialog.close()
     library.close()
