@@ -215,8 +215,13 @@ def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     except MemoryError:
         raise FileNotIndexableError("file too large to read into memory") from None
     except OSError as exc:
-        reason = _os_error_reason(exc)
-        raise FileNotIndexableError(reason, transient=reason in TRANSIENT_REASONS) from None
+        raise file_read_error(exc) from None
+
+
+def file_read_error(exc: OSError) -> FileNotIndexableError:
+    """The failure recorded for a file that cannot be read (whole, or in parts: mailboxes)."""
+    reason = _os_error_reason(exc)
+    return FileNotIndexableError(reason, transient=reason in TRANSIENT_REASONS)
 
 
 def _too_large_reason(size: int, limit: int) -> str:

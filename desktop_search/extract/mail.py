@@ -11,7 +11,7 @@ from __future__ import annotations
 import email
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import PurePath
@@ -26,12 +26,11 @@ from desktop_search.extract.mail_parts import (
     body_text,
     bounded_message,
     header_text,
-    is_mbox,
-    iter_mbox,
     looks_like_mail,
     message_date,
     message_id,
 )
+from desktop_search.extract.mbox import is_mbox, iter_mbox
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +54,15 @@ MAX_MAIL_FILE_PASSAGES = 20_000
 MAX_HEADER_CHARS = 1_000
 # Recipients kept in each passage's locator (a mailing-list blast can name thousands).
 MAX_RECIPIENTS = 100
+# A message without a subject is titled with the start of its body, cut to this many words.
+TITLE_WORDS = 12
 
 _NOT_BLANK_RE = re.compile(rb"\S")
+# Thunderbird marks a deleted message in its mbox (flag 0x0008, "expunged") and removes it only
+# when the folder is compacted: a message the user deleted is not to be found.
+_MOZILLA_STATUS_RE = re.compile(rb"^X-Mozilla-Status:[ \t]*([0-9A-Fa-f]{1,4})", re.MULTILINE)
+_MOZILLA_EXPUNGED = 0x0008
+_HEADER_END_RE = re.compile(rb"\r?\n\r?\n")
 # Called with the document being read and the attachments of each message as it is read.
 TakeAttachments = Callable[[Document, list["Attachment"]], None]
 
@@ -82,6 +88,7 @@ class _Message:
     subject: str | None
     date: str | None
     complete: bool  # False: the body was cut at MAX_MESSAGE_CHARS
+    title: str | None  # the subject, else the start of the body, else the sender
 
 
 def extract_mail(data: bytes, name: str) -> Document:
@@ -90,56 +97,107 @@ def extract_mail(data: bytes, name: str) -> Document:
 
 
 def read_mail(
-    data: bytes, name: str, take_attachments: TakeAttachments | None = None
-) -> tuple[Document, list[Attachment]]:
+    data: bytes, name: str, take_attachments: TakeAttachments | None = None,
+    *, single: bool | None = None,
+) -> tuple[Document, list[Attachment]]:  # fmt: skip
     """The messages of an .eml or mbox file, and every attachment of every message.
 
     ``.mbox`` files and anything starting with an mbox "From " line hold many messages; other
-    files one. A message that cannot be read is skipped with a note; a file without any readable
-    message raises FileNotIndexableError. Messages are read one at a time; with
-    ``take_attachments`` each message's attachments go to it right away (and are not returned),
-    so a large mbox's attachments are never all in memory at once. A message's text is cut at
-    MAX_MESSAGE_CHARS, and no message is read once the file has MAX_MAIL_FILE_CHARS of passages
-    or MAX_MAIL_FILE_PASSAGES of them (with a note).
+    files one (``single`` True: one message whatever the bytes look like, a Maildir file; False:
+    a mailbox whatever its name, a Thunderbird folder). A message that cannot be read is
+    skipped with a note; a file without any readable message raises FileNotIndexableError.
+    Messages are read one at a time; with ``take_attachments`` each message's attachments go to
+    it right away (and are not returned), so a large mbox's attachments are never all in memory
+    at once. A message's text is cut at MAX_MESSAGE_CHARS, and no message is read once the file
+    has MAX_MAIL_FILE_CHARS of passages or MAX_MAIL_FILE_PASSAGES of them (with a note).
     """
     suffix = PurePath(name).suffix.lower()
+    by_name = suffix == ".mbox" or (is_mbox(data) and suffix != ".eml")
+    many = by_name if single is None else not single
     if not _NOT_BLANK_RE.search(data):
-        return Document(kind=MAIL, title=PurePath(name).stem if suffix == ".mbox" else None), []
-    mbox = is_mbox(data)
-    many = suffix == ".mbox" or (mbox and suffix != ".eml")
-    document = Document(kind=MAIL, title=PurePath(name).stem if many else None)
+        return Document(kind=MAIL, title=mailbox_title(name) if many else None), []
+    document = Document(kind=MAIL, title=mailbox_title(name) if many else None)
+    raws = iter_mbox(data) if is_mbox(data) and not single else [data]
     attachments: list[Attachment] = []
-    read = seen = indexed_chars = 0
-    for index, raw in enumerate(iter_mbox(data) if mbox else [data]):
+
+    def take(reading: Document, found: list[Attachment]) -> None:
+        if take_attachments is None:
+            attachments.extend(found)
+        else:
+            take_attachments(reading, found)
+
+    _read_messages(raws, document, many=many, take_attachments=take)
+    return document, attachments
+
+
+def read_mailbox(
+    raws: Iterable[bytes], name: str, notes: list[str],
+    take_attachments: TakeAttachments | None = None,
+) -> Document:  # fmt: skip
+    """The messages of a mailbox given one raw message at a time (``mbox.iter_mailbox``: a
+    mailbox streamed from its file), with ``notes`` (the stream's) as the document's notes.
+    An empty mailbox is an empty document; one without any readable message raises
+    FileNotIndexableError, as ``read_mail`` does."""
+    document = Document(kind=MAIL, title=mailbox_title(name), notes=notes)
+    _read_messages(raws, document, many=True, take_attachments=take_attachments)
+    return document
+
+
+def mailbox_title(name: str) -> str:
+    """A mailbox's title: its file name without ``.mbox`` (Thunderbird's "Sent v1.2" stays)."""
+    name = PurePath(name).name
+    return name[: -len(".mbox")] if name.lower().endswith(".mbox") else name
+
+
+def _read_messages(
+    raws: Iterable[bytes], document: Document, *, many: bool,
+    take_attachments: TakeAttachments | None,
+) -> None:  # fmt: skip
+    """Read ``raws`` into ``document`` under the file caps (see ``read_mail``)."""
+    read = seen = deleted = indexed_chars = 0
+    for index, raw in enumerate(raws):
         if indexed_chars >= MAX_MAIL_FILE_CHARS or len(document.items) >= MAX_MAIL_FILE_PASSAGES:
             document.notes.append(f"only the first {index:,} messages are indexed (the limit of "
                                   f"{MAX_MAIL_FILE_CHARS:,} characters or "
                                   f"{MAX_MAIL_FILE_PASSAGES:,} passages was reached)")  # fmt: skip
             break
+        if _deleted_in_thunderbird(raw):
+            deleted += 1
+            continue
         seen += 1
         message = _read_message(raw, index, document.notes)
         if message is None:
             continue
         if read == 0 and not many:
-            document.title, document.created_at = message.subject, message.date
+            document.title, document.created_at = message.title, message.date
         read += 1
         before = len(document.items)
         document.items.extend(message.items)
-        if take_attachments is None:
-            attachments.extend(message.attachments)
-        else:
+        if take_attachments is not None:
             take_attachments(document, message.attachments)
         indexed_chars += sum(len(item.text) for item in document.items[before:])
-    if read == 0:
+    if deleted:
+        document.notes.append(f"{deleted:,} messages deleted in Thunderbird (kept until the "
+                              "folder is compacted) are not indexed")  # fmt: skip
+    if read == 0 and (seen or not many):
         raise FileNotIndexableError(f"not an e-mail file: {_no_message_reason(seen, document)}")
-    return document, attachments
+
+
+def _deleted_in_thunderbird(raw: bytes) -> bool:
+    """Is this message marked deleted by Thunderbird (X-Mozilla-Status in its header block)?"""
+    header_end = _HEADER_END_RE.search(raw)
+    status = _MOZILLA_STATUS_RE.search(raw, 0, header_end.start() if header_end else len(raw))
+    return status is not None and bool(int(status[1], 16) & _MOZILLA_EXPUNGED)
 
 
 def _no_message_reason(seen: int, document: Document) -> str:
     if seen > 1:
         return "no readable message in the mbox"
     unreadable = [note for note in document.notes if ": unreadable (" in note]
-    return unreadable[0].split(": ", 1)[1] if unreadable else "no message headers found"
+    if unreadable:
+        return unreadable[0].split(": ", 1)[1]
+    return "no message headers found (a message starts with lines like From:, Subject: or " \
+           "Content-Type:)"  # fmt: skip
 
 
 def _read_message(raw: bytes, index: int, notes: list[str]) -> _Message | None:
@@ -180,7 +238,18 @@ def _message_items(message: EmailMessage, index: int) -> _Message:
         Attachment(part.name, part.content_type, part.data, index, mid, subject, date, senders)
         for part in attachment_parts(message, body.part)
     ]
-    return _Message(items, attachments, subject, date, body.complete)
+    title = subject or _opening_words(body.text) or (" ".join(senders[:1]) or None)
+    return _Message(items, attachments, subject, date, body.complete, title)
+
+
+def _opening_words(text: str) -> str | None:
+    """The first TITLE_WORDS words of a body's first line, for a message without a subject."""
+    line = next((line for line in text.splitlines() if line.strip()), "")
+    words = line.split()
+    if not words:
+        return None
+    opening = " ".join(words[:TITLE_WORDS])
+    return _short(opening + (" …" if len(words) > TITLE_WORDS else ""))
 
 
 def _header(text: str | None) -> str | None:

@@ -1,4 +1,4 @@
-"""The pieces of an e-mail file: mbox splitting, header values, body text, attachment parts.
+"""The pieces of an e-mail message: header values, body text, attachment parts.
 
 Mail in the wild is full of damage: headers with raw 8-bit text, undeclared or misspelt
 charsets, dates nobody can parse, mbox files whose writer forgot to quote "From " lines. Every
@@ -13,7 +13,7 @@ import email.utils
 import logging
 import mimetypes
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from email.header import decode_header, make_header
@@ -24,21 +24,19 @@ from typing import NamedTuple
 
 from desktop_search.extract.chunking import cut_text
 from desktop_search.extract.mail_html import html_to_text
+from desktop_search.extract.mbox import is_mbox, iter_mbox  # noqa: F401 - lived here before
 
 log = logging.getLogger(__name__)
 
 # Headers that make a block of text an e-mail (a garbage file parses into a message without any).
+# A message may carry only its MIME headers (a part saved on its own, a draft, a test message:
+# "Content-Type: multipart/mixed" and nothing else) and is still a message.
 MAIL_HEADERS = {
     "from", "to", "cc", "subject", "date", "message-id", "received", "mime-version",
     "return-path", "sender", "reply-to", "delivered-to", "in-reply-to",
+    "content-type", "content-transfer-encoding", "content-disposition",
 }  # fmt: skip
 
-_FROM_LINE_RE = re.compile(rb"^From [^\r\n]*", re.MULTILINE)
-_MBOX_START_RE = re.compile(rb"\s*From ")
-_LINE_REST_RE = re.compile(rb"[^\r\n]*")
-_TIME_OF_DAY_RE = re.compile(rb"\b\d{1,2}:\d{2}\b")
-_HEADER_LINE_RE = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
-_QUOTED_FROM_RE = re.compile(rb"^>(>*From )", re.MULTILINE)
 _ESCAPED_BYTE_RE = re.compile("[\udc80-\udcff]")
 _TEXT_FALLBACK = "cp1252"  # undeclared 8-bit mail text is far more often cp1252 than anything
 # HTML read for a body of at most N characters: N times this. Mail HTML is mostly markup
@@ -108,49 +106,8 @@ def _cut_point(raw: bytes, start: int, limit: int) -> int:
     return limit
 
 
-def is_mbox(data: bytes) -> bool:
-    """True when the bytes start like an mbox file (an envelope "From " line)."""
-    return _MBOX_START_RE.match(data) is not None
-
-
-def iter_mbox(data: bytes) -> Iterator[bytes]:
-    """The raw messages of an mbox file one by one, with ">From " quoting undone (mboxrd and
-    mboxo). Each is copied out only when it is asked for, so a large mbox is never held twice
-    (its messages are parsed and dropped one at a time).
-
-    A "From " line separates messages when a header line follows it and it either follows a blank
-    line or carries an envelope time of day: writers that forget to quote "From " in bodies
-    would otherwise split messages in two.
-    """
-    first = _MBOX_START_RE.match(data)
-    if first is None:
-        return
-    start = first.end() - len(b"From ")  # the first envelope line, after leading blank space
-    envelope_end = _LINE_REST_RE.match(data, start).end()
-    for match in _FROM_LINE_RE.finditer(data, envelope_end):
-        if _is_separator(data, match):
-            yield _QUOTED_FROM_RE.sub(rb"\1", data[_line_end(data, envelope_end) : match.start()])
-            envelope_end = match.end()
-    yield _QUOTED_FROM_RE.sub(rb"\1", data[_line_end(data, envelope_end) :])
-
-
-def _is_separator(data: bytes, match: re.Match[bytes]) -> bool:
-    next_line_start = _line_end(data, match.end())
-    if not _HEADER_LINE_RE.match(data, next_line_start):
-        return False
-    before = data[max(0, match.start() - 4) : match.start()]
-    after_blank = before.endswith((b"\n\n", b"\r\n\r\n", b"\r\r"))
-    return after_blank or bool(_TIME_OF_DAY_RE.search(match.group()))
-
-
-def _line_end(data: bytes, position: int) -> int:
-    if data.startswith(b"\r\n", position):
-        return position + 2
-    return position + 1 if data[position : position + 1] in (b"\n", b"\r") else position
-
-
 def looks_like_mail(message: EmailMessage) -> bool:
-    """True when the parsed message has at least one e-mail header."""
+    """True when the parsed message has at least one e-mail or MIME header."""
     return any(name.lower() in MAIL_HEADERS for name in message)
 
 
@@ -249,13 +206,22 @@ def body_text(message: EmailMessage, max_chars: int) -> Body:
     cut to about ``max_chars`` characters (at a line or word end).
 
     Further inline text/plain parts outside multipart/alternative (Apple Mail splits the body
-    around inline images; mailing lists append footers) are appended to it.
+    around inline images; mailing lists append footers) are appended to it. A message with
+    neither (only text/enriched, text/x-whatever parts) has those as its body.
     """
     try:
         part = message.get_body(preferencelist=("plain", "html"))
     except Exception as exc:  # defective MIME structure
         log.debug("no body found: %r", exc)
         part = None
+    extras: Iterable[EmailMessage] = _extra_text_parts(message, part)
+    if part is None:
+        try:
+            other_texts = _unnamed_text_parts(message)
+        except Exception as exc:  # defective MIME structure: no body, the rest still counts
+            log.debug("no text parts found: %r", exc)
+            other_texts = []
+        part, extras = (other_texts[0], other_texts[1:]) if other_texts else (None, ())
     texts = []
     complete = True
     if part is not None:
@@ -266,7 +232,7 @@ def body_text(message: EmailMessage, max_chars: int) -> Body:
             complete = len(text) <= html_limit
             text = html_to_text(text[:html_limit])
         texts.append(text)
-    for extra in _extra_text_parts(message, part):
+    for extra in extras:
         if sum(len(text) for text in texts) > max_chars:
             complete = False
             break
@@ -293,6 +259,17 @@ def _extra_text_parts(part: EmailMessage, body: EmailMessage | None) -> Iterator
             yield from _extra_text_parts(sub, body)
         elif sub is not body and sub.get_content_type() == "text/plain" and not _is_attachment(sub):
             yield sub
+
+
+def _unnamed_text_parts(message: EmailMessage) -> list[EmailMessage]:
+    """Text parts that are no attached file, in order (HTML aside: get_body finds that; an
+    attached message's own parts aside: they are its body, not this one's)."""
+    if message.is_multipart():
+        if message.get_content_maintype() != "multipart":  # message/rfc822: attached
+            return []
+        return [found for part in message.iter_parts() for found in _unnamed_text_parts(part)]
+    text = message.get_content_maintype() == "text" and message.get_content_subtype() != "html"
+    return [message] if text and not _is_attachment(message) else []
 
 
 def _contains(part: EmailMessage, wanted: EmailMessage) -> bool:

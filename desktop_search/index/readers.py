@@ -10,6 +10,8 @@ The decode stage (``index/decode.py``) borrows one ``Reader`` per file from a ``
 
 - ``load(path)`` reads the file and returns its sha256 and length. The bytes stay in the reader:
   most files need nothing more (unchanged, moved, copied), and the big input never crosses.
+  A mailbox (``extract.documents.is_streamed``) is not read whole: it is hashed in chunks and
+  kept open, to be read message by message by ``document``.
 - then at most one of ``photo(...)`` (``extract.images.load_photo``) or ``document(...)``
   (``extract.documents.extract_document``) decodes the bytes read.
 
@@ -52,8 +54,14 @@ from PIL import Image
 
 from desktop_search.errors import DesktopSearchError, FileNotIndexableError
 from desktop_search.extract.document import Document, ReadText
-from desktop_search.extract.documents import extract_document
-from desktop_search.extract.images import Photo, load_photo, read_file
+from desktop_search.extract.documents import (
+    extract_document,
+    extract_mailbox,
+    is_streamed,
+    open_streamed,
+)
+from desktop_search.extract.images import REASON_NOT_IMAGE, Photo, load_photo, read_file
+from desktop_search.extract.mbox import MailboxFile
 from desktop_search.index.control import BACKGROUND_NICENESS
 from desktop_search.index.memory import map_large_blocks
 
@@ -110,23 +118,66 @@ class Readers(Protocol):
 
 
 class LocalReader:
-    """A reader in the calling thread, reading with ``read``."""
+    """A reader in the calling thread, reading with ``read``. Mailboxes are streamed (not read
+    with ``read``) only when ``read`` is the usual ``read_file``: a test's own ``read`` sees
+    every file it is asked for."""
 
     def __init__(self, read: Callable[[Path], bytes] = read_file) -> None:
         self._read = read
-        self._data = b""
+        self._data: Loaded = b""
 
     def load(self, path: str) -> tuple[str, int]:
-        self._data = self._read(Path(path))
-        return hashlib.sha256(self._data).hexdigest(), len(self._data)
+        self._data = _release(self._data)
+        self._data = _load(path, self._read)
+        return _identity(self._data)
 
     def photo(self, *, min_side: int, thumb_size: int, long_side: int = 0) -> Photo:
         data, self._data = self._data, b""
-        return load_photo(data, min_side=min_side, thumb_size=thumb_size, long_side=long_side)
+        return _photo(data, min_side=min_side, thumb_size=thumb_size, long_side=long_side)
 
     def document(self, path: str, read_text: ReadText | None) -> Document:
         data, self._data = self._data, b""
-        return extract_document(path, data, read_text)
+        return _document(path, data, read_text)
+
+
+# What a reader holds between ``load`` and the decode: a file's bytes, or an open mailbox.
+Loaded = bytes | MailboxFile
+
+
+def _load(path: str, read: Callable[[Path], bytes]) -> Loaded:
+    if read is read_file and is_streamed(path):
+        return open_streamed(path)
+    return read(Path(path))
+
+
+def _identity(loaded: Loaded) -> tuple[str, int]:
+    """(sha256 hex digest, length) of what was loaded."""
+    if isinstance(loaded, MailboxFile):
+        return loaded.digest, loaded.length
+    return hashlib.sha256(loaded).hexdigest(), len(loaded)
+
+
+def _release(loaded: Loaded) -> bytes:
+    """Let go of what was loaded (an open mailbox is closed); b"" to hold instead."""
+    if isinstance(loaded, MailboxFile):
+        loaded.close()
+    return b""
+
+
+def _photo(loaded: Loaded, *, min_side: int, thumb_size: int, long_side: int) -> Photo:
+    if isinstance(loaded, MailboxFile):  # named a photo since it was loaded as a mailbox
+        _release(loaded)
+        raise FileNotIndexableError(REASON_NOT_IMAGE)
+    return load_photo(loaded, min_side=min_side, thumb_size=thumb_size, long_side=long_side)
+
+
+def _document(path: str, loaded: Loaded, read_text: ReadText | None) -> Document:
+    if isinstance(loaded, MailboxFile):
+        try:
+            return extract_mailbox(path, loaded, read_text)
+        finally:
+            _release(loaded)
+    return extract_document(path, loaded, read_text)
 
 
 class LocalReaders:
@@ -469,7 +520,7 @@ def _serve(conn: Connection, shared_name: str | None, limits: ReaderLimits) -> N
     _limit_self(limits)
     shared = _attach(shared_name)
     block = shared.buf if shared is not None else None
-    data = b""
+    data: Loaded = b""
     conn.send("ready")
     try:
         while True:
@@ -480,19 +531,19 @@ def _serve(conn: Connection, shared_name: str | None, limits: ReaderLimits) -> N
             kind = request[0]
             try:
                 if kind == "load":
-                    data = b""  # the previous file's bytes go before the next file's come
-                    data = read_file(Path(request[1]))
-                    reply = (hashlib.sha256(data).hexdigest(), len(data))
+                    data = _release(data)  # the previous file's bytes go before the next's come
+                    data = _load(request[1], read_file)
+                    reply = _identity(data)
                 elif kind == "photo":
                     _, min_side, thumb_size, long_side = request
-                    photo_bytes, data = data, b""
-                    reply = load_photo(photo_bytes, min_side=min_side, thumb_size=thumb_size,
-                                       long_side=long_side)  # fmt: skip
+                    photo_data, data = data, b""
+                    reply = _photo(photo_data, min_side=min_side, thumb_size=thumb_size,
+                                   long_side=long_side)  # fmt: skip
                 else:
                     _, path, with_ocr = request
-                    document_bytes, data = data, b""
+                    document_data, data = data, b""
                     ocr = _ask_for_text(conn, block) if with_ocr else None
-                    reply = extract_document(path, document_bytes, ocr)
+                    reply = _document(path, document_data, ocr)
                 _send(conn, ("ok", reply), block)
             except FileNotIndexableError as error:
                 _send(conn, ("failed", (error.reason, error.transient)), None)

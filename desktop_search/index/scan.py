@@ -1,11 +1,12 @@
 """Walk the indexed folders and list the files worth indexing.
 
 Hidden and system folders (``.git``, ``node_modules``, trash folders, ...) and macOS ``._*``
-resource forks are skipped; users add their own glob patterns with ``exclude``. Symbolic links to
-folders are not followed (they cause loops and double counting); links to files are followed when
-their target lies inside the indexed folder (a link to ``/etc/shadow`` or ``~/.ssh/id_rsa`` in
-a photo folder is not indexed). Such links, dangling links and loops are skipped quietly and
-counted (``ScannedFile.skipped``), not reported as failures.
+resource forks are skipped, but for the hidden subfolders of a Maildir (Maildir++ ``.Sent``:
+mail, see ``extract/mail_folders.py``); users add their own glob patterns with ``exclude``.
+Symbolic links to folders are not followed (they cause loops and double counting); links to
+files are followed when their target lies inside the indexed folder (a link to ``/etc/shadow``
+or ``~/.ssh/id_rsa`` in a photo folder is not indexed). Such links, dangling links and loops are
+skipped quietly and counted (``ScannedFile.skipped``), not reported as failures.
 
 Paths are ``str`` as ``os.scandir`` gives them: a name that is not valid UTF-8 keeps its bytes as
 surrogate escapes and is listed like any other (``store/pathnames.py`` spells it for the database
@@ -51,6 +52,28 @@ def is_skipped_name(name: str) -> bool:
     return name.startswith(".") or name in SKIPPED_FOLDERS
 
 
+def is_skipped_entry(folder: str, name: str) -> bool:
+    """Is the entry ``name`` of ``folder`` skipped? Hidden ones are, but for a Maildir's
+    Maildir++ subfolders (``Maildir/.Sent``), which hold mail."""
+    return is_skipped_name(name) and not is_maildir_subfolder(folder, name)
+
+
+def is_maildir_subfolder(parent: str, name: str) -> bool:
+    """Is the hidden folder ``name`` in ``parent`` a Maildir++ subfolder: a Maildir inside a
+    Maildir? (Walking folders stays free of the extractors, so this repeats the test of a
+    Maildir that ``extract/mail_folders.is_maildir`` makes; tests/test_maildir.py holds both
+    to the same folders.)"""
+    if not name.startswith(".") or name in (".", ".."):
+        return False
+    return _is_maildir(parent) and _is_maildir(os.path.join(parent, name))
+
+
+def _is_maildir(folder: str) -> bool:
+    return os.path.isdir(os.path.join(folder, "cur")) and (
+        os.path.isdir(os.path.join(folder, "new")) or os.path.isdir(os.path.join(folder, "tmp"))
+    )
+
+
 def is_excluded(path: str, patterns: Collection[str]) -> bool:
     if not patterns:
         return False
@@ -77,9 +100,10 @@ def is_wanted(path: str, root: str, extensions: Wanted, exclude: Collection[str]
         return False
     parts = relative.split(os.sep)
     folders = [os.path.join(root, *parts[: i + 1]) for i in range(len(parts) - 1)]
-    return not any(is_skipped_name(part) for part in parts) and not any(
-        is_excluded(folder, exclude) for folder in folders
-    )
+    parents = [root, *folders]
+    return not any(
+        is_skipped_entry(parent, part) for parent, part in zip(parents, parts, strict=True)
+    ) and not any(is_excluded(folder, exclude) for folder in folders)
 
 
 def scan(
@@ -107,7 +131,7 @@ def scan(
             log.warning("cannot list %s: %s", folder, error.strerror or error)
             continue
         for child in children:
-            if is_skipped_name(child.name) or is_excluded(child.path, exclude):
+            if is_skipped_entry(folder, child.name) or is_excluded(child.path, exclude):
                 continue
             try:
                 is_folder = child.is_dir(follow_symlinks=False)
