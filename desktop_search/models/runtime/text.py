@@ -8,15 +8,17 @@ happen here, exactly as sentence-transformers does them, so that one graph serve
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
 from desktop_search.errors import ModelError
 from desktop_search.models.runtime.base import OnnxModel
@@ -169,6 +171,23 @@ class TextModel(OnnxModel):
         return self.info.precision != "int8"
 
     @property
+    def parallel_calls(self) -> int:
+        """How many calls of the graph :meth:`encode` runs at once: one per thread for an int8
+        graph, each call on a single-threaded session; fp32 batches run one at a time on a
+        session with every thread.
+
+        One text of ~150 tokens is too small a piece of work to split over cores: on 2 cores a
+        2-thread session ran 516 real passages as fast as one thread (its CPU seconds equal to
+        its wall seconds: the second thread did nothing), while two 1-thread calls side by side
+        ran 1.71-1.88x as many a second, at 45-46 passages per CPU second against 47, with every
+        vector identical and a query's latency unchanged (benchmarks/passage_throughput.py,
+        issue 19).
+        """
+        if self.batch_invariant:
+            return 1
+        return max(1, self.threads or os.cpu_count() or 1)
+
+    @property
     def tokenizer(self) -> Tokenizer:
         """The runtime tokenizer (truncating at max_length, not padding), loaded on first use."""
         tokenizer = self._tokenizer
@@ -182,7 +201,7 @@ class TextModel(OnnxModel):
         return tokenizer
 
     def _load(self) -> ort.InferenceSession:
-        session = create_session(self.path, self.threads)
+        session = create_session(self.path, 1 if self.parallel_calls > 1 else self.threads)
         inputs = {spec.name: spec for spec in session.get_inputs()}
         if not {"input_ids", "attention_mask"} <= inputs.keys():
             raise ModelError(
@@ -215,7 +234,8 @@ class TextModel(OnnxModel):
         as in sentence-transformers.
 
         An int8 graph runs one text per call whatever ``batch_size`` says (see
-        :attr:`batch_invariant`): its embeddings then depend on the text alone.
+        :attr:`batch_invariant`): its embeddings then depend on the text alone. Those calls run
+        :attr:`parallel_calls` at a time, each on one core.
         """
         if isinstance(texts, str):
             texts = [texts]
@@ -230,29 +250,42 @@ class TextModel(OnnxModel):
             raise TypeError(f"texts must be strings, got {bad[0]}")
         if not self.batch_invariant:
             batch_size = 1
-        session = self.session  # loads the graph (and so fills self._inputs) if needed
+        self.load()  # the graph (and so self._inputs) before any worker needs it
         encodings = self.tokenizer.encode_batch(texts)
         lengths = np.array([len(e.ids) for e in encodings])
-        # Longest first: the largest batch shape is met (and its memory reserved) at the start.
+        # Longest first: the largest batch shape is met (and its memory reserved) at the start,
+        # and calls running side by side finish together (the short ones fill in at the end).
         order = np.argsort(-lengths, kind="stable")
-        for start in range(0, len(order), batch_size):
-            index = order[start : start + batch_size]
-            width = int(lengths[index].max())
-            ids = np.zeros((len(index), width), dtype=np.int64)
-            types = np.zeros_like(ids)
-            mask = np.zeros_like(ids)
-            for row, i in enumerate(index):
-                encoding = encodings[i]
-                n = len(encoding.ids)
-                ids[row, :n] = encoding.ids
-                types[row, :n] = encoding.type_ids
-                mask[row, :n] = 1
-            arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            feeds = {name: arrays[name].astype(dtype) for name, dtype in self._inputs.items()}
-            hidden = session.run(None, feeds)[0]
-            pooled = mean_pool(np.asarray(hidden, dtype=np.float32), mask)
-            out[index] = l2_normalize(pooled) if self.info.normalize else pooled
+        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        calls = min(self.parallel_calls, len(batches))
+        if calls > 1:
+            with ThreadPoolExecutor(calls, thread_name_prefix="text-encode") as pool:
+                for index, vectors in zip(
+                    batches, pool.map(lambda i: self._run(encodings, i), batches), strict=True
+                ):
+                    out[index] = vectors
+        else:
+            for index in batches:
+                out[index] = self._run(encodings, index)
         return out
+
+    def _run(self, encodings: Sequence[Encoding], index: np.ndarray) -> np.ndarray:
+        """One call of the graph on the texts ``index`` of ``encodings``, padded to the longest."""
+        width = int(max(len(encodings[i].ids) for i in index))
+        ids = np.zeros((len(index), width), dtype=np.int64)
+        types = np.zeros_like(ids)
+        mask = np.zeros_like(ids)
+        for row, i in enumerate(index):
+            encoding = encodings[i]
+            n = len(encoding.ids)
+            ids[row, :n] = encoding.ids
+            types[row, :n] = encoding.type_ids
+            mask[row, :n] = 1
+        arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        feeds = {name: arrays[name].astype(dtype) for name, dtype in self._inputs.items()}
+        hidden = self.session.run(None, feeds)[0]
+        pooled = mean_pool(np.asarray(hidden, dtype=np.float32), mask)
+        return l2_normalize(pooled) if self.info.normalize else pooled
 
     def __repr__(self) -> str:
         state = "loaded" if self.loaded else "not loaded"
