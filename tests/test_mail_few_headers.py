@@ -7,6 +7,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,9 @@ PYTHON_MESSAGE_FOLDERS = "/usr/lib/python3*/test/test_email/data"
 def python_test_messages() -> list[str]:
     folder = os.environ.get(PYTHON_MESSAGES_VARIABLE)
     patterns = [os.path.join(folder, "msg_*.txt")] if folder else []
+    # The running interpreter's own test package first (python.org and pyenv builds carry it).
+    stdlib = sysconfig.get_paths()["stdlib"]
+    patterns.append(os.path.join(stdlib, "test", "test_email", "data", "msg_*.txt"))
     patterns.append(os.path.join(PYTHON_MESSAGE_FOLDERS, "msg_*.txt"))
     for pattern in patterns:
         found = sorted(glob.glob(pattern))

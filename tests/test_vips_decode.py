@@ -144,7 +144,7 @@ def test_what_stays_with_pillow() -> None:
     """JPEG (no faster through libvips: both use libjpeg-turbo's DCT scaling), HEIC (the wheel's
     libheif has no HEVC decoder), interlaced PNG (cannot stream: no faster), 16-bit grey and
     animated pictures (Pillow's own conversions and first frame)."""
-    pyvips = pytest.importorskip("pyvips")
+    import pyvips  # a dependency: missing is a failure, not a skip
     base = big_photo((640, 480), seed=3)
     interlaced = pyvips.Image.new_from_array(np.asarray(base)).pngsave_buffer(interlace=True)
     grey16 = Image.fromarray(np.asarray(base.convert("L")).astype(np.uint16) * 257)
@@ -290,7 +290,7 @@ def test_a_truncated_file_fails_with_pillows_reason(
 def test_what_libvips_refuses_pillow_decodes() -> None:
     """A 16-bit colour PNG: libvips gives "ushort" pixels, Pillow opens it as 8-bit RGB (the
     mode libvips is chosen by), so libvips refuses it and Pillow decodes it."""
-    pyvips = pytest.importorskip("pyvips")
+    import pyvips  # a dependency: missing is a failure, not a skip
     rgb = np.asarray(big_photo((900, 600), seed=1))
     deep = pyvips.Image.new_from_array(rgb.astype(np.uint16) * 257, interpretation="rgb16")
     data16 = deep.pngsave_buffer()

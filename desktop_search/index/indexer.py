@@ -269,9 +269,10 @@ class Indexer:
         return done
 
     def _searchable(self, report: IndexReport, phases: PhaseReporter) -> None:
-        """Every photo queued for this run is committed (or failed): note when."""
+        """Every photo queued for this run is committed (or failed): note when (the moment
+        the photos phase said it ended, when it ran)."""
         if self.clip is not None:
-            report.searchable_seconds = phases.elapsed()
+            report.searchable_seconds = phases.ended.get(Phase.PHOTOS, phases.elapsed())
 
     def _ready_counts(self) -> tuple[int, int]:
         """(photos, other files) ready in the queue (suspects are not: they come last)."""

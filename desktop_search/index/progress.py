@@ -56,14 +56,20 @@ class PhaseReporter:
     def __init__(self, callback: PhaseCallback | None = None, started: float | None = None) -> None:
         self.callback = callback
         self.started = time.perf_counter() if started is None else started
+        # When each phase said it ended, on this clock: "photos searchable" is that very
+        # moment, not a second reading of the clock a moment later (which can differ by 1 ms).
+        self.ended: dict[Phase, float] = {}
 
     def elapsed(self) -> float:
         """Seconds since the run started (``time.perf_counter``), to the millisecond."""
         return round(time.perf_counter() - self.started, 3)
 
     def report(self, phase: Phase, done: int, total: int, failed: int = 0) -> None:
+        seconds = self.elapsed()
+        if done >= total:
+            self.ended[phase] = seconds
         if self.callback is not None:
-            self.callback(PhaseProgress(phase, done, max(total, done), self.elapsed(), failed))
+            self.callback(PhaseProgress(phase, done, max(total, done), seconds, failed))
 
     def counter(self, phase: Phase) -> ProgressCallback:
         """A ``(done, total)`` callback reporting ``phase`` (for the passes)."""

@@ -32,16 +32,8 @@ _SELF_CONTAINED = frozenset({"offscreen", "minimal", "vnc", "linuxfb", "eglfs", 
 _NOT_FOUND = re.compile(r"^\s*(\S+)\s+=>\s+not found", re.MULTILINE)
 _DLOPEN_MISSING = re.compile(r"(\S+\.so[.\d]*): cannot open shared object file")
 # Package names where a distribution does not follow a rule (Debian's soname rule covers Debian
-# and Ubuntu). Fedora and Arch ship the xcb helper libraries under the xcb-util names.
-_FEDORA = {
-    "libxcb-cursor.so.0": "xcb-util-cursor",
-    "libxcb-icccm.so.4": "xcb-util-wm",
-    "libxcb-keysyms.so.1": "xcb-util-keysyms",
-    "libxcb-image.so.0": "xcb-util-image",
-    "libxcb-render-util.so.0": "xcb-util-renderutil",
-    "libxkbcommon-x11.so.0": "libxkbcommon-x11",
-}
-_ARCH = {
+# and Ubuntu). Fedora and Arch both ship the xcb helper libraries under the xcb-util names.
+_XCB_UTIL_PACKAGES = {
     "libxcb-cursor.so.0": "xcb-util-cursor",
     "libxcb-icccm.so.4": "xcb-util-wm",
     "libxcb-keysyms.so.1": "xcb-util-keysyms",
@@ -170,10 +162,11 @@ def install_hint(missing: tuple[str, ...], os_release: Mapping[str, str]) -> str
     family = {os_release.get("ID", "")} | set(os_release.get("ID_LIKE", "").split())
     if family & {"debian", "ubuntu"}:
         return "sudo apt install " + " ".join(debian_package(name) for name in missing)
+    named = " ".join(_XCB_UTIL_PACKAGES.get(name, name) for name in missing)
     if family & {"fedora", "rhel", "centos"}:
-        return "sudo dnf install " + " ".join(_FEDORA.get(name, name) for name in missing)
+        return "sudo dnf install " + named
     if family & {"arch"}:
-        return "sudo pacman -S " + " ".join(_ARCH.get(name, name) for name in missing)
+        return "sudo pacman -S " + named
     return "install the system packages that provide " + ", ".join(missing)
 
 

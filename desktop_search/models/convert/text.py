@@ -29,7 +29,6 @@ import numpy as np
 import onnx  # noqa: F401  (the quantizer needs it; importing here makes a missing extra obvious)
 import torch
 import transformers
-from onnxruntime.quantization import QuantType, quantize_dynamic
 from transformers import AutoModel
 
 from desktop_search.errors import ModelImportError
@@ -39,7 +38,6 @@ from desktop_search.models.install.files import (
     sha256_file,
     write_model_json,
 )
-from desktop_search.models.install.quantize import quiet_quantizer
 from desktop_search.models.install.sentence_source import (
     MINILM_DISTRIBUTION,
     MINILM_REPO,
@@ -287,16 +285,7 @@ def convert_sentence_transformer(
             candidates = []
             for i, variant in enumerate(variants):
                 path = work / f"int8-{i}.onnx"
-                with quiet_quantizer():
-                    quantize_dynamic(
-                        fp32_path,
-                        path,
-                        op_types_to_quantize=list(variant.op_types),
-                        per_channel=variant.per_channel,
-                        reduce_range=variant.reduce_range,
-                        weight_type=QuantType.QInt8,
-                        nodes_to_exclude=variant.excluded_nodes(fp32_path) or None,
-                    )
+                variant.quantize(fp32_path, path)
                 embeddings = measure(path, "int8")
                 row = {
                     "variant": variant.label,
