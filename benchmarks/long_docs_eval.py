@@ -12,7 +12,13 @@ modes with a limit of 10, through ``Library.search`` (what ``desktop-search sear
 result is a file with the locator of its best passage, so a result is right at page level when
 its file and page are among the query's answers (an e-mail answer counts by file).
 
-Per mode and query type it reports:
+A hit may carry more places of its file (``Hit.places``: "also on pages 37, 112"). Every number
+is given for two views of the same results: ``first``, each file at its best place only (what
+search showed before issue 19), and ``shown``, the places in the order a person reads them (a
+file's places one after the other, then the next file's), cut at 10 places: a file with three
+places takes three of the ten.
+
+Per mode, view and query type it reports:
 - file@10: share of queries with an answer file in the top 10;
 - page@10: share of queries with an answer page in the top 10;
 - MRR: mean of 1 / rank of the first right page (0 when none is in the top 10);
@@ -76,8 +82,15 @@ def build_library(home: Path, models_cache: Path, reuse: bool) -> dict:
     return facts
 
 
+def _places(path: str, locator: dict | None, places: list[dict] | None) -> list:
+    """One hit as its places: [(file relative to the set, page or None), ...], best first."""
+    if not places:
+        return [_result(path, locator)]
+    return [_result(path, place.get("locator")) for place in places]
+
+
 def _result(path: str, locator: dict | None) -> tuple[str, int | None]:
-    """(file relative to the set, page or None) of one hit."""
+    """(file relative to the set, page or None) of one place."""
     try:
         name = Path(path).resolve().relative_to(SET.resolve()).as_posix()
     except ValueError:
@@ -100,7 +113,10 @@ def run_queries(home: Path) -> tuple[dict, dict]:
                 started = time.perf_counter()
                 hits = library.search(Query(text=case.text, limit=K, mode=mode))
                 timings[mode].append((time.perf_counter() - started) * 1000)
-                ranked[mode][case.id] = [_result(hit.path, hit.locator) for hit in hits]
+                ranked[mode][case.id] = [
+                    _places(hit.path, hit.locator, [p.place_json() for p in hit.places])
+                    for hit in hits
+                ]
     return ranked, timings
 
 
@@ -117,7 +133,9 @@ def run_queries_cli(home: Path) -> tuple[dict, dict]:
                                   check=True, capture_output=True, text=True)  # fmt: skip
             timings[mode].append((time.perf_counter() - started) * 1000)
             hits = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-            ranked[mode][case.id] = [_result(hit["path"], hit.get("locator")) for hit in hits]
+            ranked[mode][case.id] = [
+                _places(hit["path"], hit.get("locator"), hit.get("places")) for hit in hits
+            ]
     return ranked, timings
 
 
@@ -132,18 +150,30 @@ def is_right_page(result: tuple[str, int | None], answers: dict) -> bool:
     return pages is None or page in pages  # None: an e-mail, right wherever in the file
 
 
+def view(results: list, name: str) -> list:
+    """The places of a query's results as a person reads them: ``first`` each file's best place,
+    ``shown`` every place of each file in turn; cut at K."""
+    if name == "first":
+        return [places[0] for places in results][:K]
+    return [place for places in results for place in places][:K]
+
+
+VIEWS = ("first", "shown")
+
+
 def score_query(results: list, answers: dict) -> dict:
+    """``results``: places, best first (``view``)."""
     top = results[:K]
     first_page = next((rank for rank, r in enumerate(top, 1) if is_right_page(r, answers)), None)
     first_file = next((rank for rank, r in enumerate(top, 1) if r[0] in answers), None)
-    # One result per file: a file's later appearances (there should be none) gain nothing.
-    seen: set[str] = set()
+    # A file gains once, at its first right place: its other places gain nothing.
+    gained: set[str] = set()
     dcg = 0.0
     for rank, result in enumerate(top, 1):
-        if result[0] in seen:
+        if result[0] in gained or not is_right_page(result, answers):
             continue
-        seen.add(result[0])
-        dcg += is_right_page(result, answers) / math.log2(rank + 1)
+        gained.add(result[0])
+        dcg += 1 / math.log2(rank + 1)
     ideal = sum(1 / math.log2(rank + 1) for rank in range(1, min(len(answers), K) + 1))
     return {
         "file": float(first_file is not None),
@@ -155,9 +185,12 @@ def score_query(results: list, answers: dict) -> dict:
     }
 
 
-def score(ranked: dict) -> dict:
+def score(ranked: dict, view_name: str = "first") -> dict:
     per_query = {
-        mode: {case.id: score_query(ranked[mode][case.id], case.answers) for case in QUERIES}
+        mode: {
+            case.id: score_query(view(ranked[mode][case.id], view_name), case.answers)
+            for case in QUERIES
+        }
         for mode in MODES
     }
     groups = {"all": list(QUERIES)} | {
@@ -223,7 +256,7 @@ def per_query_table(results: dict, ranked: dict) -> list[str]:
             else:
                 cells.append(f"- (file {q['first_file_rank']})" if q["first_file_rank"] else "-")
         top = ranked["hybrid"][case.id][:1]
-        first = f"{Path(top[0][0]).name} p.{top[0][1]}" if top else ""
+        first = f"{Path(top[0][0][0]).name} p.{top[0][0][1]}" if top else ""
         lines.append(f"| {case.id} | {case.type} | {case.text} | " + " | ".join(cells)
                      + f" | {first} |")  # fmt: skip
     return lines
@@ -248,8 +281,9 @@ def main(argv: list[str] | None = None) -> dict:
         raise SystemExit("the query set fails its checks:\n" + "\n".join(problems))
     index = build_library(HOME, args.models_cache, args.reuse)
     ranked, timings = (run_queries_cli if args.cli else run_queries)(HOME)
-    results = score(ranked)
-    results |= {"index": index, "query_ms": timings, "goals": goals(results["summary"]),
+    views = {name: score(ranked, name) for name in VIEWS}
+    results = {"views": views} | {"index": index, "query_ms": timings,
+               "goals": {name: goals(views[name]["summary"]) for name in VIEWS},
                 "set": {k: manifest[k] for k in ("pdfs", "pdf_pages", "mail_messages")},
                 "ranked": ranked, "through": "cli" if args.cli else "Library.search"}  # fmt: skip
     (ROOT / "last-results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
@@ -266,15 +300,19 @@ def main(argv: list[str] | None = None) -> dict:
     print()
     print("\n".join(description(manifest)))
     print()
-    print("\n".join(results_table(results["summary"], timings)))
-    print()
-    for goal, met in results["goals"].items():
-        print(f"- {goal}: {'met' if met else 'MISSED'}")
-    if args.verbose:
+    for name in VIEWS:
+        print(f"**{name}**: " + ("each file at its best place" if name == "first" else
+              "every place shown (up to 3 a file), in reading order, the first 10"))  # fmt: skip
         print()
-        print("\n".join(per_query_table(results, ranked)))
+        print("\n".join(results_table(views[name]["summary"], timings)))
+        print()
+        for goal, met in results["goals"][name].items():
+            print(f"- {goal}: {'met' if met else 'MISSED'}")
+        print()
+    if args.verbose:
+        print("\n".join(per_query_table(views["shown"], ranked)))
     if args.failures:
-        print_failures(ranked, results, args.failures)
+        print_failures(ranked, views["shown"], args.failures)
     return results
 
 
@@ -286,8 +324,9 @@ def print_failures(ranked: dict, results: dict, n: int) -> None:
         answers = "; ".join(f"{Path(f).name} {sorted(p) if p else 'any'}"
                             for f, p in case.answers.items())  # fmt: skip
         print(f"\n{case.id} ({case.type}) {case.text!r}\n  answers: {answers}")
-        for rank, (name, page) in enumerate(ranked["hybrid"][case.id][:n], 1):
-            print(f"  {rank}. {Path(name).name} p.{page}")
+        for rank, places in enumerate(ranked["hybrid"][case.id][:n], 1):
+            pages = ", ".join(f"p.{page}" for _, page in places)
+            print(f"  {rank}. {Path(places[0][0]).name} {pages}")
 
 
 if __name__ == "__main__":

@@ -224,3 +224,31 @@ def test_the_view_models_load_without_qt():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60)  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_preview_steps_through_a_hits_places_and_stops_at_either_end():
+    places = [hit("m.pdf", kind="pdf", locator={"page": page}) for page in (40, 3, 112)]
+    for item_id, place in enumerate(places, 1):
+        place.item_id = item_id
+    best = Hit(**{**places[0].__dict__, "places": places})
+    state = PreviewState()
+    shown = recorder(state.events.hit)
+    state.show(best)
+    assert (state.place_index, state.place_count, state.page) == (0, 3, 40)
+    state.step(-1)  # before the first: nothing
+    assert len(shown) == 1
+    state.step(1)
+    assert (state.place_index, state.page, state.place) == (1, 3, "page 3")
+    assert state.hit.places == places
+    state.step(1)
+    state.step(1)  # past the last: nothing
+    assert [h.locator["page"] for h in shown] == [40, 3, 112]
+    state.step(-2)
+    assert state.hit == best and state.page == 40
+    state.show(hit("one.pdf", kind="pdf", locator={"page": 1}))
+    assert (state.place_index, state.place_count) == (0, 1)
+    state.step(1)
+    assert state.page == 1
+    state.show(None)
+    assert state.place_count == 0
+    state.step(1)  # nothing shown: nothing to step

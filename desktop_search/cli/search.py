@@ -13,7 +13,7 @@ from desktop_search.app.library import Library
 from desktop_search.cli.common import printable, shown_path
 from desktop_search.errors import QueryError
 from desktop_search.search.hits import Hit
-from desktop_search.search.locators import describe_locator
+from desktop_search.search.locators import describe_locator, describe_other_places
 from desktop_search.search.query import TYPES, Filters, describe_filters, parse_query
 from desktop_search.search.searcher import MAX_LIMIT, MODES, Query
 from desktop_search.search.snippets import Snippet
@@ -190,7 +190,7 @@ def print_hits(hits: list[Hit], *, color: bool = False) -> None:
     click.echo(f"{'#':>3}  {'score':>6}  {'kind':<6} path")
     for rank, hit in enumerate(hits, 1):
         click.echo(f"{rank:>3}  {hit.score:>6.3f}  {printable(hit.kind):<6} {shown_path(hit.path)}")
-        place = describe_locator(hit)
+        place = ", ".join(filter(None, (describe_locator(hit), describe_other_places(hit))))
         if place:
             click.echo(f"{'':>17} {printable(place)}")
         if hit.snippet is not None:

@@ -31,7 +31,16 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QFrame, QLabel, QStackedWidget, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_search.errors import DesktopSearchError
 from desktop_search.extract.pdf import PDFIUM_LOCK, render_page
@@ -41,7 +50,7 @@ from desktop_search.gui.plain_text import TextDocument, plain_label
 from desktop_search.gui.preview_widgets import ImageView, to_qimage
 from desktop_search.gui.workers import WorkerPool
 from desktop_search.search.hits import Hit
-from desktop_search.search.locators import describe_locator
+from desktop_search.search.locators import describe_locator, describe_other_places
 from desktop_search.store.pathnames import readable_path
 from desktop_search.viewmodels.preview import PreviewState
 
@@ -222,6 +231,7 @@ class DocumentView(QWidget):
         self.heading.setTextFormat(Qt.TextFormat.RichText)  # heading_html: the data escaped
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.heading)
+        layout.addWidget(self._build_places())
         self._body = QStackedWidget(self)
         layout.addWidget(self._body, 1)
 
@@ -249,6 +259,38 @@ class DocumentView(QWidget):
         self.text_view.setOpenExternalLinks(False)
         self._body.addWidget(self.text_view)
 
+    def _build_places(self) -> QWidget:
+        """"Place 1 of 3 · also on pages 37, 112" between two arrows: a long document's other
+        matching places, stepped through here (Alt+Left / Alt+Right)."""
+        self.places_bar = QWidget(self)
+        row = QHBoxLayout(self.places_bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.previous_place = QToolButton(self.places_bar)
+        self.previous_place.setArrowType(Qt.ArrowType.LeftArrow)
+        self.previous_place.setToolTip("Previous place in this file (Alt+Left)")
+        self.previous_place.setShortcut("Alt+Left")
+        self.previous_place.clicked.connect(lambda: self.state.step(-1))
+        self.next_place = QToolButton(self.places_bar)
+        self.next_place.setArrowType(Qt.ArrowType.RightArrow)
+        self.next_place.setToolTip("Next place in this file (Alt+Right)")
+        self.next_place.setShortcut("Alt+Right")
+        self.next_place.clicked.connect(lambda: self.state.step(1))
+        self.places_label = plain_label(parent=self.places_bar)
+        row.addWidget(self.previous_place)
+        row.addWidget(self.places_label, 1)
+        row.addWidget(self.next_place)
+        self.places_bar.setVisible(False)
+        return self.places_bar
+
+    def _show_places(self, hit: Hit) -> None:
+        count, index = max(1, len(hit.places)), hit.place_index()
+        self.places_bar.setVisible(count > 1)
+        if count > 1:
+            others = describe_other_places(hit)
+            self.places_label.setText(f"Place {index + 1} of {count} · {others}")
+            self.previous_place.setEnabled(index > 0)
+            self.next_place.setEnabled(index < count - 1)
+
     # -- public API ----------------------------------------------------------------------
 
     def is_loading(self) -> bool:
@@ -272,6 +314,7 @@ class DocumentView(QWidget):
         self.clear()
         self._hit, self._terms = hit, tuple(terms)
         self.heading.setText(heading_html(hit))
+        self._show_places(hit)
         page = (hit.locator or {}).get("page")
         if hit.kind == "pdf" and isinstance(page, int):
             self._show_page(hit, page)

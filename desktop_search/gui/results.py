@@ -34,7 +34,7 @@ from desktop_search.gui.highlight import marked_html
 from desktop_search.gui.plain_text import TextDocument, plain_tip
 from desktop_search.gui.thumbnails import ThumbnailCache
 from desktop_search.search.hits import Hit
-from desktop_search.search.locators import describe_locator, short_time
+from desktop_search.search.locators import describe_locator, describe_other_places, short_time
 from desktop_search.store.pathnames import readable_path
 from desktop_search.viewmodels.search import DATE, RELEVANCE
 
@@ -84,6 +84,8 @@ def describe(hit: Hit, date: str = "") -> str:
     place = describe_locator(hit)
     if place:
         lines.append(place)
+    if hit.places:
+        lines.append(describe_other_places(hit))
     if hit.taken_at:
         lines.append(f"taken {hit.taken_at.replace('T', ' ')}")
     elif hit.started_at and hit.item_kind != "window":  # a window's times are in its place
@@ -231,6 +233,8 @@ class ResultDelegate(QStyledItemDelegate):
             place = hit.object_label or ""
         else:
             place = "" if is_photo(hit) else describe_locator(hit)
+            if place and hit.places:  # "page 23 +2": two more places inside
+                place += f" +{len(hit.places) - 1}"
         caption = f"{hit.score:.2f} · {place or hit.kind}"
         caption = painter.fontMetrics().elidedText(caption, Qt.ElideRight, text_rect.width())
         painter.drawText(text_rect.translated(0, 16), Qt.AlignHCenter | Qt.AlignVCenter, caption)

@@ -43,3 +43,18 @@ def describe_locator(hit: Hit) -> str:
         x, y, w, h = (round(value) for value in hit.box)
         parts.append(f"{hit.object_label} at {x},{y} ({w}x{h})")
     return ", ".join(part for part in parts if part)
+
+
+def describe_other_places(hit: Hit) -> str:
+    """The hit's other places in its file, in words: "also on pages 37, 112" ("" if none)."""
+    others = [place for place in hit.places if place.item_id != hit.item_id]
+    if not others:
+        return ""
+    pages = [(place.locator or {}).get("page") for place in others]
+    same_part = all(
+        (place.locator or {}).get("attachment") == (hit.locator or {}).get("attachment")
+        for place in others
+    )
+    if same_part and all(isinstance(page, int) for page in pages):
+        return f"also on page{'s' if len(pages) > 1 else ''} {', '.join(map(str, pages))}"
+    return "also: " + "; ".join(describe_locator(place) or "another part" for place in others)

@@ -56,6 +56,26 @@ class PreviewState(EventedModel):
         """Where in the file the match is ("page 3", "text in the photo"); "" when nowhere."""
         return describe_locator(self.hit) if self.hit is not None else ""
 
+    @property
+    def place_count(self) -> int:
+        """How many places of its file the hit shown has (1 for most; 0 for none shown)."""
+        if self.hit is None:
+            return 0
+        return max(1, len(self.hit.places))
+
+    @property
+    def place_index(self) -> int:
+        """Which of them is shown (0: the best)."""
+        return self.hit.place_index() if self.hit is not None else 0
+
+    def step(self, delta: int) -> None:
+        """Show the hit's next (``delta`` 1) or previous (-1) place: another page of the same
+        PDF, its snippet and locator. Nothing happens past the first or the last."""
+        index = self.place_index + delta
+        if self.hit is None or not 0 <= index < self.place_count or delta == 0:
+            return
+        self.show(self.hit.place(index))
+
     def show(self, hit: Hit | None) -> None:
         """Show ``hit`` from the start (``None``: nothing). Showing the one shown again loads it
         again (its file may have come back). ``events.hit`` comes last, after the fields the

@@ -293,3 +293,35 @@ def test_screenshot_of_mixed_results_with_a_pdf_page(qtbot, window):
     select(qtbot, window, "pdf")
     qtbot.wait(50)
     screenshot(window, "documents.png")
+
+
+def test_the_preview_steps_through_the_other_pages_of_a_pdf(qtbot, window):
+    # "garden" is on page 1 and in the title, which every page's passage carries: two places.
+    search(qtbot, window, "garden")
+    hit = select(qtbot, window, "pdf")
+    assert [place.locator["page"] for place in hit.places] == [1, 2]
+    row = window.model.hits().index(hit)
+    assert "also on page 2" in window.model.data(window.model.index(row), Qt.ToolTipRole)
+    document = window.preview.document
+    assert document.places_bar.isVisible()
+    assert document.places_label.text() == "Place 1 of 2 · also on page 2"
+    assert not document.previous_place.isEnabled() and document.next_place.isEnabled()
+    assert document.page_label.text() == "Page 1 of 2"
+    document.next_place.click()
+    qtbot.waitUntil(lambda: not window.preview.is_loading(), timeout=TIMEOUT)
+    assert document.page_label.text() == "Page 2 of 2"
+    assert document.places_label.text() == "Place 2 of 2 · also on page 1"
+    assert document.previous_place.isEnabled() and not document.next_place.isEnabled()
+    assert window.preview._place.text() == "page 2"
+    places = []
+    window.open_at = lambda path, locator: places.append(locator) or True
+    window.preview.open_action.trigger()  # opens where the preview is
+    assert places == [{"page": 2}]
+    document.next_place.click()  # past the last: nothing happens
+    assert window.preview.hit.locator == {"page": 2}
+    document.previous_place.click()
+    qtbot.waitUntil(lambda: not window.preview.is_loading(), timeout=TIMEOUT)
+    assert document.page_label.text() == "Page 1 of 2"
+    search(qtbot, window, WORD)  # one place: no bar
+    select(qtbot, window, "pdf")
+    assert not document.places_bar.isVisible()
