@@ -46,7 +46,10 @@ def test_text_keeps_the_users_order_and_terms_split_like_the_index():
     assert parsed.words == ("for", "E-Mail")
     assert parsed.phrases == ("Annual Report", "Café")
     assert parsed.text == "Annual Report for E-Mail Café"
-    assert parsed.terms == ("annual", "report", "for", "e", "mail", "café")
+    # Marked in snippets: a function word ("for") only inside a phrase, or when it is all there is.
+    assert parsed.terms == ("annual", "report", "e", "mail", "café")
+    assert parse_query('"in the" box').terms == ("in", "the", "box")
+    assert parse_query("the who").terms == ("the", "who")
 
 
 def test_an_unclosed_quote_runs_to_the_end():

@@ -185,9 +185,17 @@ class ParsedQuery:
 
     @property
     def terms(self) -> tuple[str, ...]:
-        """Every distinct lower-cased word, including those inside phrases (for highlighting)."""
-        found = (token.lower() for piece in self.in_order for token in split_words(piece))
-        return tuple(dict.fromkeys(found))
+        """The distinct lower-cased words to mark in snippets and previews, in the user's order:
+        every word inside a phrase, and the free words but function words ("in", "the": marked,
+        they lit up every other word of a passage), unless the query has nothing else."""
+        phrases = set(self.phrases)
+        found = [
+            (token.lower(), piece in phrases)
+            for piece in self.in_order
+            for token in split_words(piece)
+        ]
+        kept = [word for word, phrased in found if phrased or word not in STOPWORDS]
+        return tuple(dict.fromkeys(kept or [word for word, _ in found]))
 
     @property
     def is_empty(self) -> bool:
