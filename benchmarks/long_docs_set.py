@@ -17,10 +17,10 @@ Sources (Debian 12 packages, ``apt-get download`` + ``dpkg-deb -x`` into
 
 The set's folder holds exactly these files; ``manifest.json`` beside it records each package's
 version and the sha256 of its .deb, and per file its source, bytes, sha256 and (PDFs) pages.
-``pages/<file>.json`` holds each PDF's text per page as pypdf extracts it (NFKC-normalised, as
-``desktop_search/extract/pdf.py`` stores it): what the queries in ``long_docs_queries.py`` were
-judged against, and what their paraphrase check reads. Pages are numbered from 1, as the app's
-locators (``{"page": N}``) are.
+``pages/<file>.json`` holds each PDF's text per page as pypdf extracts it (cleaned as
+``desktop_search/extract/pdf.py`` stores it: NFKC, line-end hyphens joined): what the queries
+in ``long_docs_queries.py`` were judged against, and what their paraphrase check reads. Pages
+are numbered from 1, as the app's locators (``{"page": N}``) are.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import json
 import shutil
 import subprocess
 import sys
-import unicodedata
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: python benchmarks/long_docs_set.py
@@ -44,6 +43,9 @@ DEBS = ROOT / "debs"
 UNPACKED = ROOT / "root"
 SET = ROOT / "set"
 PAGES = ROOT / "pages"
+# How pages' text is cleaned (``page_texts``); the cached pages are made again when it changes.
+# 2: line-end hyphens joined, C1 controls and invisible characters removed (issue 19).
+PAGE_TEXT = 2
 MANIFEST = ROOT / "manifest.json"
 
 PACKAGES: tuple[str, ...] = ("r-doc-pdf", "gnuplot-doc", "octave-doc", "libpython3.11-testsuite")
@@ -97,9 +99,12 @@ def fetch_packages() -> dict[str, dict[str, str]]:
 
 
 def page_texts(path: Path) -> list[str]:
-    """Each page's text as the app stores it: pypdf's extraction, NFKC-normalised (ligatures
-    become letters), so a judge reads and the paraphrase check compares the indexed words."""
+    """Each page's text as the app stores it: pypdf's extraction, cleaned as the app cleans it
+    (``clean_page_text``: NFKC, words hyphenated at line ends joined), so a judge reads and the
+    paraphrase check compares the indexed words."""
     import pypdf
+
+    from desktop_search.extract.pdf import clean_page_text
 
     reader = pypdf.PdfReader(str(path), strict=False)
     texts = []
@@ -109,14 +114,22 @@ def page_texts(path: Path) -> list[str]:
         except Exception as exc:  # a page pypdf cannot read is empty for the app too
             print(f"warning: {path.name}: a page unreadable ({exc})", file=sys.stderr)
             text = ""
-        texts.append(unicodedata.normalize("NFKC", text))
+        texts.append(clean_page_text(text))
     return texts
 
 
 def build(force: bool = False) -> dict:
-    """The set in ``SET`` and its manifest (made if missing); returns the manifest."""
+    """The set in ``SET`` and its manifest (made if missing); returns the manifest. Pages' text
+    made by an older cleaning (``PAGE_TEXT``) is made again from the set's PDFs."""
     if MANIFEST.exists() and SET.exists() and not force:
-        return json.loads(MANIFEST.read_text(encoding="utf-8"))
+        manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+        if manifest.get("page_text") != PAGE_TEXT:
+            for name in PDFS:
+                texts = page_texts(SET / name)
+                (PAGES / f"{Path(name).name}.json").write_text(json.dumps(texts), encoding="utf-8")
+            manifest["page_text"] = PAGE_TEXT
+            MANIFEST.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        return manifest
     packages = fetch_packages()
     partial = ROOT / ".set.partial"
     shutil.rmtree(partial, ignore_errors=True)
@@ -145,6 +158,7 @@ def build(force: bool = False) -> dict:
         "pdf_pages": sum(f.get("pages", 0) for f in files.values()),
         "mail_messages": sum(1 for n in files if n.endswith(".eml")),
         "files": files,
+        "page_text": PAGE_TEXT,
     }  # fmt: skip
     shutil.rmtree(SET, ignore_errors=True)
     partial.rename(SET)

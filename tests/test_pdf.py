@@ -13,7 +13,12 @@ from PIL import Image
 
 from desktop_search.errors import FileNotIndexableError, ModelError
 from desktop_search.extract.document import CHUNK, PDF
-from desktop_search.extract.pdf import FORGET_EVERY_PAGES, extract_pdf, render_page
+from desktop_search.extract.pdf import (
+    FORGET_EVERY_PAGES,
+    clean_page_text,
+    extract_pdf,
+    render_page,
+)
 from desktop_search.extract.pdf_limits import PageCost
 from desktop_search.models.runtime.ocr import OcrEngine
 from tests.make_pdfs import (
@@ -97,6 +102,25 @@ def test_blank_and_short_pages_need_no_ocr():
     assert [item.locator["page"] for item in document.items] == [1, 3]
     assert document.items[1].text == "Thanks."
     assert document.notes == []
+
+
+def test_words_hyphenated_at_line_ends_are_found_whole():
+    # As LaTeX and Texinfo set long manuals: a word split over two lines with a hyphen.
+    page = "Set the envi-\nronment variable before the pro-\ngram starts. See Byte-\nCode."
+    document = extract_pdf(text_pdf([page]))
+    text = document.items[0].text
+    assert "environment variable" in text and "program starts" in text
+    assert "Byte- Code" in text  # a capital after the break: a name, kept as it is
+
+
+def test_page_text_is_normalised_for_the_index():
+    assert clean_page_text("\ufb01nd the \ufb02oor") == "find the floor"  # ligatures
+    assert clean_page_text("re-\n  run and x-\n2 and e-\nMail") == "rerun and x-\n2 and e-\nMail"
+    invisible = "soft\u00adhyphen zero\u200bwidth \ufeffbom"
+    assert clean_page_text(invisible) == "softhyphen zerowidth bom"
+    # gnuplot's manual draws bullets with U+0088, a C1 control: a space, like C0 controls.
+    assert clean_page_text("\x88 item\x00one\ttab\nline") == "  item one\ttab\nline"
+    assert clean_page_text("broken \ud800 font") == "broken \ufffd font"
 
 
 @pytest.mark.skipif(font_path() is None, reason="no TrueType font on this machine")
