@@ -104,7 +104,7 @@ def page_texts(path: Path) -> list[str]:
     paraphrase check compares the indexed words."""
     import pypdf
 
-    from desktop_search.extract.pdf import clean_page_text
+    from desktop_search.extract.page_text import clean_page_text
 
     reader = pypdf.PdfReader(str(path), strict=False)
     texts = []

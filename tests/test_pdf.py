@@ -13,12 +13,8 @@ from PIL import Image
 
 from desktop_search.errors import FileNotIndexableError, ModelError
 from desktop_search.extract.document import CHUNK, PDF
-from desktop_search.extract.pdf import (
-    FORGET_EVERY_PAGES,
-    clean_page_text,
-    extract_pdf,
-    render_page,
-)
+from desktop_search.extract.page_text import clean_page_text
+from desktop_search.extract.pdf import FORGET_EVERY_PAGES, extract_pdf, render_page
 from desktop_search.extract.pdf_limits import PageCost
 from desktop_search.models.runtime.ocr import OcrEngine
 from tests.make_pdfs import (
