@@ -113,11 +113,10 @@ class Searcher:
         ranked = self.ranked_lists(query)
         candidates = list(dict.fromkeys(item for ids in ranked.values() for item in ids))
         records = self.store.reads.hits(candidates)
-        texts = self.store.reads.item_texts(candidates)
         fused = fuse_places(
             ranked,
             {item: place_of(record) for item, record in records.items()},
-            item_weights=self._item_weights(ranked, query.parsed, texts),
+            item_weights=self._item_weights(ranked, query.parsed),
             k=RRF_K,
         )
         files = group_places(
@@ -127,10 +126,12 @@ class Searcher:
             share=PLACE_SHARE,
             single={r["file_id"] for r in records.values() if r["kind"] == "photo"},
         )
+        top = files[: query.limit]
+        texts = self.store.reads.item_texts([p.item for _, places in top for p in places])
         terms = query.parsed.terms
         best_possible = len(ranked) / (RRF_K + 1) or 1.0
         hits = []
-        for _, places in files[: query.limit]:
+        for _, places in top:
             shown = [
                 self._hit(records[p.item], p.score / best_possible, texts.get(p.item, ""), terms)
                 for p in places
@@ -140,11 +141,15 @@ class Searcher:
         return hits
 
     def _item_weights(
-        self, ranked: dict[str, list[int]], parsed: ParsedQuery, texts: dict[int, str]
+        self, ranked: dict[str, list[int]], parsed: ParsedQuery
     ) -> dict[str, dict[int, float]]:
         """Per list, how much single entries count: keyword hits by the share of the query
-        they hold; in every list, contents and index passages (``listings.py``) less."""
+        they hold; in every list, contents and index passages (``listings.py``) less. Only a
+        list's first CANDIDATES entries are looked at for listings: deeper ones do not reach
+        the first results, and ``--limit 10000`` would read the text of 50,000 passages."""
         weights = {"keyword": self._coverage(ranked.get("keyword", []), parsed)}
+        head = list(dict.fromkeys(item for ids in ranked.values() for item in ids[:CANDIDATES]))
+        texts = self.store.reads.item_texts(head)
         listed = {item for item, text in texts.items() if looks_like_listing(text)}
         for name, ids in ranked.items():
             scaled = weights.setdefault(name, {})
