@@ -172,6 +172,20 @@ def parallel(model: TextModel, workers: int) -> Encode:
     return encode
 
 
+class _EveryFusion(TextModel):
+    """The session as TextModel made it before issue 19's SkipLayerNormFusion change (every
+    onnxruntime fusion on): ``today`` stays the same baseline after the change."""
+
+    def _load(self) -> ort.InferenceSession:
+        session = super()._load()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1 if self.parallel_calls > 1 else (self.threads or 1)
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        return ort.InferenceSession(str(self.path), options, providers=session.get_providers())
+
+
 class _NoSpin(TextModel):
     def _load(self) -> ort.InferenceSession:
         session = super()._load()
@@ -182,6 +196,25 @@ class _NoSpin(TextModel):
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return ort.InferenceSession(str(self.path), options, providers=session.get_providers())
+
+
+def per_token_folder() -> Path:
+    """The same MiniLM as ``models import-text`` installs it since issue 19 (the gate's first
+    variant, FFN up-projections int8 per token: text_import.FFN_UP_PER_TOKEN), built once into
+    the cache: another model file, so other vectors (min cosine 0.994 to today on this mix)."""
+    from desktop_search.models.install import text_import
+    from desktop_search.models.install.sentence_source import offline_minilm_dir
+
+    folder = CACHE / "models" / "all-minilm-l6-v2-per-token"
+    if not (folder / "model.json").exists():
+        print("building the per-token variant (a few seconds) ...", file=sys.stderr)
+        text_import.import_text_model(
+            text_import.TextSource(offline_minilm_dir()),
+            folder,
+            folder.name,
+            variants=(text_import.FFN_UP_PER_TOKEN,),
+        )
+    return folder
 
 
 def all_int8_folder() -> Path:
@@ -231,12 +264,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--passages", type=int, default=600)
     parser.add_argument("--all-int8", action="store_true", help="add the all-int8 variant")
+    parser.add_argument("--per-token", action="store_true",
+                        help="add the model import-text installs since issue 19")  # fmt: skip
     parser.add_argument("--only", default="", help="variant names separated by ;")
     args = parser.parse_args()
 
     folder = text_model_folder(CACHE / "models")
     texts, counts = passages(args.passages)
-    base = TextModel(folder)
+    base = _EveryFusion(folder)
     lengths = token_lengths(base, texts)
     full = token_lengths(base, texts, untruncated=True)
     tokens = int(lengths.sum())
@@ -275,6 +310,8 @@ def main() -> None:
         "2-thread session, 2 calls at once": in_windows(parallel(TextModel(folder), 2)),
         "max_length 128": in_windows(batched(short, 1)),
     }
+    if args.per_token:
+        variants["per-token install, code"] = in_windows(TextModel(per_token_folder()).encode)
     if args.all_int8:
         variants["all-int8 graph (other model file)"] = in_windows(
             batched(TextModel(all_int8_folder()), 1)

@@ -179,6 +179,8 @@ ALLOWED_HEAVY = {
     # Building a BERT encoder's graph and choosing which of its nodes stay fp32: no torch.
     "models/install/bert_graph.py": {"onnx"},
     "models/install/text_import.py": {"onnx"},
+    # Per-token int8 MatMuls written into the quantised graph (onnx.helper): no torch.
+    "models/install/per_token.py": {"onnx"},
 }
 
 

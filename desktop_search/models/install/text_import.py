@@ -37,6 +37,7 @@ from desktop_search.errors import ModelError, ModelImportError
 from desktop_search.models.install.bert_graph import ONNX_OPSET, write_bert_onnx
 from desktop_search.models.install.calibration import SENTENCE_TEXTS
 from desktop_search.models.install.files import install_folder, sha256_file, write_model_json
+from desktop_search.models.install.per_token import quantize_per_token
 from desktop_search.models.install.quantize import (
     MIN_MEAN_COSINE,
     MIN_SAMPLE_COSINE,
@@ -71,19 +72,24 @@ class QuantVariant:
     reduce_range: bool = False
     # Nodes whose name contains one of these stay fp32.
     keep_fp32: tuple[str, ...] = ()
+    # MatMuls whose name contains one of these: int8 with one activation scale per token
+    # (per_token.py) instead of onnxruntime's one per tensor.
+    per_token: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
         scales = "per-channel" if self.per_channel else "per-tensor"
         rr = ", 7-bit" if self.reduce_range else ""
         kept = f", fp32 {'+'.join(self.keep_fp32)}" if self.keep_fp32 else ""
-        return f"int8 {scales} {'+'.join(self.op_types)}{rr}{kept}"
+        token = f", per-token {'+'.join(self.per_token)}" if self.per_token else ""
+        return f"int8 {scales} {'+'.join(self.op_types)}{rr}{kept}{token}"
 
     def excluded_nodes(self, model_path: Path) -> list[str]:
-        if not self.keep_fp32:
+        patterns = (*self.keep_fp32, *self.per_token)
+        if not patterns:
             return []
         graph = onnx.load(str(model_path), load_external_data=False).graph
-        return [n.name for n in graph.node if any(p in n.name for p in self.keep_fp32)]
+        return [n.name for n in graph.node if any(p in n.name for p in patterns)]
 
     def quantize(self, fp32_path: Path, out_path: Path) -> None:
         with quiet_quantizer():
@@ -96,6 +102,8 @@ class QuantVariant:
                 weight_type=QuantType.QInt8,
                 nodes_to_exclude=self.excluded_nodes(fp32_path) or None,
             )
+        if self.per_token:
+            quantize_per_token(out_path, out_path, self.per_token, self.reduce_range)
 
 
 # MatMul covers every linear layer (exporters write them as MatMul + Add). Gather is the
@@ -109,6 +117,11 @@ class QuantVariant:
 # onnxruntime's int8 MatMul saturates with full-range weights (see quantize.dynamic_int8), so
 # 8-bit loses more than 7-bit on such machines: both are tried and the gate's measurement on the
 # machine that installs the model picks.
+#
+# Per-token activations (per_token.py) make the FFN up-projections int8 too, at mean 0.9931 /
+# min 0.980 to fp32 on the gate's sentences (ALL_INT8: 0.9911 / 0.973); with them int8 a passage
+# costs 30% less CPU than with them fp32 (benchmarks/README.md, issue 19). 7-bit again for
+# AVX2-only CPUs.
 ALL_INT8 = QuantVariant(per_channel=True, op_types=("MatMul", "Gather"))
 GATHER_FP32 = QuantVariant(per_channel=True, op_types=("MatMul",))
 FFN_UP_FP32 = QuantVariant(
@@ -119,12 +132,23 @@ FFN_UP_FP32_7BIT = QuantVariant(
     per_channel=True, op_types=("MatMul", "Gather"), reduce_range=True,
     keep_fp32=("intermediate/dense",),
 )  # fmt: skip
+FFN_UP_PER_TOKEN = QuantVariant(
+    per_channel=True, op_types=("MatMul", "Gather"), per_token=("intermediate/dense",)
+)
+FFN_UP_PER_TOKEN_7BIT = QuantVariant(
+    per_channel=True, op_types=("MatMul", "Gather"), reduce_range=True,
+    per_token=("intermediate/dense",),
+)  # fmt: skip
 # The torch converter (models/convert/text.py) tries all of these and keeps the best.
 VARIANTS = (ALL_INT8, GATHER_FP32, FFN_UP_FP32, ALL_INT8_7BIT, FFN_UP_FP32_7BIT)
 # Here, as for the CLIP towers, the first that passes is kept (a quantisation of the 90 MB graph
-# and a run over the sentences cost ~10 s on two cores): the one with the margin first, its 7-bit
-# form for AVX2-only CPUs, then the smaller ones.
-GATE_ORDER = (FFN_UP_FP32, FFN_UP_FP32_7BIT, ALL_INT8, ALL_INT8_7BIT, GATHER_FP32)
+# and a run over the sentences cost ~10 s on two cores): the fast one first (FFN up-projections
+# per token), then the one with the margin, each with its 7-bit form for AVX2-only CPUs, then the
+# smaller ones.
+GATE_ORDER = (
+    FFN_UP_PER_TOKEN, FFN_UP_PER_TOKEN_7BIT, FFN_UP_FP32, FFN_UP_FP32_7BIT, ALL_INT8,
+    ALL_INT8_7BIT, GATHER_FP32,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

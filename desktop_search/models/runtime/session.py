@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import onnxruntime as ort
@@ -29,11 +30,14 @@ def _pick_providers() -> list[str]:
     return chosen or list(available)
 
 
-def create_session(path: Path, threads: int | None = None) -> ort.InferenceSession:
+def create_session(
+    path: Path, threads: int | None = None, disabled_optimizers: Sequence[str] = ()
+) -> ort.InferenceSession:
     """Open ``path`` as an inference session tuned for this app's CPU workloads.
 
-    ``threads`` bounds intra-op parallelism (default: all cores). Raises :class:`ModelError` when
-    the file is missing or onnxruntime cannot load it.
+    ``threads`` bounds intra-op parallelism (default: all cores); ``disabled_optimizers`` names
+    onnxruntime graph transformers not to run. Raises :class:`ModelError` when the file is
+    missing or onnxruntime cannot load it.
     """
     path = Path(path)
     if not path.is_file():
@@ -51,7 +55,8 @@ def create_session(path: Path, threads: int | None = None) -> ort.InferenceSessi
     options.log_severity_level = _LOG_SEVERITY_WARNING
     providers = _pick_providers()
     try:
-        session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+        session = ort.InferenceSession(str(path), sess_options=options, providers=providers,
+                                       disabled_optimizers=list(disabled_optimizers))  # fmt: skip
     except Exception as exc:  # onnxruntime raises several unrelated exception types
         raise ModelError(
             f"Model file cannot be loaded: {path} ({type(exc).__name__}: {exc})",

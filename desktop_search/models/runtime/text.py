@@ -39,6 +39,10 @@ REQUIRED_FILES = (ONNX_FILE, TOKENIZER_FILE)
 POOLINGS = ("mean",)
 
 _INPUT_DTYPES = {"tensor(int64)": np.int64, "tensor(int32)": np.int32}
+# onnxruntime fuses residual Add + LayerNormalization into SkipLayerNormalization, whose CPU kernel
+# (1.32) takes 295 us on 150 x 384 where Add + Add + LayerNormalization take 58: unfused, an int8
+# passage of all-MiniLM-L6-v2 costs 13% less CPU (12 such places; benchmarks/README.md, issue 19).
+_SLOW_FUSIONS = ("SkipLayerNormFusion",)
 
 
 @dataclass(frozen=True)
@@ -201,7 +205,9 @@ class TextModel(OnnxModel):
         return tokenizer
 
     def _load(self) -> ort.InferenceSession:
-        session = create_session(self.path, 1 if self.parallel_calls > 1 else self.threads)
+        session = create_session(
+            self.path, 1 if self.parallel_calls > 1 else self.threads, _SLOW_FUSIONS
+        )
         inputs = {spec.name: spec for spec in session.get_inputs()}
         if not {"input_ids", "attention_mask"} <= inputs.keys():
             raise ModelError(
