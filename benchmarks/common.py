@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -86,6 +87,29 @@ def text_model_folder(cache: Path) -> Path:
     return store.path(TEXT_MODEL)
 
 
+def fetch_debs(packages: tuple[str, ...], debs: Path, root: Path) -> dict[str, tuple[Path, str]]:
+    """``apt-get download`` the packages missing from ``debs`` and unpack each once below
+    ``root`` (``dpkg-deb -x``); returns package -> (its .deb, its version)."""
+    debs.mkdir(parents=True, exist_ok=True)
+    missing = [p for p in packages if not list(debs.glob(f"{p}_*.deb"))]
+    if missing:
+        print(f"apt-get download {' '.join(missing)}", file=sys.stderr)
+        subprocess.run(["apt-get", "download", *missing], cwd=debs, check=True)
+    found = {}
+    for package in packages:
+        deb = sorted(debs.glob(f"{package}_*.deb"))[-1]
+        marker = root / ".unpacked" / deb.name
+        if not marker.exists():
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        version = subprocess.run(
+            ["dpkg-deb", "-f", str(deb), "Version"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        found[package] = (deb, version)
+    return found
+
+
 def home_with_text_model(home: Path, model: Path) -> Path:
     """Install the converted text model folder ``model`` into the library home ``home`` (new or
     empty) as ``models/<name>`` and make it the text model in ``config.toml``; returns ``home``."""
@@ -93,6 +117,21 @@ def home_with_text_model(home: Path, model: Path) -> Path:
     shutil.copytree(model, home / "models" / model.name)
     (home / "config.toml").write_text(f'text_model = "{model.name}"\n', encoding="utf-8")
     return home
+
+
+def index_with_text_model(home: Path, roots: list[Path], models_cache: Path) -> dict:
+    """A new library ``home`` with the int8 text model, ``roots`` indexed into it; returns the
+    run's facts (seconds, documents, passages, failures; each failure also printed)."""
+    from desktop_search.app.library import Library
+
+    home_with_text_model(home, text_model_folder(models_cache))
+    started = time.perf_counter()
+    with Library.open(home) as library:
+        report = library.index(roots)
+    for path, reason in report.failures:
+        print(f"warning: not indexed: {path}: {reason}", file=sys.stderr)
+    return {"index_seconds": time.perf_counter() - started, "documents_read": report.documents,
+            "passages": report.passages, "failures": report.failures}  # fmt: skip
 
 
 def percentiles(samples_ms: list[float]) -> tuple[float, float]:

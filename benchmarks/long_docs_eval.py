@@ -49,7 +49,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: python benchmarks/long_docs_eval.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import CACHE, home_with_text_model, text_model_folder  # noqa: E402
+from benchmarks.common import CACHE, index_with_text_model  # noqa: E402
 from benchmarks.long_docs_queries import QUERIES, QUERY_TYPES, check_queries  # noqa: E402
 from benchmarks.long_docs_set import ROOT, SET, build, description  # noqa: E402
 
@@ -64,20 +64,11 @@ METRICS = (("file", "file@10"), ("page", "page@10"), ("mrr", "MRR"), ("ndcg", "n
 
 def build_library(home: Path, models_cache: Path, reuse: bool) -> dict:
     """Index the set into ``home`` (new unless ``reuse`` and complete); returns index facts."""
-    from desktop_search.app.library import Library
-
     facts_file = home / "benchmark-index.json"
     if reuse and facts_file.exists():
         return json.loads(facts_file.read_text(encoding="utf-8"))
     shutil.rmtree(home, ignore_errors=True)
-    home_with_text_model(home, text_model_folder(models_cache))
-    started = time.perf_counter()
-    with Library.open(home) as library:
-        report = library.index([SET])
-    facts = {"index_seconds": time.perf_counter() - started, "documents_read": report.documents,
-             "passages": report.passages, "failures": report.failures}  # fmt: skip
-    for path, reason in report.failures:
-        print(f"warning: not indexed: {path}: {reason}", file=sys.stderr)
+    facts = index_with_text_model(home, [SET], models_cache)
     facts_file.write_text(json.dumps(facts, indent=1), encoding="utf-8")
     return facts
 

@@ -29,14 +29,13 @@ import argparse
 import hashlib
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: python benchmarks/long_docs_set.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import CACHE  # noqa: E402
+from benchmarks.common import CACHE, fetch_debs  # noqa: E402
 
 ROOT = CACHE / "long-docs"
 DEBS = ROOT / "debs"
@@ -78,24 +77,10 @@ def sha256(path: Path) -> str:
 
 def fetch_packages() -> dict[str, dict[str, str]]:
     """Download and unpack ``PACKAGES`` once; returns package -> {version, deb, sha256}."""
-    DEBS.mkdir(parents=True, exist_ok=True)
-    missing = [p for p in PACKAGES if not list(DEBS.glob(f"{p}_*.deb"))]
-    if missing:
-        print(f"apt-get download {' '.join(missing)}", file=sys.stderr)
-        subprocess.run(["apt-get", "download", *missing], cwd=DEBS, check=True)
-    facts = {}
-    for package in PACKAGES:
-        deb = sorted(DEBS.glob(f"{package}_*.deb"))[-1]
-        marker = UNPACKED / ".unpacked" / deb.name
-        if not marker.exists():
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(UNPACKED)], check=True)
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
-        version = subprocess.run(
-            ["dpkg-deb", "-f", str(deb), "Version"], check=True, capture_output=True, text=True
-        ).stdout.strip()
-        facts[package] = {"version": version, "deb": deb.name, "sha256": sha256(deb)}
-    return facts
+    return {
+        package: {"version": version, "deb": deb.name, "sha256": sha256(deb)}
+        for package, (deb, version) in fetch_debs(PACKAGES, DEBS, UNPACKED).items()
+    }
 
 
 def page_texts(path: Path) -> list[str]:

@@ -198,42 +198,35 @@ class _NoSpin(TextModel):
         return ort.InferenceSession(str(self.path), options, providers=session.get_providers())
 
 
-def per_token_folder() -> Path:
-    """The same MiniLM as ``models import-text`` installs it since issue 19 (the gate's first
-    variant, FFN up-projections int8 per token: text_import.FFN_UP_PER_TOKEN), built once into
-    the cache: another model file, so other vectors (min cosine 0.994 to today on this mix)."""
+def variant_folder(suffix: str, variant_name: str) -> Path:
+    """The same MiniLM quantised as ``text_import.<variant_name>`` alone, built once into the
+    cache as ``all-minilm-l6-v2-<suffix>``: another model file, so other vectors."""
     from desktop_search.models.install import text_import
     from desktop_search.models.install.sentence_source import offline_minilm_dir
 
-    folder = CACHE / "models" / "all-minilm-l6-v2-per-token"
+    folder = CACHE / "models" / f"all-minilm-l6-v2-{suffix}"
     if not (folder / "model.json").exists():
-        print("building the per-token variant (a few seconds) ...", file=sys.stderr)
+        print(f"building the {suffix} variant ...", file=sys.stderr)
         text_import.import_text_model(
             text_import.TextSource(offline_minilm_dir()),
             folder,
             folder.name,
-            variants=(text_import.FFN_UP_PER_TOKEN,),
+            variants=(getattr(text_import, variant_name),),
         )
     return folder
+
+
+def per_token_folder() -> Path:
+    """As ``models import-text`` installs it since issue 19 (the gate's first variant, FFN
+    up-projections int8 per token; min cosine 0.994 to today on this mix)."""
+    return variant_folder("per-token", "FFN_UP_PER_TOKEN")
 
 
 def all_int8_folder() -> Path:
-    """The same MiniLM with every MatMul int8 (the gate's ``ALL_INT8``: mean cosine 0.9911 to
-    torch, where the installed variant keeps the FFN up-projections fp32 for 0.9937), built
-    once into the cache: a different model file, so different vectors; shown for the record."""
-    from desktop_search.models.install import text_import
-    from desktop_search.models.install.sentence_source import offline_minilm_dir
-
-    folder = CACHE / "models" / "all-minilm-l6-v2-all-int8"
-    if not (folder / "model.json").exists():
-        print("building the all-int8 variant (about a minute) ...", file=sys.stderr)
-        text_import.import_text_model(
-            text_import.TextSource(offline_minilm_dir()),
-            folder,
-            folder.name,
-            variants=(text_import.ALL_INT8,),
-        )
-    return folder
+    """Every MatMul int8 (the gate's ``ALL_INT8``: mean cosine 0.9911 to torch, where the
+    installed variant before issue 19 kept the FFN up-projections fp32 for 0.9937); shown for
+    the record."""
+    return variant_folder("all-int8", "ALL_INT8")
 
 
 def in_windows(encode: Encode, window: int = TEXT_BATCH) -> Encode:

@@ -26,7 +26,6 @@ import hashlib
 import json
 import random
 import shutil
-import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -38,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
-from benchmarks.common import CACHE
+from benchmarks.common import CACHE, fetch_debs
 from benchmarks.photo_set_text import Fonts, screenshot, text_photo
 
 DEBS = CACHE / "debs"
@@ -165,23 +164,7 @@ def plan(count: int) -> list[tuple[str, str]]:
 
 def fetch_packages() -> dict[str, str]:
     """Download and unpack ``PACKAGES`` once; returns package -> version."""
-    DEBS.mkdir(parents=True, exist_ok=True)
-    missing = [p for p in PACKAGES if not list(DEBS.glob(f"{p}_*.deb"))]
-    if missing:
-        print(f"apt-get download {' '.join(missing)}", file=sys.stderr)
-        subprocess.run(["apt-get", "download", *missing], cwd=DEBS, check=True)
-    versions = {}
-    for package in PACKAGES:
-        deb = sorted(DEBS.glob(f"{package}_*.deb"))[-1]
-        marker = DEB_ROOT / ".unpacked" / deb.name
-        if not marker.exists():
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(DEB_ROOT)], check=True)
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
-        versions[package] = subprocess.run(
-            ["dpkg-deb", "-f", str(deb), "Version"], check=True, capture_output=True, text=True
-        ).stdout.strip()
-    return versions
+    return {p: version for p, (_, version) in fetch_debs(PACKAGES, DEBS, DEB_ROOT).items()}
 
 
 def available(paths: tuple[str, ...]) -> list[str]:

@@ -34,7 +34,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: python benchmarks/retrieval_eval.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import CACHE, home_with_text_model, text_model_folder  # noqa: E402
+from benchmarks.common import CACHE, index_with_text_model  # noqa: E402
 from benchmarks.retrieval_corpus import DOCUMENTS, QUERIES, QUERY_TYPES, write_corpus  # noqa: E402
 from benchmarks.retrieval_metrics import (  # noqa: E402
     first_relevant_rank,
@@ -54,19 +54,9 @@ TYPE_LABELS = {"keyword": "keyword-friendly", "semantic": "paraphrase", "mixed":
 
 def build_library(workdir: Path, models_cache: Path) -> tuple[Path, Path, dict]:
     """Write the corpus and index it into a new library home; returns (corpus, home, facts)."""
-    from desktop_search.app.library import Library
-
     corpus, home = workdir / "corpus", workdir / "home"
     write_corpus(corpus)
-    home_with_text_model(home, text_model_folder(models_cache))
-    started = time.perf_counter()
-    with Library.open(home) as library:
-        report = library.index([corpus])
-    facts = {"index_seconds": time.perf_counter() - started, "failures": report.failures,
-             "documents_read": report.documents, "passages": report.passages}  # fmt: skip
-    for path, reason in report.failures:
-        print(f"warning: not indexed: {path}: {reason}", file=sys.stderr)
-    return corpus, home, facts
+    return corpus, home, index_with_text_model(home, [corpus], models_cache)
 
 
 def run_queries(home: Path, corpus: Path) -> tuple[dict, dict]:

@@ -1,13 +1,13 @@
-"""Reciprocal rank fusion of ranked lists, and one result per file."""
+"""Reciprocal rank fusion of ranked lists (of places), and the best places per file."""
 
 import pytest
 
-from desktop_search.search.fusion import (
-    FusedPlace,
-    fuse_places,
-    group_places,
-    reciprocal_rank_fusion,
-)
+from desktop_search.search.fusion import FusedPlace, fuse_places, group_places
+
+
+def reciprocal_rank_fusion(ranked, **options) -> list[tuple[int, float]]:
+    """Every item its own place: ``(item, score)`` pairs, best first."""
+    return [(place.item, place.score) for place in fuse_places(ranked, **options)]
 
 
 def test_scores_are_summed_reciprocal_ranks():

@@ -283,7 +283,7 @@ class DocumentView(QWidget):
         return self.places_bar
 
     def _show_places(self, hit: Hit) -> None:
-        count, index = max(1, len(hit.places)), hit.place_index()
+        count, index = hit.place_count, hit.place_index()
         self.places_bar.setVisible(count > 1)
         if count > 1:
             others = describe_other_places(hit)

@@ -76,19 +76,6 @@ def fuse_places(
     return [FusedPlace(p, totals[p][2], totals[p][0], totals[p][3]) for p in order]
 
 
-def reciprocal_rank_fusion(
-    ranked: Mapping[str, Sequence[int]],
-    *,
-    weights: Mapping[str, float] | None = None,
-    item_weights: Mapping[str, Mapping[int, float]] | None = None,
-    k: int = 60,
-) -> list[tuple[int, float]]:
-    """Fuse ranked lists of ids (best first) into ``(id, score)`` pairs, best first: every id
-    its own place (``fuse_places``); an id repeated within one list counts at its best rank."""
-    fused = fuse_places(ranked, weights=weights, item_weights=item_weights, k=k)
-    return [(place.item, place.score) for place in fused]
-
-
 def group_places(
     fused: Sequence[FusedPlace],
     group_of: Mapping[int, int],

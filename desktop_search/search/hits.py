@@ -70,6 +70,11 @@ class Hit:
             data["places"] = [place.place_json() for place in self.places]
         return data
 
+    @property
+    def place_count(self) -> int:
+        """How many places of its file the hit has (1 unless ``places`` lists more)."""
+        return max(1, len(self.places))
+
     def place_index(self) -> int:
         """Which of its places this hit is shown at (0 for a hit with one place)."""
         for index, place in enumerate(self.places):

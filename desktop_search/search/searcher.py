@@ -146,11 +146,13 @@ class Searcher:
         """Per list, how much single entries count: keyword hits by the share of the query
         they hold; in every list, contents and index passages (``listings.py``) less. Only a
         list's first CANDIDATES entries are looked at for listings: deeper ones do not reach
-        the first results, and ``--limit 10000`` would read the text of 50,000 passages."""
-        weights = {"keyword": self._coverage(ranked.get("keyword", []), parsed)}
+        the first results, and ``--limit 10000`` would read the text of 50,000 passages. One
+        read of the keyword index's text serves both."""
+        keyword = ranked.get("keyword", [])
         head = list(dict.fromkeys(item for ids in ranked.values() for item in ids[:CANDIDATES]))
-        texts = self.store.reads.item_texts(head)
-        listed = {item for item, text in texts.items() if looks_like_listing(text)}
+        texts = self.store.reads.keyword_texts(list(dict.fromkeys([*keyword, *head])))
+        weights = {"keyword": self._coverage(keyword, parsed, texts)}
+        listed = {item for item in head if looks_like_listing(texts.get(item, ""))}
         for name, ids in ranked.items():
             scaled = weights.setdefault(name, {})
             for item in listed.intersection(ids):
@@ -199,7 +201,8 @@ class Searcher:
             ranked["text"] = self._filtered(self.text.vectors.search(vector, wanted), filters)
         return ranked
 
-    def _coverage(self, ids: list[int], parsed: ParsedQuery) -> dict[int, float]:
+    @staticmethod
+    def _coverage(ids: list[int], parsed: ParsedQuery, texts: dict[int, str]) -> dict[int, float]:
         """How much of the query each keyword hit holds (matching query words / query words).
 
         Keyword hits are ranked by bm25 among themselves, but a hit holding one word of
@@ -207,11 +210,11 @@ class Searcher:
         rank it would weigh as much as the best semantic hit. Scaled by the square of this (a
         soft "and": half the words count a quarter), it barely counts; a hit with every word (a
         booking reference, a name) counts fully. benchmarks/README.md has the evaluation.
+        ``texts``: what the keyword index holds of each hit (``reads.keyword_texts``).
         """
         terms = {fold(term) for term in parsed.content_terms}
         if not ids or len(terms) < 2:
             return {}
-        texts = self.store.reads.keyword_texts(ids)
         held = {
             item_id: len(terms & {fold(word) for word in split_words(texts.get(item_id, ""))})
             for item_id in ids

@@ -59,9 +59,7 @@ class PreviewState(EventedModel):
     @property
     def place_count(self) -> int:
         """How many places of its file the hit shown has (1 for most; 0 for none shown)."""
-        if self.hit is None:
-            return 0
-        return max(1, len(self.hit.places))
+        return self.hit.place_count if self.hit is not None else 0
 
     @property
     def place_index(self) -> int:

@@ -120,8 +120,8 @@ class QuantVariant:
 #
 # Per-token activations (per_token.py) make the FFN up-projections int8 too, at mean 0.9931 /
 # min 0.980 to fp32 on the gate's sentences (ALL_INT8: 0.9911 / 0.973); with them int8 a passage
-# costs 30% less CPU than with them fp32 (benchmarks/README.md, issue 19). 7-bit again for
-# AVX2-only CPUs.
+# costs 27% less CPU than with them fp32 (67.8 against 49.2 passages per CPU second;
+# benchmarks/README.md, issue 19). 7-bit again for AVX2-only CPUs.
 ALL_INT8 = QuantVariant(per_channel=True, op_types=("MatMul", "Gather"))
 GATHER_FP32 = QuantVariant(per_channel=True, op_types=("MatMul",))
 FFN_UP_FP32 = QuantVariant(
